@@ -1,0 +1,373 @@
+//! Danish business days (rule R2).
+//!
+//! A joint meeting can only be held on a *business day*: a weekday the municipality meets on (by
+//! default Monday to Friday) that is not a Danish public holiday, not Constitution Day (5 June), not
+//! Christmas Eve (24 December) and not one of the municipality's own closed days. Every date the
+//! pipeline proposes goes through this module, so "plus n business days" (R4, R6) means exactly
+//! the same thing in planning, rescheduling and tests.
+//!
+//! The movable holidays hang off Easter Sunday, which is *computed* with the anonymous Gregorian
+//! algorithm ([`easter_sunday`]) rather than read from a table: a table runs out, and a wrong
+//! entry would silently put meetings on Easter Monday.
+//!
+//! This sits on the hot path (several calls per message, targeting more than 500k messages/s), so
+//! a [`Calendar`] is laid out for cheap queries: the weekdays are a 7-bit mask, the closed days a
+//! sorted, deduplicated `Vec` searched by bisection, and the national holidays are checked with
+//! integer arithmetic only (Easter is only computed for days from March to June). No query
+//! allocates.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+
+/// Great Prayer Day (store bededag) was abolished from 2024 on; it is a holiday up to this year.
+const LAST_GREAT_PRAYER_DAY_YEAR: i32 = 2023;
+
+/// Bit for each weekday in [`Calendar`]'s mask, Monday = bit 0.
+const fn weekday_bit(day: Weekday) -> u8 {
+    1 << day.num_days_from_monday()
+}
+
+/// Monday to Friday, the default meeting weekdays.
+const MONDAY_TO_FRIDAY: u8 = 0b0001_1111;
+
+/// The days on which a municipality can hold meetings (rule R2).
+///
+/// Built once per policy and municipality and then only queried; cloning copies the closed days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    /// Bit `i` set when the weekday `i` days after Monday is a meeting weekday; never zero.
+    weekdays: u8,
+    /// The municipality's own closed days, sorted ascending without duplicates.
+    closed_days: Vec<NaiveDate>,
+}
+
+impl Default for Calendar {
+    /// Monday to Friday with no closed days of its own: the R3 default.
+    fn default() -> Self {
+        Calendar { weekdays: MONDAY_TO_FRIDAY, closed_days: Vec::new() }
+    }
+}
+
+impl Calendar {
+    /// A calendar with meetings on `weekdays`, closed on Danish public holidays, 5 June, 24 December
+    /// and the municipality's own `closed_days` (in any order; duplicates are ignored).
+    ///
+    /// # Panics
+    ///
+    /// If `weekdays` is empty: no day could ever be a business day, and the searches below would
+    /// never end. The policy file rejects an empty weekday list before it gets here.
+    pub fn new(weekdays: &[Weekday], closed_days: &[NaiveDate]) -> Self {
+        let mask = weekdays.iter().fold(0u8, |mask, &day| mask | weekday_bit(day));
+        assert!(mask != 0, "a calendar needs at least one meeting weekday");
+        let mut closed_days = closed_days.to_vec();
+        closed_days.sort_unstable();
+        closed_days.dedup();
+        Calendar { weekdays: mask, closed_days }
+    }
+
+    /// This calendar with `extra` closed days added (a municipality's days on top of its policy's).
+    pub fn with_closed_days(&self, extra: &[NaiveDate]) -> Self {
+        let mut closed_days = self.closed_days.clone();
+        closed_days.extend_from_slice(extra);
+        closed_days.sort_unstable();
+        closed_days.dedup();
+        Calendar { weekdays: self.weekdays, closed_days }
+    }
+
+    /// This calendar with its meeting weekdays replaced by `weekdays`; the closed days are kept.
+    ///
+    /// # Panics
+    ///
+    /// If `weekdays` is empty, as [`Calendar::new`].
+    pub fn with_weekdays(&self, weekdays: &[Weekday]) -> Self {
+        Calendar { closed_days: self.closed_days.clone(), ..Calendar::new(weekdays, &[]) }
+    }
+
+    /// The meeting weekdays, Monday first.
+    pub fn weekdays(&self) -> impl Iterator<Item = Weekday> + '_ {
+        let mut day = Weekday::Mon;
+        (0..7).filter_map(move |_| {
+            let this = day;
+            day = day.succ();
+            (self.weekdays & weekday_bit(this) != 0).then_some(this)
+        })
+    }
+
+    /// The municipality's own closed days, sorted ascending without duplicates.
+    pub fn closed_days(&self) -> &[NaiveDate] {
+        &self.closed_days
+    }
+
+    /// Whether a meeting can be held on `day`: a meeting weekday, not a national closed day
+    /// ([`is_public_holiday`]) and not one of the municipality's own closed days.
+    #[inline]
+    pub fn is_business_day(&self, day: NaiveDate) -> bool {
+        self.weekdays & weekday_bit(day.weekday()) != 0
+            && !is_public_holiday(day)
+            && (self.closed_days.is_empty() || self.closed_days.binary_search(&day).is_err())
+    }
+
+    /// The n-th business day after `day` (`day` itself never counts); `day` itself when n is 0.
+    ///
+    /// Friday 2026-11-27 plus 3 business days is Wednesday 2026-12-02 (rule R2).
+    ///
+    /// # Panics
+    ///
+    /// Only when the search runs past the last date chrono can represent.
+    pub fn add_business_days(&self, day: NaiveDate, n: u32) -> NaiveDate {
+        let mut current = day;
+        let mut left = n;
+        while left > 0 {
+            current = next_day(current);
+            if self.is_business_day(current) {
+                left -= 1;
+            }
+        }
+        current
+    }
+
+    /// The first business day on or after `day`.
+    ///
+    /// # Panics
+    ///
+    /// Only when the search runs past the last date chrono can represent.
+    pub fn first_business_day_on_or_after(&self, day: NaiveDate) -> NaiveDate {
+        let mut current = day;
+        while !self.is_business_day(current) {
+            current = next_day(current);
+        }
+        current
+    }
+}
+
+/// The day after `day`; panics only at the end of chrono's range.
+#[inline]
+fn next_day(day: NaiveDate) -> NaiveDate {
+    day.succ_opt().expect("business-day search ran past the last representable date")
+}
+
+/// Easter Sunday's month (3 or 4) and day in the Gregorian calendar.
+///
+/// This is the *anonymous Gregorian algorithm* (Meeus/Jones/Butcher, published in Nature 1876):
+/// pure integer arithmetic, valid for every Gregorian year. Euclidean division keeps it correct
+/// for the proleptic years before year 1 as well.
+const fn easter_month_day(year: i32) -> (u32, u32) {
+    let a = year.rem_euclid(19);
+    let b = year.div_euclid(100);
+    let c = year.rem_euclid(100);
+    let d = b.div_euclid(4);
+    let e = b.rem_euclid(4);
+    let f = (b + 8).div_euclid(25);
+    let g = (b - f + 1).div_euclid(3);
+    let h = (19 * a + b - d - g + 15).rem_euclid(30);
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k).rem_euclid(7);
+    let m = (a + 11 * h + 22 * l) / 451;
+    let n = h + l - 7 * m + 114;
+    ((n / 31) as u32, (n % 31 + 1) as u32)
+}
+
+/// Easter Sunday of `year` (Gregorian computus, see [`easter_month_day`]'s anonymous Gregorian
+/// algorithm); 2026-04-05 for 2026.
+///
+/// # Panics
+///
+/// Only for years outside chrono's range.
+pub fn easter_sunday(year: i32) -> NaiveDate {
+    let (month, day) = easter_month_day(year);
+    NaiveDate::from_ymd_opt(year, month, day).expect("year within chrono's range")
+}
+
+/// Whether `day` is a national closed day in Denmark (rule R2): New Year's Day, Maundy Thursday,
+/// Good Friday, Easter Monday, Great Prayer Day (up to and including 2023), Ascension Day, Whit
+/// Monday, Constitution Day (5 June), Christmas Eve, Christmas Day and Boxing Day.
+///
+/// Easter Sunday and Whit Sunday are holidays too, but always fall on a Sunday and are not listed.
+/// Whether the weekday is a meeting day is [`Calendar`]'s business, not this function's.
+#[inline]
+pub fn is_public_holiday(day: NaiveDate) -> bool {
+    let (month, dom) = (day.month(), day.day());
+    match month {
+        1 => dom == 1,
+        12 => matches!(dom, 24..=26),
+        // Maundy Thursday is on 19 March at the earliest, Whit Monday on 14 June at the latest.
+        3..=6 => (month == 6 && dom == 5) || is_easter_holiday(day),
+        _ => false,
+    }
+}
+
+/// Whether `day` is one of the holidays that move with Easter.
+#[inline]
+fn is_easter_holiday(day: NaiveDate) -> bool {
+    let year = day.year();
+    let (month, dom) = easter_month_day(year);
+    let leap = u32::from(day.leap_year());
+    // Day of the year of Easter Sunday, 1-based like `ordinal`: January and February come first.
+    let easter_ordinal = 31 + 28 + leap + if month == 3 { dom } else { 31 + dom };
+    match day.ordinal() as i64 - easter_ordinal as i64 {
+        // Maundy Thursday, Good Friday, Easter Monday, Ascension Day, Whit Monday.
+        -3 | -2 | 1 | 39 | 50 => true,
+        26 => year <= LAST_GREAT_PRAYER_DAY_YEAR,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Weekday::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("test date")
+    }
+
+    #[test]
+    fn easter_matches_published_tables() {
+        for (year, expected) in [
+            (1818, "1818-03-22"),
+            (1943, "1943-04-25"),
+            (2000, "2000-04-23"),
+            (2019, "2019-04-21"),
+            (2023, "2023-04-09"),
+            (2024, "2024-03-31"),
+            (2025, "2025-04-20"),
+            (2026, "2026-04-05"),
+            (2027, "2027-03-28"),
+            (2038, "2038-04-25"),
+            (2285, "2285-03-22"),
+        ] {
+            assert_eq!(easter_sunday(year), date(expected), "Easter {year}");
+        }
+    }
+
+    #[test]
+    fn easter_is_always_a_sunday_between_22_march_and_25_april() {
+        for year in 1583..=4099 {
+            let easter = easter_sunday(year);
+            assert_eq!(easter.weekday(), Sun, "Easter {year}");
+            let earliest = NaiveDate::from_ymd_opt(year, 3, 22).unwrap();
+            let latest = NaiveDate::from_ymd_opt(year, 4, 25).unwrap();
+            assert!((earliest..=latest).contains(&easter), "Easter {year} is {easter}");
+        }
+    }
+
+    #[test]
+    fn easter_holidays_2026() {
+        for closed in ["2026-04-02", "2026-04-03", "2026-04-06", "2026-05-14", "2026-05-25"] {
+            assert!(is_public_holiday(date(closed)), "{closed} should be a holiday");
+        }
+        // The days around them are ordinary.
+        for open in ["2026-04-01", "2026-04-07", "2026-05-13", "2026-05-15", "2026-05-26"] {
+            assert!(!is_public_holiday(date(open)), "{open} should not be a holiday");
+        }
+    }
+
+    #[test]
+    fn great_prayer_day_only_up_to_2023() {
+        assert!(is_public_holiday(date("2023-05-05")));
+        assert!(!Calendar::default().is_business_day(date("2023-05-05")));
+        let friday_2024 = date("2024-04-26");
+        assert_eq!(friday_2024.weekday(), Fri);
+        assert!(!is_public_holiday(friday_2024));
+        assert!(Calendar::default().is_business_day(friday_2024));
+    }
+
+    #[test]
+    fn fixed_closed_days_even_on_weekdays() {
+        let calendar = Calendar::default();
+        // 5 June 2026 is a Friday, 24-26 December 2025 Wednesday to Friday, 1 January 2026 a Thursday.
+        for closed in ["2026-06-05", "2025-12-24", "2025-12-25", "2025-12-26", "2026-01-01"] {
+            assert!(date(closed).weekday().num_days_from_monday() < 5, "{closed} is a weekday");
+            assert!(!calendar.is_business_day(date(closed)), "{closed} should be closed");
+        }
+        for open in ["2026-06-04", "2026-06-08", "2025-12-23", "2025-12-29", "2026-01-02"] {
+            assert!(calendar.is_business_day(date(open)), "{open} should be open");
+        }
+    }
+
+    #[test]
+    fn weekends_are_closed_by_default() {
+        let calendar = Calendar::default();
+        assert!(!calendar.is_business_day(date("2026-03-07")));
+        assert!(!calendar.is_business_day(date("2026-03-08")));
+        assert!(calendar.is_business_day(date("2026-03-09")));
+        assert_eq!(calendar, Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[]));
+    }
+
+    #[test]
+    fn add_business_days_skips_the_weekend() {
+        let calendar = Calendar::default();
+        assert_eq!(calendar.add_business_days(date("2026-11-27"), 3), date("2026-12-02"));
+        assert_eq!(calendar.add_business_days(date("2026-11-27"), 1), date("2026-11-30"));
+    }
+
+    #[test]
+    fn add_zero_business_days_is_the_same_day_even_when_closed() {
+        let calendar = Calendar::default();
+        for day in ["2026-11-27", "2026-11-28", "2026-12-25"] {
+            assert_eq!(calendar.add_business_days(date(day), 0), date(day));
+        }
+    }
+
+    #[test]
+    fn add_business_days_over_christmas_and_new_year() {
+        // Tue 2026-12-22: Wed 23, (24-27 closed) Mon 28, Tue 29, Wed 30, Thu 31, (1-3 Jan) Mon 4 Jan.
+        let calendar = Calendar::default();
+        assert_eq!(calendar.add_business_days(date("2026-12-22"), 2), date("2026-12-28"));
+        assert_eq!(calendar.add_business_days(date("2026-12-22"), 6), date("2027-01-04"));
+    }
+
+    #[test]
+    fn first_business_day_over_easter_and_christmas() {
+        let calendar = Calendar::default();
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-02")), date("2026-04-07"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-24")), date("2026-12-28"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-07")), date("2026-04-07"));
+    }
+
+    #[test]
+    fn municipality_closed_days_are_honoured() {
+        let calendar = Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[date("2026-12-31"), date("2026-12-30")]);
+        assert!(!calendar.is_business_day(date("2026-12-30")));
+        assert!(!calendar.is_business_day(date("2026-12-31")));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-29")), date("2026-12-29"));
+        assert_eq!(calendar.add_business_days(date("2026-12-29"), 1), date("2027-01-04"));
+        assert_eq!(calendar.closed_days(), &[date("2026-12-30"), date("2026-12-31")]);
+    }
+
+    #[test]
+    fn tuesday_and_thursday_only() {
+        let calendar = Calendar::new(&[Thu, Tue, Tue], &[]);
+        assert_eq!(calendar.weekdays().collect::<Vec<_>>(), [Tue, Thu]);
+        assert!(!calendar.is_business_day(date("2026-03-09"))); // Monday
+        assert!(calendar.is_business_day(date("2026-03-10"))); // Tuesday
+        // Monday 2026-03-30: Tue 31 Mar, (Thu 2 Apr Maundy Thursday), Tue 7 Apr, Thu 9 Apr.
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 1), date("2026-03-31"));
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 2), date("2026-04-07"));
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 3), date("2026-04-09"));
+    }
+
+    #[test]
+    fn weekend_meeting_days_still_skip_holidays() {
+        let calendar = Calendar::new(&[Sat], &[]);
+        assert!(calendar.is_business_day(date("2026-03-07")));
+        assert!(!calendar.is_business_day(date("2026-12-26"))); // Boxing Day, a Saturday
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-21")), date("2027-01-02"));
+    }
+
+    #[test]
+    fn with_closed_days_and_weekdays_compose() {
+        let base = Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[date("2026-12-31")]);
+        let more = base.with_closed_days(&[date("2026-12-30"), date("2026-12-31")]);
+        assert_eq!(more.closed_days(), &[date("2026-12-30"), date("2026-12-31")]);
+        let fewer_days = more.with_weekdays(&[Wed]);
+        assert_eq!(fewer_days.weekdays().collect::<Vec<_>>(), [Wed]);
+        assert_eq!(fewer_days.closed_days(), more.closed_days());
+    }
+
+    #[test]
+    #[should_panic(expected = "at least one meeting weekday")]
+    fn empty_weekday_list_is_refused() {
+        let _ = Calendar::new(&[], &[]);
+    }
+}

@@ -1,0 +1,84 @@
+//! Coded errors for bad input (contract.md, "Bad input").
+//!
+//! Every message that can never be processed gets one [`ErrorCode`] and a human-readable message.
+//! The codes are stable: they travel as the SQS message attribute `error_code` on dead-lettered
+//! messages and operators filter on them. The table in `docs/error-codes.md` lists them, and a test
+//! keeps it in step with [`ErrorCode::ALL`]. Messages name fields, never values, so a CPR number
+//! can never end up in one.
+
+use std::fmt;
+
+/// A stable, machine-readable reason why a message can never be processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    /// The body is not valid JSON.
+    NotJson,
+    /// The body is JSON but not a CloudEvents 1.0 event: not an object, or `specversion` missing or
+    /// not `"1.0"`.
+    NotCloudEvent,
+    /// The CloudEvents `type` is not one samspil accepts.
+    UnknownType,
+    /// The message's `type` belongs on another queue.
+    WrongQueue,
+    /// A required attribute or `data` field is missing.
+    MissingField,
+    /// An attribute or field has the wrong JSON type, format, length or value.
+    MalformedField,
+    /// A date is well formed (`YYYY-MM-DD`) but no such day exists.
+    ImpossibleDate,
+    /// `data.cpr` is not 10 digits starting with a valid day and month.
+    InvalidCpr,
+    /// The municipality has no policy and the policy file has no default.
+    UnknownMunicipality,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of the table in `docs/error-codes.md`.
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::NotJson,
+        ErrorCode::NotCloudEvent,
+        ErrorCode::UnknownType,
+        ErrorCode::WrongQueue,
+        ErrorCode::MissingField,
+        ErrorCode::MalformedField,
+        ErrorCode::ImpossibleDate,
+        ErrorCode::InvalidCpr,
+        ErrorCode::UnknownMunicipality,
+    ];
+
+    /// The wire form, as sent in the `error_code` message attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotJson => "not_json",
+            ErrorCode::NotCloudEvent => "not_cloudevent",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::WrongQueue => "wrong_queue",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::MalformedField => "malformed_field",
+            ErrorCode::ImpossibleDate => "impossible_date",
+            ErrorCode::InvalidCpr => "invalid_cpr",
+            ErrorCode::UnknownMunicipality => "unknown_municipality",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A message that can never be processed: a permanent failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct BadInput {
+    pub code: ErrorCode,
+    /// Human readable. Names fields and expectations, never the values received.
+    pub message: String,
+}
+
+impl BadInput {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        BadInput { code, message: message.into() }
+    }
+}

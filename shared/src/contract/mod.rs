@@ -1,0 +1,17 @@
+//! The message contract of `../shared/spec/contract.md`, in Rust.
+//!
+//! Inbound messages are CloudEvents 1.0 in structured mode, one per SQS message body. They are
+//! parsed and validated here into typed [`InboundMessage`]s, or rejected with a coded [`BadInput`].
+//! Outbound meeting updates are rendered here into CloudEvents for the `meeting-updates` topic. The
+//! JSON Schemas and the AsyncAPI document under `contracts/` are generated from these types.
+
+mod error;
+pub mod inbound;
+pub mod outbound;
+pub mod schema;
+mod types;
+
+pub use error::{BadInput, ErrorCode};
+pub use inbound::parse;
+pub use outbound::{OutboundEvent, PUBLISHER_SOURCE};
+pub use types::*;

@@ -1,0 +1,1 @@
+//! JSON Schemas and the AsyncAPI document, generated from the contract types. (STUB.)

@@ -1,0 +1,257 @@
+//! Validated inbound facts and outbound meeting updates.
+//!
+//! These are the types the rest of samspil works with once a message has passed validation. They
+//! carry no wire concerns: parsing lives in [`super::inbound`], rendering in [`super::outbound`].
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A CPR number (CPR-nummer): 10 digits, DDMMYYSSSS.
+///
+/// Sensitive. Its `Debug` and `Display` print a mask, never the digits, so it cannot leak into a
+/// log line, an error or a panic message by accident. Use [`Cpr::expose`] where the digits are
+/// truly needed (the outbound `cpr` field and the keyed hash).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cpr(String);
+
+impl Cpr {
+    /// Wraps digits that [`super::inbound`] has already validated.
+    pub(crate) fn new_unchecked(digits: String) -> Self {
+        Cpr(digits)
+    }
+
+    /// The ten digits. Call only where the number must leave the process by contract.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Cpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cpr(**********)")
+    }
+}
+
+impl fmt::Display for Cpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("**********")
+    }
+}
+
+/// The idempotency key of an inbound message: CloudEvents `(source, id)` (rule R10).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MessageKey {
+    pub source: String,
+    pub id: String,
+}
+
+/// Whether the a-kasse takes part in the joint meeting (rule R5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AkasseParticipation {
+    Yes,
+    OptedOut,
+}
+
+/// Hours in one week of benefit for the insured person (rule R1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum WeeklyHours {
+    /// Full-time insured: 37 h.
+    FullTime,
+    /// Part-time insured: 30 h.
+    PartTime,
+}
+
+impl WeeklyHours {
+    pub fn hours(self) -> u32 {
+        match self {
+            WeeklyHours::FullTime => 37,
+            WeeklyHours::PartTime => 30,
+        }
+    }
+}
+
+/// Why a person leaves unemployment (afmeldt til job).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitReason {
+    Job,
+    Education,
+    Other,
+}
+
+/// The form of a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingForm {
+    InPerson,
+    Phone,
+    Video,
+}
+
+/// `dk.akasse.registration.v1`: a person registered as unemployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Kommunekode, three digits.
+    pub municipality: String,
+    /// The a-kasse's three-digit number.
+    pub akasse: String,
+    pub registered_on: NaiveDate,
+    /// Hours of cumulative unemployment (sammenlagt ledighed) used in earlier periods.
+    pub prior_hours: f64,
+    pub weekly_hours: WeeklyHours,
+    pub akasse_participation: AkasseParticipation,
+}
+
+/// `dk.akasse.cv-completed.v1`: the CV conversation (CV-samtale) and draft plan are done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CvCompleted {
+    pub completed_on: NaiveDate,
+}
+
+/// `dk.akasse.job-exit.v1`: the person leaves unemployment because a job (or education) starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobExit {
+    pub job_starts_on: NaiveDate,
+    pub reason: ExitReason,
+}
+
+/// What an inbound message says about a person, without the person's identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum Fact {
+    Registration(Registration),
+    CvCompleted(CvCompleted),
+    JobExit(JobExit),
+}
+
+impl Fact {
+    /// The business date of the fact: the date rule R9 orders messages by.
+    pub fn business_date(&self) -> NaiveDate {
+        match self {
+            Fact::Registration(r) => r.registered_on,
+            Fact::CvCompleted(c) => c.completed_on,
+            Fact::JobExit(j) => j.job_starts_on,
+        }
+    }
+
+    /// The outcome label used in summaries and metrics.
+    pub fn kind(&self) -> FactKind {
+        match self {
+            Fact::Registration(_) => FactKind::Registration,
+            Fact::CvCompleted(_) => FactKind::CvCompleted,
+            Fact::JobExit(_) => FactKind::JobExit,
+        }
+    }
+}
+
+/// The three kinds of inbound message, one per queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FactKind {
+    Registration,
+    CvCompleted,
+    JobExit,
+}
+
+impl FactKind {
+    pub const ALL: [FactKind; 3] = [FactKind::Registration, FactKind::CvCompleted, FactKind::JobExit];
+
+    /// The SQS queue this kind of message must arrive on.
+    pub fn queue(self) -> &'static str {
+        match self {
+            FactKind::Registration => "registrations",
+            FactKind::CvCompleted => "cv-completions",
+            FactKind::JobExit => "job-exits",
+        }
+    }
+
+    /// The CloudEvents `type`.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            FactKind::Registration => "dk.akasse.registration.v1",
+            FactKind::CvCompleted => "dk.akasse.cv-completed.v1",
+            FactKind::JobExit => "dk.akasse.job-exit.v1",
+        }
+    }
+
+    pub fn from_event_type(t: &str) -> Option<FactKind> {
+        FactKind::ALL.into_iter().find(|k| k.event_type() == t)
+    }
+
+    pub fn from_queue(q: &str) -> Option<FactKind> {
+        FactKind::ALL.into_iter().find(|k| k.queue() == q)
+    }
+}
+
+/// One valid inbound message: who it is about, its idempotency key and its fact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundMessage {
+    pub key: MessageKey,
+    pub cpr: Cpr,
+    pub fact: Fact,
+}
+
+/// The three outbound update types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateType {
+    Scheduled,
+    Rescheduled,
+    Cancelled,
+}
+
+impl UpdateType {
+    pub const ALL: [UpdateType; 3] = [UpdateType::Scheduled, UpdateType::Rescheduled, UpdateType::Cancelled];
+
+    /// The CloudEvents `type`.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            UpdateType::Scheduled => "dk.jobcenter.meeting-scheduled.v1",
+            UpdateType::Rescheduled => "dk.jobcenter.meeting-rescheduled.v1",
+            UpdateType::Cancelled => "dk.jobcenter.meeting-cancelled.v1",
+        }
+    }
+}
+
+/// Why a meeting was rescheduled or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateReason {
+    /// Rescheduled: the CV conversation ended too close to the meeting (rule R6).
+    CvCompleted,
+    /// Cancelled: a job starts within the cancel horizon (rule R7).
+    JobExit,
+    /// Cancelled: a registration that arrived late showed that this meeting's period is part of an
+    /// earlier one, whose meeting replaces it (rules R8 and R9). An addition to the contract's
+    /// reason values; see `docs/decisions.md`.
+    Superseded,
+}
+
+/// The kind of meeting. Only the first joint meeting (fællessamtale) so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingKind {
+    FirstJoint,
+}
+
+/// A meeting update for jobcenter and a-kasse systems: the `data` of an outbound CloudEvent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeetingUpdate {
+    pub update_type: UpdateType,
+    pub meeting_id: String,
+    pub sequence: u32,
+    pub cpr: Cpr,
+    pub municipality: String,
+    pub akasse: String,
+    pub kind: MeetingKind,
+    pub date: NaiveDate,
+    pub form: MeetingForm,
+    pub akasse_participation: AkasseParticipation,
+    pub deadline: NaiveDate,
+    pub deadline_missed: bool,
+    pub previous_date: Option<NaiveDate>,
+    pub reason: Option<UpdateReason>,
+}

@@ -1,0 +1,25 @@
+//! The pure domain: what happens to a person's joint meetings when a fact arrives.
+//!
+//! Everything here is a function of its arguments: no I/O, no clock, no randomness. The processing
+//! day (rule R0) comes in as an argument, so the same inputs always give the same decision, which is
+//! what makes replays, simulations and the order-independence property tests possible.
+//!
+//! - [`clock`]: the cumulative-unemployment clock and its weeks (rule R1).
+//! - [`periods`]: which unemployment periods a set of facts describes (rules R7 and R8).
+//! - [`schedule`]: choosing a meeting day (rule R4).
+//! - [`state`]: what is stored per person.
+//! - [`decide()`]: one fact in, the new state and the updates to publish out (rules R5 to R11).
+
+pub mod clock;
+mod decide;
+pub mod periods;
+pub mod schedule;
+pub mod state;
+
+pub use decide::{Decision, NoPolicy, decide, updates_published_by};
+pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact};
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod order_properties;

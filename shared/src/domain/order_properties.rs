@@ -1,0 +1,239 @@
+//! Property tests for rules R9 and R10: arrival order and duplication do not change the outcome.
+//!
+//! A random life of one person (one to three unemployment periods, CV completions, job exits,
+//! registrations re-sent with another date inside a period) is processed twice on the same day:
+//! once with each message once, in business-date order (the reference of R9), and once shuffled
+//! with random duplicates. The last update of every meeting must agree:
+//!
+//! - a meeting the reference leaves planned is planned, with the same date, deadline,
+//!   `deadline_missed`, form, participation, municipality and a-kasse;
+//! - a meeting the reference cancels is cancelled, or never announced at all (R9: a job exit that
+//!   arrives before its registration means the meeting is never scheduled);
+//! - any other meeting that was announced ends cancelled (superseded by a registration that
+//!   arrived late).
+//!
+//! A cancelled meeting's `date` is not compared: R6 forbids moving a cancelled meeting, so a CV
+//! completion that arrives after the cancellation cannot change the date it carries. See
+//! `docs/decisions.md`.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use proptest::prelude::*;
+
+use crate::contract::{
+    AkasseParticipation, Cpr, CvCompleted, ExitReason, Fact, InboundMessage, JobExit, MeetingUpdate, MessageKey,
+    Registration, UpdateType, WeeklyHours,
+};
+use crate::identity::{PersonKey, PersonKeyer};
+use crate::policy::PolicyBook;
+
+use super::{Decision, PersonState, decide};
+
+const SYNTHETIC_CPR: &str = "3112999999";
+
+fn base() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()
+}
+
+fn day(offset: u32) -> NaiveDate {
+    base() + Days::new(u64::from(offset))
+}
+
+/// One unemployment period of the generated life, as offsets in days.
+#[derive(Debug, Clone)]
+struct PeriodPlan {
+    gap_before: u32,
+    prior_half_hours: u32,
+    part_time: bool,
+    opted_out: bool,
+    rebild: bool,
+    cv_offsets: Vec<u32>,
+    resend_offset: Option<u32>,
+    job_offset: Option<u32>,
+}
+
+fn period_plan() -> impl Strategy<Value = PeriodPlan> {
+    (
+        0u32..60,
+        0u32..600,
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+        any::<bool>(),
+        prop::collection::vec(0u32..70, 0..3),
+        prop::option::weighted(0.25, 0u32..30),
+        prop::option::weighted(0.8, 0u32..120),
+    )
+        .prop_map(|(gap_before, prior_half_hours, part_time, opted_out, rebild, cv_offsets, resend_offset, job_offset)| {
+            PeriodPlan { gap_before, prior_half_hours, part_time, opted_out, rebild, cv_offsets, resend_offset, job_offset }
+        })
+}
+
+/// Turns period plans into messages. Every period but the last is closed by a job exit, so the
+/// next registration opens a new period.
+fn life(plans: &[PeriodPlan]) -> Vec<InboundMessage> {
+    let mut messages = Vec::new();
+    let mut cursor = 0u32;
+    let mut n = 0;
+    let mut push = |fact: Fact, messages: &mut Vec<InboundMessage>| {
+        n += 1;
+        messages.push(InboundMessage {
+            key: MessageKey { source: "urn:dk:akasse:067".into(), id: format!("m{n}") },
+            cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
+            fact,
+        });
+    };
+    for (i, plan) in plans.iter().enumerate() {
+        let start = cursor + plan.gap_before;
+        let registration = |offset: u32| {
+            Fact::Registration(Registration {
+                municipality: if plan.rebild { "840" } else { "851" }.into(),
+                akasse: "067".into(),
+                registered_on: day(offset),
+                prior_hours: f64::from(plan.prior_half_hours) / 2.0,
+                weekly_hours: if plan.part_time { WeeklyHours::PartTime } else { WeeklyHours::FullTime },
+                akasse_participation: if plan.opted_out { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
+            })
+        };
+        push(registration(start), &mut messages);
+        let last = i + 1 == plans.len();
+        let job = match plan.job_offset {
+            Some(o) => Some(start + 1 + o),
+            None if !last => Some(start + 1 + plan.cv_offsets.iter().max().copied().unwrap_or(30)),
+            None => None,
+        };
+        if let Some(offset) = plan.resend_offset {
+            let resend = start + offset;
+            if job.is_none_or(|j| resend < j) {
+                push(registration(resend), &mut messages);
+            }
+        }
+        for cv in &plan.cv_offsets {
+            push(Fact::CvCompleted(CvCompleted { completed_on: day(start + cv) }), &mut messages);
+        }
+        if let Some(job) = job {
+            push(Fact::JobExit(JobExit { job_starts_on: day(job), reason: ExitReason::Job }), &mut messages);
+        }
+        cursor = job.unwrap_or(start);
+    }
+    messages
+}
+
+/// Processes messages in order on one day; returns the last update per meeting, checking on the way
+/// that duplicates publish nothing and sequences rise by one.
+fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, MeetingUpdate>, TestCaseError> {
+    let keyer = PersonKeyer::new(b"property-secret").unwrap();
+    let person: PersonKey = keyer.key(&Cpr::new_unchecked(SYNTHETIC_CPR.into()));
+    let policies = PolicyBook::builtin();
+    let mut state = PersonState::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut last: HashMap<String, MeetingUpdate> = HashMap::new();
+    for message in messages {
+        let first_time = seen.insert(message.key.clone());
+        match decide(&state, &person, message, today, &policies).unwrap() {
+            Decision::Duplicate => prop_assert!(!first_time, "a new message was taken for a duplicate"),
+            Decision::Applied { state: next, updates } => {
+                prop_assert!(first_time, "a duplicate was applied again (R10)");
+                state = next;
+                for u in updates {
+                    let expected = last.get(&u.meeting_id).map_or(1, |p| p.sequence + 1);
+                    prop_assert_eq!(u.sequence, expected, "sequence must rise by one (R11)");
+                    prop_assert!(!u.meeting_id.contains(SYNTHETIC_CPR));
+                    last.insert(u.meeting_id.clone(), u);
+                }
+            }
+        }
+    }
+    Ok(last)
+}
+
+fn business_order(messages: &[InboundMessage]) -> Vec<InboundMessage> {
+    let mut sorted = messages.to_vec();
+    sorted.sort_by_key(|m| m.fact.business_date());
+    sorted
+}
+
+/// The fields R9 compares for a planned meeting.
+fn planned_fields(u: &MeetingUpdate) -> impl PartialEq + std::fmt::Debug {
+    (u.date, u.deadline, u.deadline_missed, u.form, u.akasse_participation, u.municipality.clone(), u.akasse.clone())
+}
+
+/// The fields R9 compares for a cancelled meeting.
+fn cancelled_fields(u: &MeetingUpdate) -> impl PartialEq + std::fmt::Debug {
+    (u.deadline, u.form, u.akasse_participation, u.municipality.clone(), u.akasse.clone())
+}
+
+fn check_same_outcome(
+    reference: &HashMap<String, MeetingUpdate>,
+    ours: &HashMap<String, MeetingUpdate>,
+) -> Result<(), TestCaseError> {
+    for (id, r) in reference {
+        let o = ours.get(id);
+        if r.update_type == UpdateType::Cancelled {
+            if let Some(o) = o {
+                prop_assert_eq!(o.update_type, UpdateType::Cancelled, "meeting {} should end cancelled", id);
+                prop_assert_eq!(cancelled_fields(o), cancelled_fields(r));
+            }
+        } else {
+            let o = o.ok_or_else(|| TestCaseError::fail(format!("meeting {id} is planned in order but never announced")))?;
+            prop_assert_ne!(o.update_type, UpdateType::Cancelled, "meeting {} should end planned", id);
+            prop_assert_eq!(planned_fields(o), planned_fields(r), "meeting {}", id);
+        }
+    }
+    for (id, o) in ours {
+        if !reference.contains_key(id) {
+            prop_assert_eq!(o.update_type, UpdateType::Cancelled, "extra meeting {} must end cancelled", id);
+        }
+    }
+    Ok(())
+}
+
+/// A permutation of `messages` with each message repeated 1 to 3 times.
+fn arrivals(messages: Vec<InboundMessage>) -> impl Strategy<Value = Vec<InboundMessage>> {
+    let n = messages.len();
+    prop::collection::vec(1usize..=3, n).prop_flat_map(move |copies| {
+        let repeated: Vec<InboundMessage> =
+            messages.iter().zip(&copies).flat_map(|(m, c)| std::iter::repeat_n(m.clone(), *c)).collect();
+        Just(repeated).prop_shuffle()
+    })
+}
+
+fn scenario() -> impl Strategy<Value = (Vec<InboundMessage>, Vec<InboundMessage>, NaiveDate)> {
+    (prop::collection::vec(period_plan(), 1..=3), 0u32..500).prop_flat_map(|(plans, today)| {
+        let messages = life(&plans);
+        (Just(messages.clone()), arrivals(messages), Just(day(today)))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// R9 and R10: any arrival order with any duplication gives the same last update per meeting
+    /// as the messages once each, in business-date order, on the same processing day.
+    #[test]
+    fn any_order_and_duplication_gives_the_same_last_update((messages, arrived, today) in scenario()) {
+        let reference = run(&business_order(&messages), today)?;
+        let ours = run(&arrived, today)?;
+        check_same_outcome(&reference, &ours)?;
+    }
+
+    /// R9 for two arrival orders against each other, both shuffled: the comparison is symmetric for
+    /// meetings that end planned.
+    #[test]
+    fn two_shuffled_orders_agree_on_planned_meetings((messages, arrived, today) in scenario(), seed in any::<u64>()) {
+        let mut other = arrived.clone();
+        fastrand::Rng::with_seed(seed).shuffle(&mut other);
+        let a = run(&arrived, today)?;
+        let b = run(&other, today)?;
+        let planned = |m: &HashMap<String, MeetingUpdate>| {
+            let mut v: Vec<_> = m.iter()
+                .filter(|(_, u)| u.update_type != UpdateType::Cancelled)
+                .map(|(id, u)| (id.clone(), format!("{:?}", planned_fields(u))))
+                .collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(planned(&a), planned(&b));
+        let _ = messages;
+    }
+}

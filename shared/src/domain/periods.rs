@@ -1,0 +1,189 @@
+//! Unemployment periods, worked out from the set of known facts (rules R7 and R8).
+//!
+//! Periods are derived from all facts at once, sorted by business date, never from the order the
+//! messages arrived in. That is the heart of rule R9: the same set of facts always describes the
+//! same periods.
+//!
+//! - Registrations in business-date order: the first opens a period; a later one opens a new period
+//!   only if the previous period is closed and it is on or after that period's closing day (R8).
+//!   Otherwise it falls inside the known period and adds nothing.
+//! - A period closes at the earliest job start on or after its registration day that no earlier
+//!   period used (R7). Job starts between periods belong to no period; a repeated job start with the
+//!   same date is one fact.
+//! - A CV completion belongs to the period it falls in (on or after its registration day, before
+//!   its close); the latest one counts.
+
+use chrono::NaiveDate;
+
+use crate::contract::{Fact, Registration};
+
+use super::RecordedFact;
+
+/// One unemployment period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period<'a> {
+    /// The registration day; identifies the period.
+    pub start: NaiveDate,
+    /// The registration that opened the period.
+    pub registration: &'a Registration,
+    /// The day the job starts, when a job exit closed the period.
+    pub closes_on: Option<NaiveDate>,
+    /// The latest CV completion in the period.
+    pub cv_completed_on: Option<NaiveDate>,
+}
+
+/// The periods the facts describe, in date order.
+pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
+    let mut registrations: Vec<(&Registration, &RecordedFact)> = facts
+        .iter()
+        .filter_map(|f| match &f.fact {
+            Fact::Registration(r) => Some((r, f)),
+            _ => None,
+        })
+        .collect();
+    // Ties on the same day are broken by the message key, so the outcome never depends on arrival.
+    registrations.sort_by(|a, b| a.0.registered_on.cmp(&b.0.registered_on).then_with(|| a.1.key.cmp(&b.1.key)));
+
+    let mut job_starts: Vec<NaiveDate> = facts
+        .iter()
+        .filter_map(|f| match &f.fact {
+            Fact::JobExit(j) => Some(j.job_starts_on),
+            _ => None,
+        })
+        .collect();
+    job_starts.sort_unstable();
+    job_starts.dedup();
+
+    let mut periods: Vec<Period<'_>> = Vec::new();
+    let mut unused_job_starts = job_starts.as_slice();
+    for (registration, _) in registrations {
+        let day = registration.registered_on;
+        if let Some(last) = periods.last() {
+            match last.closes_on {
+                None => continue,
+                Some(close) if day < close => continue,
+                Some(_) => {}
+            }
+        }
+        let skip = unused_job_starts.iter().take_while(|s| **s < day).count();
+        unused_job_starts = &unused_job_starts[skip..];
+        let closes_on = unused_job_starts.first().copied();
+        if closes_on.is_some() {
+            unused_job_starts = &unused_job_starts[1..];
+        }
+        periods.push(Period { start: day, registration, closes_on, cv_completed_on: None });
+    }
+
+    for fact in facts {
+        let Fact::CvCompleted(cv) = &fact.fact else { continue };
+        let day = cv.completed_on;
+        let Some(period) = periods.iter_mut().rev().find(|p| p.start <= day) else { continue };
+        if period.closes_on.is_some_and(|close| day >= close) {
+            continue;
+        }
+        period.cv_completed_on = period.cv_completed_on.max(Some(day));
+    }
+    periods
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{AkasseParticipation, CvCompleted, ExitReason, JobExit, MessageKey, WeeklyHours};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn recorded(id: &str, fact: Fact) -> RecordedFact {
+        RecordedFact { key: MessageKey { source: "urn:test".into(), id: id.into() }, received_on: d("2026-11-02"), fact }
+    }
+
+    fn reg(id: &str, day: &str) -> RecordedFact {
+        recorded(
+            id,
+            Fact::Registration(Registration {
+                municipality: "851".into(),
+                akasse: "067".into(),
+                registered_on: d(day),
+                prior_hours: 0.0,
+                weekly_hours: WeeklyHours::FullTime,
+                akasse_participation: AkasseParticipation::Yes,
+            }),
+        )
+    }
+
+    fn exit(id: &str, day: &str) -> RecordedFact {
+        recorded(id, Fact::JobExit(JobExit { job_starts_on: d(day), reason: ExitReason::Job }))
+    }
+
+    fn cv(id: &str, day: &str) -> RecordedFact {
+        recorded(id, Fact::CvCompleted(CvCompleted { completed_on: d(day) }))
+    }
+
+    fn summary(facts: &[RecordedFact]) -> Vec<(NaiveDate, Option<NaiveDate>, Option<NaiveDate>)> {
+        derive(facts).iter().map(|p| (p.start, p.closes_on, p.cv_completed_on)).collect()
+    }
+
+    #[test]
+    fn a_registration_inside_an_open_period_opens_nothing() {
+        let facts = [reg("a", "2026-11-02"), reg("b", "2026-11-20")];
+        assert_eq!(summary(&facts), vec![(d("2026-11-02"), None, None)]);
+    }
+
+    #[test]
+    fn a_registration_on_or_after_the_job_start_opens_a_new_period() {
+        let facts =
+            [reg("a", "2026-11-02"), exit("x", "2026-12-01"), reg("b", "2026-12-01"), reg("c", "2026-11-30")];
+        assert_eq!(summary(&facts), vec![(d("2026-11-02"), Some(d("2026-12-01")), None), (d("2026-12-01"), None, None)]);
+    }
+
+    #[test]
+    fn job_starts_before_a_period_belong_to_an_older_one() {
+        let facts = [exit("x", "2026-10-01"), reg("a", "2026-11-02"), exit("y", "2026-11-02")];
+        assert_eq!(summary(&facts), vec![(d("2026-11-02"), Some(d("2026-11-02")), None)]);
+    }
+
+    #[test]
+    fn the_earliest_job_start_closes_and_a_repeat_is_one_fact() {
+        let facts = [
+            reg("a", "2026-11-02"),
+            exit("x", "2026-12-15"),
+            exit("y", "2026-12-01"),
+            exit("z", "2026-12-01"),
+            reg("b", "2026-12-01"),
+        ];
+        assert_eq!(
+            summary(&facts),
+            vec![(d("2026-11-02"), Some(d("2026-12-01")), None), (d("2026-12-01"), Some(d("2026-12-15")), None)]
+        );
+    }
+
+    #[test]
+    fn cv_completions_belong_to_their_period_and_the_latest_counts() {
+        let facts = [
+            reg("a", "2026-11-02"),
+            cv("c1", "2026-11-10"),
+            cv("c2", "2026-11-12"),
+            exit("x", "2026-12-01"),
+            cv("c3", "2026-12-02"),
+            cv("c0", "2026-10-01"),
+        ];
+        assert_eq!(summary(&facts), vec![(d("2026-11-02"), Some(d("2026-12-01")), Some(d("2026-11-12")))]);
+    }
+
+    #[test]
+    fn arrival_order_does_not_change_the_periods() {
+        let facts = vec![
+            reg("a", "2026-11-02"),
+            cv("c1", "2026-11-10"),
+            exit("x", "2026-12-01"),
+            reg("b", "2027-01-04"),
+            reg("b2", "2027-01-05"),
+        ];
+        let expected = summary(&facts);
+        let mut reversed = facts.clone();
+        reversed.reverse();
+        assert_eq!(summary(&reversed), expected);
+    }
+}

@@ -1,0 +1,131 @@
+//! What samspil remembers about one person.
+//!
+//! The state is a log of every accepted fact plus the meetings derived from them. Keeping the facts,
+//! not just the meetings, is what makes order not matter (rule R9): each new fact is added to the
+//! log and the periods are worked out again from all of them. Each meeting also remembers its last
+//! published update and the message that caused it: that is the outbox (see
+//! [`super::updates_published_by`]).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::contract::{
+    AkasseParticipation, Cpr, Fact, MeetingForm, MeetingKind, MeetingUpdate, MessageKey, UpdateReason, UpdateType,
+};
+
+/// Everything stored for one person, under their [`crate::identity::PersonKey`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PersonState {
+    /// The person's CPR number, needed in outbound updates. Stored as a value, never as a key.
+    pub cpr: Option<Cpr>,
+    /// Every accepted fact, in arrival order.
+    pub facts: Vec<RecordedFact>,
+    /// Every meeting ever planned for the person, announced or not.
+    pub meetings: Vec<Meeting>,
+}
+
+impl PersonState {
+    /// Whether a message with this `(source, id)` was processed before (rule R10).
+    pub fn has_processed(&self, key: &MessageKey) -> bool {
+        self.facts.iter().any(|f| &f.key == key)
+    }
+
+    /// The last day of the latest closed period, if every known period is closed. Personal data
+    /// can expire a retention time after it (see the store's TTL).
+    pub fn closed_since(&self) -> Option<NaiveDate> {
+        let periods = super::periods::derive(&self.facts);
+        let last = periods.last()?;
+        last.closes_on
+    }
+}
+
+/// One accepted fact, with its idempotency key and the day it was processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedFact {
+    pub key: MessageKey,
+    pub received_on: NaiveDate,
+    pub fact: Fact,
+}
+
+/// Whether a meeting will take place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingStatus {
+    Planned,
+    Cancelled,
+}
+
+/// One joint meeting (fællessamtale) of one unemployment period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meeting {
+    pub id: String,
+    pub kind: MeetingKind,
+    /// The registration day of the period the meeting belongs to.
+    pub period_start: NaiveDate,
+    pub municipality: String,
+    pub akasse: String,
+    pub form: MeetingForm,
+    pub akasse_participation: AkasseParticipation,
+    pub status: MeetingStatus,
+    /// The meeting day; for a cancelled meeting, the day it would have been.
+    pub date: NaiveDate,
+    pub deadline: NaiveDate,
+    pub deadline_missed: bool,
+    /// The sequence of the last published update; 0 while none was published.
+    pub sequence: u32,
+    /// The last published update, or `None` when the meeting was cancelled before anyone heard of
+    /// it (a job exit known before the registration, rule R9).
+    pub last_update: Option<LastUpdate>,
+}
+
+/// What the last published update of a meeting said beyond the meeting's own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastUpdate {
+    pub update_type: UpdateType,
+    pub previous_date: Option<NaiveDate>,
+    pub reason: Option<UpdateReason>,
+    /// The message whose processing produced this update.
+    pub caused_by: MessageKey,
+}
+
+impl Meeting {
+    /// Whether the meeting has taken place by `today` (rule R7: its date is before the processing day).
+    pub fn is_held(&self, today: NaiveDate) -> bool {
+        self.status == MeetingStatus::Planned && self.date < today
+    }
+
+    /// Records a new published update and returns it, rendered for `cpr`.
+    pub(crate) fn publish(
+        &mut self,
+        cpr: &Cpr,
+        update_type: UpdateType,
+        previous_date: Option<NaiveDate>,
+        reason: Option<UpdateReason>,
+        caused_by: &MessageKey,
+    ) -> MeetingUpdate {
+        self.sequence += 1;
+        self.last_update = Some(LastUpdate { update_type, previous_date, reason, caused_by: caused_by.clone() });
+        self.render(cpr).expect("an update was just recorded")
+    }
+
+    /// The meeting's last published update, as sent. `None` if none was published.
+    pub fn render(&self, cpr: &Cpr) -> Option<MeetingUpdate> {
+        let last = self.last_update.as_ref()?;
+        Some(MeetingUpdate {
+            update_type: last.update_type,
+            meeting_id: self.id.clone(),
+            sequence: self.sequence,
+            cpr: cpr.clone(),
+            municipality: self.municipality.clone(),
+            akasse: self.akasse.clone(),
+            kind: self.kind,
+            date: self.date,
+            form: self.form,
+            akasse_participation: self.akasse_participation,
+            deadline: self.deadline,
+            deadline_missed: self.deadline_missed,
+            previous_date: last.previous_date,
+            reason: last.reason,
+        })
+    }
+}

@@ -1,0 +1,134 @@
+//! Keyed hashes that stand in for CPR numbers wherever a key is needed.
+//!
+//! A person's state is stored under `HMAC-SHA256(secret, cpr)`, never under the CPR number itself,
+//! and meeting ids are derived from that key, so neither a storage key nor a meeting id reveals
+//! the number (rule R11). The secret comes from configuration; see `docs/operations.md` for what
+//! rotating it implies.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::contract::{Cpr, MeetingKind};
+
+/// The storage key of one person: the hex HMAC of the CPR number.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PersonKey(String);
+
+impl PersonKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a key read back from storage.
+    pub fn from_stored(hex: String) -> Self {
+        PersonKey(hex)
+    }
+}
+
+impl fmt::Debug for PersonKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PersonKey({})", self.0)
+    }
+}
+
+impl fmt::Display for PersonKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Derives [`PersonKey`]s with one secret. Keyed once; each key is a cheap clone of the keyed MAC.
+#[derive(Clone)]
+pub struct PersonKeyer {
+    mac: Hmac<Sha256>,
+}
+
+impl fmt::Debug for PersonKeyer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonKeyer(<secret>)")
+    }
+}
+
+impl PersonKeyer {
+    /// A keyer for `secret`. HMAC accepts keys of any length; an empty secret is refused because
+    /// it would make keys guessable from CPR numbers alone.
+    pub fn new(secret: &[u8]) -> Result<Self, EmptySecret> {
+        if secret.is_empty() {
+            return Err(EmptySecret);
+        }
+        let mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+        Ok(PersonKeyer { mac })
+    }
+
+    /// The storage key of the person with this CPR number.
+    pub fn key(&self, cpr: &Cpr) -> PersonKey {
+        let mut mac = self.mac.clone();
+        mac.update(cpr.expose().as_bytes());
+        PersonKey(hex::encode(mac.finalize().into_bytes()))
+    }
+}
+
+/// The HMAC secret was empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the HMAC secret for person keys is empty")]
+pub struct EmptySecret;
+
+/// The stable id of a meeting: a hash of the person key, the day the period opened and the kind.
+///
+/// Stable for a given person, period and meeting kind (rule R11), and reveals nothing about the
+/// CPR number because the person key is itself a keyed hash. 128 bits, as 32 hex digits.
+pub fn meeting_id(person: &PersonKey, period_start: chrono::NaiveDate, kind: MeetingKind) -> String {
+    let kind = match kind {
+        MeetingKind::FirstJoint => "first_joint",
+    };
+    let mut hash = Sha256::new();
+    hash.update(b"samspil/meeting/v1\0");
+    hash.update(person.0.as_bytes());
+    hash.update(b"\0");
+    hash.update(period_start.to_string().as_bytes());
+    hash.update(b"\0");
+    hash.update(kind.as_bytes());
+    let digest = hash.finalize();
+    hex::encode(&digest[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpr(s: &str) -> Cpr {
+        Cpr::new_unchecked(s.to_string())
+    }
+
+    #[test]
+    fn keys_depend_on_secret_and_number_and_hide_the_number() {
+        let a = PersonKeyer::new(b"secret-a").unwrap();
+        let b = PersonKeyer::new(b"secret-b").unwrap();
+        let k1 = a.key(&cpr("0101901234"));
+        assert_eq!(k1, a.key(&cpr("0101901234")));
+        assert_ne!(k1, a.key(&cpr("0101901235")));
+        assert_ne!(k1, b.key(&cpr("0101901234")));
+        assert_eq!(k1.as_str().len(), 64);
+        assert!(!k1.as_str().contains("0101901234"));
+    }
+
+    #[test]
+    fn empty_secret_is_refused() {
+        assert_eq!(PersonKeyer::new(b"").unwrap_err(), EmptySecret);
+    }
+
+    #[test]
+    fn meeting_ids_are_stable_per_period_and_differ_between_periods() {
+        let keyer = PersonKeyer::new(b"s").unwrap();
+        let p = keyer.key(&cpr("0101901234"));
+        let d1 = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let d2 = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let id = meeting_id(&p, d1, MeetingKind::FirstJoint);
+        assert_eq!(id, meeting_id(&p, d1, MeetingKind::FirstJoint));
+        assert_ne!(id, meeting_id(&p, d2, MeetingKind::FirstJoint));
+        assert_eq!(id.len(), 32);
+        assert!(!id.contains("0101901234"));
+    }
+}

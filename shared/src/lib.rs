@@ -1,0 +1,21 @@
+//! # samspil
+//!
+//! The library every samspil entry point shares: the Lambda functions, the command-line tool and
+//! the tests. It is laid out as ports and adapters:
+//!
+//! - [`contract`]: the wire format of `../shared/spec/contract.md`: parsing and validating inbound
+//!   CloudEvents into typed facts, rendering outbound meeting updates, and the JSON Schemas.
+//! - [`calendar`] and [`policy`]: Danish business days (rule R2) and the municipality policies
+//!   (rule R3), read from the policy file.
+//! - [`domain`]: the pure decision function `decide` (rules R1 and R4 to R11). No I/O, no clock.
+//! - [`identity`]: the keyed hash that turns a CPR number into a storage key.
+//! - [`pipeline`]: one message through parse, idempotency, load, decide, conditional write and
+//!   publish, against the [`pipeline::Store`] and [`pipeline::Publisher`] ports, with in-memory
+//!   adapters for the embedded mode and unit tests.
+
+pub mod calendar;
+pub mod contract;
+pub mod domain;
+pub mod identity;
+pub mod pipeline;
+pub mod policy;

@@ -1,0 +1,178 @@
+//! The pipeline for one message, with its retry on lost races and its outbox.
+//!
+//! Happy path: one read, one conditional write, one publish. A lost race (someone else wrote the
+//! person's state since it was read) reloads and decides again, a bounded number of times with
+//! jittered backoff. The updates a message causes are part of the state it writes (each meeting
+//! remembers its last update and the message that caused it), and are published after the write;
+//! when the message is delivered again because that publish never happened or failed, its updates
+//! are published again from the stored state. See `docs/decisions.md`, "Outbox".
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::contract::{self, BadInput, ErrorCode, Fact, InboundMessage, MeetingUpdate, OutboundEvent};
+use crate::domain::{self, Decision};
+use crate::identity::PersonKeyer;
+use crate::policy::PolicyBook;
+
+use super::ports::{Publisher, Store, StoreError};
+
+/// How many times a message is decided again after losing a race before it is handed back to the
+/// queue as a transient failure.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// One message as the queue delivered it.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// The queue it arrived on: `registrations`, `cv-completions` or `job-exits`.
+    pub queue: &'a str,
+    /// The SQS message body.
+    pub body: &'a str,
+    /// Whether this message may have been processed before without finishing: SQS delivered it
+    /// more than once, or it was moved back from a dead-letter queue.
+    pub redelivered: bool,
+}
+
+/// When a message is processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessingTime {
+    /// The processing day in Europe/Copenhagen (rule R0).
+    pub today: NaiveDate,
+    /// The instant, for the `time` of published updates.
+    pub now: DateTime<Utc>,
+}
+
+/// What happened to a message that was processed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The fact was recorded; these updates were published (possibly none).
+    Applied { updates: Vec<MeetingUpdate> },
+    /// Seen before (R10). `republished` updates from its outbox were sent again because the
+    /// message was redelivered.
+    Duplicate { republished: usize },
+}
+
+/// Why a message was not processed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Failure {
+    /// It can never be processed: send it to the dead-letter queue with this code.
+    #[error("permanent failure: {0}")]
+    Permanent(BadInput),
+    /// It may succeed later: hand it back to the queue.
+    #[error("transient failure: {0}")]
+    Transient(String),
+}
+
+impl Failure {
+    fn from_store(error: StoreError) -> Self {
+        Failure::Transient(error.to_string())
+    }
+}
+
+/// The pipeline over a [`Store`] and a [`Publisher`].
+#[derive(Debug)]
+pub struct Pipeline<S, P> {
+    store: S,
+    publisher: P,
+    policies: PolicyBook,
+    keyer: PersonKeyer,
+}
+
+impl<S: Store, P: Publisher> Pipeline<S, P> {
+    pub fn new(store: S, publisher: P, policies: PolicyBook, keyer: PersonKeyer) -> Self {
+        Pipeline { store, publisher, policies, keyer }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn publisher(&self) -> &P {
+        &self.publisher
+    }
+
+    pub fn policies(&self) -> &PolicyBook {
+        &self.policies
+    }
+
+    /// Parses and validates a delivery. Public so that batch handling can group by person first.
+    pub fn parse(&self, delivery: &Delivery<'_>) -> Result<InboundMessage, BadInput> {
+        let message = contract::parse(delivery.queue, delivery.body)?;
+        if let Fact::Registration(r) = &message.fact {
+            if self.policies.for_municipality(&r.municipality).is_none() {
+                return Err(unknown_municipality());
+            }
+        }
+        Ok(message)
+    }
+
+    /// Processes one delivery.
+    pub async fn handle(&self, delivery: Delivery<'_>, time: ProcessingTime) -> Result<Outcome, Failure> {
+        let message = self.parse(&delivery).map_err(Failure::Permanent)?;
+        self.handle_message(&message, delivery.redelivered, time).await
+    }
+
+    /// Processes one message that has already been parsed.
+    pub async fn handle_message(
+        &self,
+        message: &InboundMessage,
+        redelivered: bool,
+        time: ProcessingTime,
+    ) -> Result<Outcome, Failure> {
+        let person = self.keyer.key(&message.cpr);
+        for attempt in 1..=MAX_ATTEMPTS {
+            let stored = self.store.load(&person).await.map_err(Failure::from_store)?;
+            let (state, version) = match stored {
+                Some(s) => (s.state, Some(s.version)),
+                None => (Default::default(), None),
+            };
+            let decision = domain::decide(&state, &person, message, time.today, &self.policies)
+                .map_err(|_| Failure::Permanent(unknown_municipality()))?;
+            match decision {
+                Decision::Duplicate => {
+                    let republished = if redelivered {
+                        let updates = domain::updates_published_by(&state, &message.key);
+                        self.publish(&updates, time.now).await?;
+                        updates.len()
+                    } else {
+                        0
+                    };
+                    return Ok(Outcome::Duplicate { republished });
+                }
+                Decision::Applied { state: next, updates } => match self.store.save(&person, &next, version).await {
+                    Ok(_) => {
+                        self.publish(&updates, time.now).await?;
+                        return Ok(Outcome::Applied { updates });
+                    }
+                    Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => backoff(attempt).await,
+                    Err(e) => return Err(Failure::from_store(e)),
+                },
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    async fn publish(&self, updates: &[MeetingUpdate], now: DateTime<Utc>) -> Result<(), Failure> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<OutboundEvent> = updates.iter().map(|u| OutboundEvent::new(u, now)).collect();
+        self.publisher.publish(&events).await.map_err(|e| Failure::Transient(e.to_string()))
+    }
+}
+
+fn unknown_municipality() -> BadInput {
+    BadInput::new(
+        ErrorCode::UnknownMunicipality,
+        "data.municipality: no policy for this municipality and no default policy",
+    )
+}
+
+/// Waits before retry `attempt` after a lost race: 5 ms, 10 ms, 20 ms, ... with full jitter, so two
+/// writers that collided do not collide again in step.
+async fn backoff(attempt: u32) {
+    let ceiling = 5u64 << attempt.min(6);
+    let wait = Duration::from_micros(fastrand::u64(0..ceiling * 1000));
+    tokio::time::sleep(wait).await;
+}

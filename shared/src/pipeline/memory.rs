@@ -1,0 +1,75 @@
+//! In-memory adapters for the embedded mode and unit tests.
+//!
+//! They behave like the DynamoDB and SNS adapters where it matters (versioned conditional writes,
+//! publish order) and pass the same contract tests, but keep everything in this process.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::contract::OutboundEvent;
+use crate::domain::PersonState;
+use crate::identity::PersonKey;
+
+use super::ports::{PublishError, Publisher, Store, StoreError, Stored};
+
+/// A [`Store`] in a hash map.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    items: Mutex<HashMap<PersonKey, Stored>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many people are stored.
+    pub fn len(&self) -> usize {
+        self.items.lock().expect("store lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Store for MemoryStore {
+    async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
+        Ok(self.items.lock().expect("store lock").get(person).cloned())
+    }
+
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        let mut items = self.items.lock().expect("store lock");
+        let current = items.get(person).map(|s| s.version);
+        if current != expected {
+            return Err(StoreError::Conflict { expected });
+        }
+        let version = current.map_or(1, |v| v + 1);
+        items.insert(person.clone(), Stored { state: state.clone(), version });
+        Ok(version)
+    }
+}
+
+/// A [`Publisher`] that keeps every published event, in order, until taken.
+#[derive(Debug, Default)]
+pub struct MemoryPublisher {
+    events: Mutex<Vec<OutboundEvent>>,
+}
+
+impl MemoryPublisher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the events published since the last call.
+    pub fn take(&self) -> Vec<OutboundEvent> {
+        std::mem::take(&mut *self.events.lock().expect("publisher lock"))
+    }
+}
+
+impl Publisher for MemoryPublisher {
+    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
+        self.events.lock().expect("publisher lock").extend_from_slice(events);
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! One message through samspil: parse, idempotency, load, decide, conditional write, publish.
+//!
+//! [`Pipeline`] is generic over the two ports, [`Store`] and [`Publisher`], so the very same code
+//! runs in the Lambda functions (DynamoDB and SNS adapters), in the local runner and in the embedded
+//! mode ([`memory`] adapters) used by `samspil replay` and `samspil simulate`.
+
+mod handle;
+pub mod memory;
+mod ports;
+
+pub use handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
+pub use ports::{PublishError, Publisher, Store, StoreError, Stored};

@@ -1,0 +1,80 @@
+//! The ports: where a person's state is kept and where meeting updates go.
+//!
+//! Both are traits with one adapter per environment (DynamoDB and SNS in AWS, in-memory for the
+//! embedded mode). One contract test suite runs against every adapter, so the in-memory ones cannot
+//! drift from the real services' behaviour.
+
+use std::future::Future;
+
+use crate::contract::OutboundEvent;
+use crate::domain::PersonState;
+use crate::identity::PersonKey;
+
+/// A person's state as stored, with the version that guards the next write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub state: PersonState,
+    pub version: u64,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Someone else wrote the person's state since it was read: reload and decide again.
+    #[error("the person's state changed since it was read (expected version {expected:?})")]
+    Conflict { expected: Option<u64> },
+    /// The store could not be reached or refused for now (throttling, timeout, service error).
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// The stored item cannot be read back. Needs an operator; retrying will not help.
+    #[error("the stored state cannot be read: {0}")]
+    Corrupt(String),
+}
+
+/// Keeps one state per person, with optimistic concurrency on a version number.
+pub trait Store: Send + Sync {
+    /// Reads a person's state, strongly consistent. `None` for a person never seen.
+    fn load(&self, person: &PersonKey) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send;
+
+    /// Writes a person's state if its stored version is still `expected` (`None`: no item yet).
+    /// Returns the new version. Fails with [`StoreError::Conflict`] when someone wrote in between.
+    fn save(
+        &self,
+        person: &PersonKey,
+        state: &PersonState,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// Why publishing failed. Always transient: the message is retried and its outbox published again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("publishing meeting updates failed: {0}")]
+pub struct PublishError(pub String);
+
+/// Sends meeting updates to jobcenter and a-kasse systems.
+pub trait Publisher: Send + Sync {
+    /// Publishes the events in order. On error, some may have been sent: receivers tolerate
+    /// repeats through `sequence`.
+    fn publish(&self, events: &[OutboundEvent]) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+impl<S: Store> Store for &S {
+    fn load(&self, person: &PersonKey) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send {
+        (**self).load(person)
+    }
+
+    fn save(
+        &self,
+        person: &PersonKey,
+        state: &PersonState,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        (**self).save(person, state, expected)
+    }
+}
+
+impl<P: Publisher> Publisher for &P {
+    fn publish(&self, events: &[OutboundEvent]) -> impl Future<Output = Result<(), PublishError>> + Send {
+        (**self).publish(events)
+    }
+}
