@@ -1,28 +1,35 @@
 //! `decide`: one fact in; the person's new state and the meeting updates to publish out.
 //!
 //! The fact is added to the person's log, the periods are derived again from all facts
-//! ([`super::periods`]), and each period's first joint meeting is brought in line with them:
+//! ([`super::periods`]), and each period's first joint meeting is brought in line with its period:
 //!
-//! - a period without a meeting gets one (R5), scheduled by R4 with every CV completion known so
-//!   far; if a known job exit would cancel it (R7), it is recorded as cancelled and never announced
-//!   (R9);
-//! - a planned meeting that is not yet held is moved when it comes too soon after the CV
-//!   conversation (R6), and cancelled when a job starts within the cancel horizon after it (R7);
-//! - a held or cancelled meeting never changes;
+//! - a period without a meeting gets one (R5), scheduled by R4 with the period's CV completion; if
+//!   a known job exit would cancel it (R7), it is recorded as cancelled and never announced (R9);
+//! - a planned meeting not yet held is moved when it comes too soon after the CV conversation (R6),
+//!   and cancelled when a job starts within the cancel horizon after it (R7);
+//! - a held meeting never changes, and neither does a meeting cancelled for a job while the job
+//!   exit that cancelled it still belongs to its period (R6, R7);
 //! - a planned meeting whose period turned out to be part of an earlier one (a registration that
 //!   arrived late) is cancelled with reason `superseded`.
+//!
+//! Messages that arrive out of order can make a fact look as if it belonged to the wrong period for
+//! a while (a CV completion or a job exit of a later period, before that period's registration is
+//! known). When the missing facts arrive, the meeting is corrected: a meeting moved for a CV
+//! completion that turns out not to be its period's is moved back, and a meeting cancelled or
+//! superseded whose period turns out to need it is scheduled again. This is what makes the last
+//! update of every meeting independent of arrival order (R9); see `docs/decisions.md`.
 //!
 //! Every published update raises the meeting's sequence by one (R11). A message seen before changes
 //! nothing (R10).
 
 use chrono::NaiveDate;
 
-use crate::contract::{InboundMessage, MeetingKind, MeetingUpdate, MessageKey, UpdateReason, UpdateType};
+use crate::contract::{Cpr, InboundMessage, MeetingKind, MeetingUpdate, MessageKey, UpdateReason, UpdateType};
 use crate::identity::{PersonKey, meeting_id};
-use crate::policy::PolicyBook;
+use crate::policy::{Policy, PolicyBook};
 
 use super::periods::{self, Period};
-use super::schedule;
+use super::schedule::{self, Plan};
 use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
 
 /// The outcome of one message.
@@ -58,6 +65,11 @@ pub fn decide(
     next.facts.push(RecordedFact { key: message.key.clone(), received_on: today, fact: message.fact.clone() });
 
     let mut updates = Vec::new();
+    let mut publish = |meeting: &mut Meeting, change: Change| {
+        if let Some(update) = change.apply(meeting, &cpr, &message.key) {
+            updates.push(update);
+        }
+    };
     let periods = periods::derive(&next.facts);
     let mut current_ids = Vec::with_capacity(periods.len());
     for period in &periods {
@@ -66,19 +78,20 @@ pub fn decide(
             .ok_or_else(|| NoPolicy { municipality: period.registration.municipality.clone() })?;
         let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
         match next.meetings.iter_mut().find(|m| m.id == id) {
-            None => {
-                let mut meeting = plan_meeting(id.clone(), period, policy, today);
-                if schedule::cancelled_by_job(period, policy, meeting.date) {
-                    meeting.status = MeetingStatus::Cancelled;
-                } else {
-                    updates.push(meeting.publish(&cpr, UpdateType::Scheduled, None, None, &message.key));
-                }
-                next.meetings.push(meeting);
-            }
             Some(meeting) => {
-                if let Some(update) = follow_period(meeting, period, policy, today, &cpr, &message.key) {
-                    updates.push(update);
-                }
+                let change = reconcile(meeting, period, policy, today);
+                publish(meeting, change);
+            }
+            None => {
+                let plan = schedule::plan(period, policy, today);
+                let mut meeting = new_meeting(id.clone(), period, policy, plan);
+                let change = if schedule::cancelled_by_job(period, policy, plan.date) {
+                    Change::CancelSilently
+                } else {
+                    Change::Schedule(plan, period.cv_completed_on)
+                };
+                publish(&mut meeting, change);
+                next.meetings.push(meeting);
             }
         }
         current_ids.push(id);
@@ -89,8 +102,7 @@ pub fn decide(
             && !meeting.is_held(today)
             && !current_ids.contains(&meeting.id);
         if superseded {
-            meeting.status = MeetingStatus::Cancelled;
-            updates.push(meeting.publish(&cpr, UpdateType::Cancelled, None, Some(UpdateReason::Superseded), &message.key));
+            publish(meeting, Change::Cancel(UpdateReason::Superseded));
         }
     }
     Ok(Decision::Applied { state: next, updates })
@@ -109,9 +121,99 @@ pub fn updates_published_by(state: &PersonState, key: &MessageKey) -> Vec<Meetin
         .collect()
 }
 
-/// A new, not yet announced meeting for `period`, scheduled by R4.
-fn plan_meeting(id: String, period: &Period<'_>, policy: &crate::policy::Policy, today: NaiveDate) -> Meeting {
-    let plan = schedule::plan(period, policy, today);
+/// What happens to one meeting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Change {
+    None,
+    /// Planned on this day, respecting this CV completion: announce it (again, if it was cancelled).
+    Schedule(Plan, Option<NaiveDate>),
+    /// Moved to this day, respecting this CV completion.
+    Move(Plan, Option<NaiveDate>),
+    /// Still on its day, now known to respect this CV completion.
+    Confirm(Option<NaiveDate>),
+    /// Cancelled at this day (the day it would have been).
+    CancelAt(NaiveDate, Option<NaiveDate>),
+    Cancel(UpdateReason),
+    /// Cancelled before it was ever announced.
+    CancelSilently,
+}
+
+impl Change {
+    fn apply(self, meeting: &mut Meeting, cpr: &Cpr, cause: &MessageKey) -> Option<MeetingUpdate> {
+        match self {
+            Change::None => None,
+            Change::Confirm(cv) => {
+                meeting.cv_basis = cv;
+                None
+            }
+            Change::Schedule(plan, cv) => {
+                meeting.status = MeetingStatus::Planned;
+                meeting.set_plan(plan, cv);
+                Some(meeting.publish(cpr, UpdateType::Scheduled, None, None, cause))
+            }
+            Change::Move(plan, cv) => {
+                let previous = meeting.date;
+                meeting.set_plan(plan, cv);
+                Some(meeting.publish(cpr, UpdateType::Rescheduled, Some(previous), Some(UpdateReason::CvCompleted), cause))
+            }
+            Change::CancelAt(date, cv) => {
+                meeting.date = date;
+                meeting.cv_basis = cv;
+                Change::Cancel(UpdateReason::JobExit).apply(meeting, cpr, cause)
+            }
+            Change::Cancel(reason) => {
+                meeting.status = MeetingStatus::Cancelled;
+                let announced = meeting.last_update.is_some();
+                announced.then(|| meeting.publish(cpr, UpdateType::Cancelled, None, Some(reason), cause))
+            }
+            Change::CancelSilently => {
+                meeting.status = MeetingStatus::Cancelled;
+                None
+            }
+        }
+    }
+}
+
+/// Brings an existing meeting in line with its period.
+fn reconcile(meeting: &Meeting, period: &Period<'_>, policy: &Policy, today: NaiveDate) -> Change {
+    let cv = period.cv_completed_on;
+    if meeting.status == MeetingStatus::Cancelled {
+        // Cancelled for good while a job in its period justifies it; otherwise the cancellation
+        // rested on a fact that turned out to belong elsewhere, and the period needs its meeting.
+        let fresh = schedule::plan(period, policy, today);
+        if schedule::cancelled_by_job(period, policy, fresh.date) {
+            return Change::None;
+        }
+        return Change::Schedule(fresh, cv);
+    }
+    if meeting.is_held(today) {
+        return Change::None;
+    }
+    let mut date = meeting.date;
+    let mut moved = None;
+    if cv > meeting.cv_basis && schedule::too_soon_after_cv(period, policy, date) {
+        // R6: the CV conversation ended too close to the meeting.
+        let plan = schedule::plan(period, policy, today);
+        (date, moved) = (plan.date, Some(plan));
+    } else if cv < meeting.cv_basis {
+        // The date respected a CV completion that is not this period's: move back if it can.
+        let plan = schedule::plan(period, policy, today);
+        if plan.date < date {
+            (date, moved) = (plan.date, Some(plan));
+        }
+    }
+    if schedule::cancelled_by_job(period, policy, date) {
+        return Change::CancelAt(date, cv);
+    }
+    match moved {
+        Some(plan) if plan.date != meeting.date => Change::Move(plan, cv),
+        _ if cv != meeting.cv_basis => Change::Confirm(cv),
+        _ => Change::None,
+    }
+}
+
+/// A new, not yet announced meeting for `period`.
+fn new_meeting(id: String, period: &Period<'_>, policy: &Policy, plan: Plan) -> Meeting {
     let registration = period.registration;
     Meeting {
         id,
@@ -125,37 +227,8 @@ fn plan_meeting(id: String, period: &Period<'_>, policy: &crate::policy::Policy,
         date: plan.date,
         deadline: plan.deadline,
         deadline_missed: plan.deadline_missed,
+        cv_basis: period.cv_completed_on,
         sequence: 0,
         last_update: None,
     }
-}
-
-/// Brings an existing meeting in line with its period: R6 (move), then R7 (cancel).
-fn follow_period(
-    meeting: &mut Meeting,
-    period: &Period<'_>,
-    policy: &crate::policy::Policy,
-    today: NaiveDate,
-    cpr: &crate::contract::Cpr,
-    cause: &MessageKey,
-) -> Option<MeetingUpdate> {
-    if meeting.status == MeetingStatus::Cancelled || meeting.is_held(today) {
-        return None;
-    }
-    let previous_date = meeting.date;
-    if schedule::too_soon_after_cv(period, policy, meeting.date) {
-        let plan = schedule::plan(period, policy, today);
-        meeting.date = plan.date;
-        meeting.deadline_missed = plan.deadline_missed;
-    }
-    if schedule::cancelled_by_job(period, policy, meeting.date) {
-        meeting.status = MeetingStatus::Cancelled;
-        if meeting.last_update.is_none() {
-            return None;
-        }
-        return Some(meeting.publish(cpr, UpdateType::Cancelled, None, Some(UpdateReason::JobExit), cause));
-    }
-    (meeting.date != previous_date).then(|| {
-        meeting.publish(cpr, UpdateType::Rescheduled, Some(previous_date), Some(UpdateReason::CvCompleted), cause)
-    })
 }

@@ -147,6 +147,16 @@ fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, 
     Ok(last)
 }
 
+/// A compact, CPR-free description of messages for failure reports.
+fn describe(messages: &[InboundMessage]) -> String {
+    let one = |m: &InboundMessage| match &m.fact {
+        Fact::Registration(r) => format!("{}:reg {} {} p{}", m.key.id, r.municipality, r.registered_on, r.prior_hours),
+        Fact::CvCompleted(c) => format!("{}:cv {}", m.key.id, c.completed_on),
+        Fact::JobExit(j) => format!("{}:job {}", m.key.id, j.job_starts_on),
+    };
+    messages.iter().map(one).collect::<Vec<_>>().join(", ")
+}
+
 fn business_order(messages: &[InboundMessage]) -> Vec<InboundMessage> {
     let mut sorted = messages.to_vec();
     sorted.sort_by_key(|m| m.fact.business_date());
@@ -214,7 +224,8 @@ proptest! {
     fn any_order_and_duplication_gives_the_same_last_update((messages, arrived, today) in scenario()) {
         let reference = run(&business_order(&messages), today)?;
         let ours = run(&arrived, today)?;
-        check_same_outcome(&reference, &ours)?;
+        check_same_outcome(&reference, &ours)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n  today {today}\n  in order: {}\n  arrived:  {}", describe(&business_order(&messages)), describe(&arrived))))?;
     }
 
     /// R9 for two arrival orders against each other, both shuffled: the comparison is symmetric for

@@ -71,6 +71,8 @@ pub struct Meeting {
     pub date: NaiveDate,
     pub deadline: NaiveDate,
     pub deadline_missed: bool,
+    /// The CV completion the date respects (rule R6), if any.
+    pub cv_basis: Option<NaiveDate>,
     /// The sequence of the last published update; 0 while none was published.
     pub sequence: u32,
     /// The last published update, or `None` when the meeting was cancelled before anyone heard of
@@ -92,6 +94,14 @@ impl Meeting {
     /// Whether the meeting has taken place by `today` (rule R7: its date is before the processing day).
     pub fn is_held(&self, today: NaiveDate) -> bool {
         self.status == MeetingStatus::Planned && self.date < today
+    }
+
+    /// Takes the day, deadline flag and CV basis of a new plan.
+    pub(crate) fn set_plan(&mut self, plan: super::schedule::Plan, cv_basis: Option<NaiveDate>) {
+        self.date = plan.date;
+        self.deadline = plan.deadline;
+        self.deadline_missed = plan.deadline_missed;
+        self.cv_basis = cv_basis;
     }
 
     /// Records a new published update and returns it, rendered for `cpr`.

@@ -13,12 +13,17 @@
 //! [`PolicyBook`] only answers lookups: [`PolicyBook::for_municipality`] is one hash-map lookup
 //! and allocates nothing, because it runs for every message.
 //!
-//! The parsing and validation live in the private `file` module; this module holds the resulting
-//! types and the two built-in policies.
+//! The private submodules do the reading: `file` parses and resolves the policies, `values` checks
+//! single values, `diagnostics` turns byte offsets into located errors. This module holds the
+//! resulting types and the two built-in policies.
 
+mod diagnostics;
 mod file;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validation_tests;
+mod values;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
