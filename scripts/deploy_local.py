@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""Deploys infra/template.yaml, the SAM template that goes to AWS, into the local AWS emulator.
+
+    .venv/bin/python scripts/deploy_local.py            # or: scripts/with-moto.sh .venv/bin/python ...
+
+What it does, in order:
+
+1. Translates the SAM template to plain CloudFormation with aws-sam-translator, offline (the
+   managed-policy map is a stub: the template attaches no managed policies). The functions' CodeUri
+   is pointed at a placeholder zip in an emulator S3 bucket, in memory, the way `sam package`
+   rewrites it to the uploaded artifact. The template file itself is never changed.
+2. Creates the HMAC secret as an SSM SecureString in the emulator (a local development value,
+   only if the parameter does not exist yet).
+3. Creates the CloudFormation stack `samspil`, or updates it if the translated template or the
+   parameters changed; otherwise it changes nothing (so a second run is a no-op).
+4. Disables the emulator's SQS event source mappings. moto's own SQS-to-Lambda wiring would
+   receive (and so count as delivered, and eventually dead-letter) every message sent to the inbound
+   queues, invoking a function one message at a time and ignoring batchItemFailures. Locally the
+   functions' code runs through `samspil local`, which polls the queues itself.
+5. Says which resources the emulator's CloudFormation skipped, and creates through the API what a
+   local run needs of them: the SNS subscriptions, with their FilterPolicy and RawMessageDelivery.
+6. Writes the stack outputs as JSON to target/local-stack.json and prints them.
+
+Environment: AWS_ENDPOINT_URL (default http://127.0.0.1:4566, must be a loopback address: this
+script never deploys to AWS; `make deploy` does that), AWS_REGION (default eu-north-1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import os
+import sys
+import time
+import zipfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+import boto3
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "template.yaml"
+OUTPUT = ROOT / "target" / "local-stack.json"
+
+STACK = "samspil"
+ARTIFACT_BUCKET = "samspil-local-artifacts"
+PLACEHOLDER_KEY = "placeholder-bootstrap.zip"
+SECRET_PARAMETER = "/samspil/hmac-secret"
+LOCAL_SECRET = "samspil-local-development-secret"  # not a secret: the emulator only
+# The parameters of the local stack. AWS's values are in samconfig.toml.
+PARAMETERS = {
+    "NamePrefix": "",  # the contract's names exactly
+    "AkasseAccountIds": "111111111111,222222222222",  # dummies: queue policies are not enforced locally
+    "HmacSecretParameterName": SECRET_PARAMETER,
+}
+
+# What the local run does about each resource type the emulator's CloudFormation skips.
+SKIPPED_TYPES = {
+    "AWS::SNS::Subscription": "created through the SNS API below (FilterPolicy, RawMessageDelivery)",
+    "AWS::SQS::QueuePolicy": "not needed locally (the emulator does not enforce resource policies)",
+    "AWS::CloudWatch::Alarm": "not created locally (the emulator has no metrics to alarm on)",
+    "AWS::SNS::TopicPolicy": "not needed locally (the emulator does not enforce resource policies)",
+}
+
+
+class EmptyManagedPolicyMap:
+    """The managed-policy map aws-sam-translator asks for (normally read from IAM). The template
+    names no managed policies, and the translation must work offline."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def say(line: str = "") -> None:
+    print(f"deploy_local: {line}" if line else "", flush=True)
+
+
+def endpoint_and_region() -> tuple[str, str]:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    host = urlparse(endpoint).hostname or ""
+    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
+        sys.exit(f"deploy_local: AWS_ENDPOINT_URL={endpoint} is not a local emulator; refusing to deploy")
+    return endpoint, os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-north-1"
+
+
+def clients(endpoint: str, region: str) -> dict:
+    session = boto3.session.Session(
+        region_name=region,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    )
+    names = ["cloudformation", "s3", "ssm", "sqs", "sns", "lambda", "sts", "dynamodb"]
+    return {name: session.client(name, endpoint_url=endpoint) for name in names}
+
+
+def translate(region: str, account: str) -> dict:
+    """The SAM template as plain CloudFormation, with the functions' code in the emulator's S3."""
+    sam = yaml_parse(TEMPLATE.read_text())
+    for resource in sam["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            # What `sam package` does with the built artifact; here a placeholder (see module doc).
+            resource["Properties"]["CodeUri"] = f"s3://{ARTIFACT_BUCKET}/{PLACEHOLDER_KEY}"
+    pseudo = {"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws"}
+    # The translator checks that boto3 knows a region even when it is given one.
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    return transform(sam, {**pseudo, **PARAMETERS}, EmptyManagedPolicyMap())
+
+
+def ensure_secret(ssm) -> None:
+    try:
+        ssm.get_parameter(Name=SECRET_PARAMETER)
+        say(f"SSM parameter {SECRET_PARAMETER} exists; kept as it is")
+    except ssm.exceptions.ParameterNotFound:
+        ssm.put_parameter(Name=SECRET_PARAMETER, Value=LOCAL_SECRET, Type="SecureString",
+                          Description="samspil HMAC secret for person keys (local development value)")
+        say(f"SSM parameter {SECRET_PARAMETER} created (SecureString, local development value)")
+
+
+def ensure_placeholder_code(s3, region: str) -> None:
+    """The functions' code in the emulator: a bootstrap that only explains itself. It never runs:
+    the event source mappings are disabled, and `samspil local` runs the real handlers."""
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if ARTIFACT_BUCKET not in existing:
+        s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
+    script = "#!/bin/sh\necho 'samspil placeholder: locally the functions run through samspil local' >&2\nexit 1\n"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = 0o755 << 16
+        z.writestr(info, script)
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key=PLACEHOLDER_KEY, Body=archive.getvalue())
+
+
+def find_stack(cfn) -> dict | None:
+    try:
+        stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    except cfn.exceptions.ClientError as e:
+        if "does not exist" in str(e):
+            return None
+        raise
+    return None if stack["StackStatus"] == "DELETE_COMPLETE" else stack
+
+
+def wait(cfn, action: str) -> dict:
+    deadline = time.monotonic() + 120
+    while True:
+        stack = find_stack(cfn)
+        status = stack["StackStatus"] if stack else "GONE"
+        if not status.endswith("_IN_PROGRESS"):
+            break
+        if time.monotonic() > deadline:
+            sys.exit(f"deploy_local: stack {STACK} still {status} after 120 s")
+        time.sleep(0.5)
+    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        reason = stack.get("StackStatusReason", "") if stack else ""
+        sys.exit(f"deploy_local: {action} of stack {STACK} ended in {status} {reason}")
+    return stack
+
+
+def deploy_stack(cfn, body: str) -> str:
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()]
+    stack = find_stack(cfn)
+    if stack and stack["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        say(f"stack {STACK} is {stack['StackStatus']}; deleting it and creating it again")
+        cfn.delete_stack(StackName=STACK)
+        deadline = time.monotonic() + 60
+        while find_stack(cfn) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        stack = None
+    capabilities = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+    if stack is None:
+        cfn.create_stack(StackName=STACK, TemplateBody=body, Parameters=parameters, Capabilities=capabilities)
+        wait(cfn, "creation")
+        return "created"
+    deployed_body = cfn.get_template(StackName=STACK)["TemplateBody"]
+    deployed_params = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    same_params = all(_parameter(deployed_params.get(k)) == v for k, v in PARAMETERS.items())
+    if _normalised(deployed_body) == _normalised(body) and same_params:
+        return "unchanged (no-op)"
+    cfn.update_stack(StackName=STACK, TemplateBody=body, Parameters=parameters, Capabilities=capabilities)
+    wait(cfn, "update")
+    return "updated"
+
+
+def _parameter(value: str | None) -> str | None:
+    """A deployed parameter value as it was given: moto reports a CommaDelimitedList as the repr
+    of a Python list ("['1', '2']")."""
+    if value and value.startswith("["):
+        try:
+            return ",".join(str(v) for v in ast.literal_eval(value))
+        except (ValueError, SyntaxError):
+            pass
+    return value
+
+
+def _normalised(body) -> str:
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return body
+    return json.dumps(body, sort_keys=True)
+
+
+def disable_event_source_mappings(lam, translated: dict, physical: dict) -> list[str]:
+    """Disables every event source mapping of the stack's functions; returns what it did."""
+    done = []
+    for logical, resource in translated["Resources"].items():
+        if resource["Type"] != "AWS::Lambda::Function" or logical not in physical:
+            continue
+        function = physical[logical]
+        for mapping in lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]:
+            queue = mapping["EventSourceArn"].rsplit(":", 1)[-1]
+            if mapping.get("State") != "Disabled":
+                lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+                done.append(f"{queue} -> {function}: disabled")
+            else:
+                done.append(f"{queue} -> {function}: already disabled")
+    return done
+
+
+def apply_ignored_properties(ddb, translated: dict, physical: dict) -> list[str]:
+    """Properties the emulator's CloudFormation accepts but does not apply, set through the API.
+    Today: a table's TimeToLiveSpecification (the items' `expires_at` must be the TTL attribute
+    locally too, even though the emulator never deletes expired items)."""
+    done = []
+    for logical, resource in sorted(translated["Resources"].items()):
+        spec = resource.get("Properties", {}).get("TimeToLiveSpecification")
+        if resource["Type"] != "AWS::DynamoDB::Table" or not spec or logical not in physical:
+            continue
+        table = physical[logical]
+        current = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        enabled = current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+        if enabled and current.get("AttributeName") == spec["AttributeName"]:
+            done.append(f"table {table}: TTL on {spec['AttributeName']} already set")
+            continue
+        ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={
+            "AttributeName": spec["AttributeName"], "Enabled": bool(spec.get("Enabled", True))})
+        done.append(f"table {table}: the emulator ignored TimeToLiveSpecification; TTL on "
+                    f"{spec['AttributeName']} set through the API (it is stored, never enforced)")
+    return done
+
+
+class Resolver:
+    """Resolves the intrinsic functions of a skipped resource's properties against the deployed
+    stack: Ref (parameters and resources), Fn::GetAtt <queue>.Arn and <queue>.QueueName, Fn::Sub."""
+
+    def __init__(self, translated: dict, physical: dict, sqs):
+        self.translated, self.physical, self.sqs = translated, physical, sqs
+
+    def __call__(self, value):
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Ref"}:
+            name = value["Ref"]
+            if name in PARAMETERS:
+                return PARAMETERS[name]
+            default = self.translated.get("Parameters", {}).get(name, {}).get("Default")
+            if default is not None:
+                return default
+            return self.physical[name]
+        if set(value) == {"Fn::GetAtt"}:
+            logical, attribute = value["Fn::GetAtt"]
+            url = self.physical[logical]
+            if attribute == "Arn":
+                return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            if attribute == "QueueName":
+                return url.rsplit("/", 1)[-1]
+            raise ValueError(f"cannot resolve Fn::GetAtt {logical}.{attribute} locally")
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            text = value["Fn::Sub"]
+            for name in list(PARAMETERS) + list(self.translated.get("Parameters", {})):
+                if "${" + name + "}" in text:
+                    text = text.replace("${" + name + "}", str(self({"Ref": name})))
+            return text
+        return {k: self(v) for k, v in value.items()}
+
+
+def ensure_subscription(sns, props: dict) -> str:
+    """Creates the subscription, or brings an existing one's attributes to the template's."""
+    attributes = {}
+    for name in ("RawMessageDelivery", "FilterPolicyScope"):
+        if name in props:
+            attributes[name] = str(props[name]).lower() if name == "RawMessageDelivery" else str(props[name])
+    if "FilterPolicy" in props:
+        policy = props["FilterPolicy"]
+        attributes["FilterPolicy"] = policy if isinstance(policy, str) else json.dumps(policy, sort_keys=True)
+    topic, protocol, endpoint = props["TopicArn"], props["Protocol"], props["Endpoint"]
+    existing = [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+                if s["Protocol"] == protocol and s["Endpoint"] == endpoint]
+    if existing:
+        arn = existing[0]["SubscriptionArn"]
+        current = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+        changed = [k for k, v in attributes.items() if _attribute_differs(k, current.get(k), v)]
+        for name in changed:
+            sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName=name, AttributeValue=attributes[name])
+        return f"{arn} ({'updated ' + ', '.join(changed) if changed else 'unchanged'})"
+    arn = sns.subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint, Attributes=attributes,
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    return f"{arn} (created)"
+
+
+def _attribute_differs(name: str, current, wanted: str) -> bool:
+    if current is None:
+        return True
+    if name == "FilterPolicy":
+        return json.loads(current) != json.loads(wanted)
+    return str(current).lower() != wanted.lower()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="where the stack outputs go (JSON)")
+    args = parser.parse_args()
+
+    endpoint, region = endpoint_and_region()
+    aws = clients(endpoint, region)
+    account = aws["sts"].get_caller_identity()["Account"]
+    say(f"emulator {endpoint}, region {region}, account {account}")
+
+    translated = translate(region, account)
+    say(f"translated {TEMPLATE.relative_to(ROOT)}: {len(translated['Resources'])} CloudFormation resources")
+    ensure_secret(aws["ssm"])
+    ensure_placeholder_code(aws["s3"], region)
+
+    outcome = deploy_stack(aws["cloudformation"], json.dumps(translated, sort_keys=True))
+    say(f"stack {STACK}: {outcome}")
+
+    described = aws["cloudformation"].describe_stack_resources(StackName=STACK)["StackResources"]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described if r.get("LogicalResourceId")}
+
+    for line in disable_event_source_mappings(aws["lambda"], translated, physical):
+        say(f"event source mapping {line}")
+    say("  (moto would otherwise receive inbound messages itself, one per invocation, ignoring")
+    say("   batchItemFailures; the functions run locally through `samspil local`, which polls the queues)")
+
+    skipped = {k: r["Type"] for k, r in translated["Resources"].items() if k not in physical}
+    if skipped:
+        say(f"the emulator skipped {len(skipped)} of {len(translated['Resources'])} resources:")
+        for type_ in sorted(set(skipped.values())):
+            names = sorted(k for k, t in skipped.items() if t == type_)
+            what = SKIPPED_TYPES.get(type_, "NOT handled locally")
+            say(f"  {type_} ({len(names)}): {', '.join(names)}")
+            say(f"    -> {what}")
+    else:
+        say("the emulator created every resource")
+
+    for line in apply_ignored_properties(aws["dynamodb"], translated, physical):
+        say(line)
+
+    resolve = Resolver(translated, physical, aws["sqs"])
+    for logical, type_ in sorted(skipped.items()):
+        if type_ == "AWS::SNS::Subscription":
+            props = resolve(translated["Resources"][logical]["Properties"])
+            say(f"subscription {logical}: {ensure_subscription(aws['sns'], props)}")
+
+    stack = find_stack(aws["cloudformation"])
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    say(f"stack outputs (written to {shown}):")
+    print(json.dumps(outputs, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
