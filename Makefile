@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test contracts bench startup
+.PHONY: run test contracts bench simulate startup
 
 ## run: replay examples/ on the embedded pipeline and print the meeting updates readably.
 run:
@@ -56,3 +56,7 @@ package: .venv/.installed
 deploy:
 	sam build
 	sam deploy
+
+## simulate: baseline vs rebild-trial on a seeded synthetic cohort (docs/simulation.md); chart in target/simulation.svg.
+simulate:
+	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg

@@ -3,14 +3,16 @@
 //! `main` only parses the command line and hands over to one module per command.
 
 mod contracts;
-mod render;
 mod replay;
+mod simulate;
 mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+// The AWS-facing commands are the library half (cli/src/lib.rs), which the end-to-end tests drive.
+use samspil_cli::{local, redrive, render, send};
 
 /// samspil: plans, moves and cancels first joint meetings between jobcenters and a-kasser.
 #[derive(Debug, Parser)]
@@ -24,6 +26,14 @@ struct Cli {
 enum Command {
     /// Replays a file of SQS messages through the embedded pipeline (in-memory store and publisher).
     Replay(replay::Args),
+    /// Simulates a synthetic cohort through the embedded pipeline once per policy and compares them.
+    Simulate(simulate::Args),
+    /// Runs the Lambda functions' code locally: polls the local stack's queues, prints updates.
+    Local(local::Args),
+    /// Sends the messages of a replay-format file to their queues.
+    Send(send::Args),
+    /// Moves messages from a queue's dead-letter queue back to the queue.
+    Redrive(redrive::Args),
     /// Writes the generated JSON Schemas and AsyncAPI document.
     Contracts {
         /// The folder to write into.
@@ -36,6 +46,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
+        Command::Simulate(args) => simulate::run(args),
+        Command::Local(args) => local::run(args).map_err(unsync),
+        Command::Send(args) => send::run(args).map_err(unsync),
+        Command::Redrive(args) => redrive::run(args).map_err(unsync),
         Command::Contracts { out } => contracts::write(&out),
     };
     match result {
@@ -45,4 +59,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The library's errors (`Send + Sync`, for async code) as the commands' error type.
+fn unsync(error: samspil_cli::Error) -> Box<dyn std::error::Error> {
+    error
 }

@@ -11,11 +11,17 @@
 //! - [`identity`]: the keyed hash that turns a CPR number into a storage key.
 //! - [`pipeline`]: one message through parse, idempotency, load, decide, conditional write and
 //!   publish, against the [`pipeline::Store`] and [`pipeline::Publisher`] ports, with in-memory
-//!   adapters for the embedded mode and unit tests.
+//!   adapters for the embedded mode and unit tests; [`pipeline::BatchHandler`] runs one SQS batch.
+//! - [`aws`]: the ports on DynamoDB, SNS and SQS, and the AWS SDK clients, built once per process.
+//! - [`telemetry`]: JSON logs and CloudWatch Embedded Metric Format metrics.
+//! - [`lambda`]: the glue every Lambda function's `main` calls: configuration, clients, runtime.
 
+pub mod aws;
 pub mod calendar;
 pub mod contract;
 pub mod domain;
 pub mod identity;
+pub mod lambda;
 pub mod pipeline;
 pub mod policy;
+pub mod telemetry;

@@ -8,7 +8,7 @@
 //!   legacy hyper 0.14 + rustls stack and aws-lc, a second TLS stack and a slow C build).
 //! - **Trust roots on first use.** The SDK's hyper client reads and parses the system's trust roots
 //!   when the first client is *constructed*. Measured here (release build): 7 to 12 ms, more than
-//!   the whole cold-start budget (first Runtime API poll within 5 ms of exec). `LazyTrustRoots`
+//!   the whole cold-start budget (first Runtime API poll within 5 ms of exec). [`connector_on_first_use`]
 //!   defers that to the first request, which opens a connection anyway. Plain `http://` endpoints
 //!   (the emulator) pay it too, since the connector is built for both schemes.
 //! - **Credentials straight from the environment when they are there.** Lambda always sets
@@ -55,7 +55,7 @@ pub async fn sdk_config() -> SdkConfig {
     let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
         .or_else(ProfileFileRegionProvider::new())
         .or_else(Region::from_static(DEFAULT_REGION));
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(LazyTrustRoots(https)).region(region);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(connector_on_first_use(https)).region(region);
     if env_credentials_present() {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
@@ -67,12 +67,18 @@ fn env_credentials_present() -> bool {
     set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")
 }
 
-/// The SDK's HTTPS client without its eager start-up work.
+/// An HTTP client without its eager start-up work.
 ///
 /// The hyper client implements `validate_base_client_config`, which the SDK calls while
 /// constructing each service client, by building its TLS connector "so that native certs load at
 /// client initialization time instead of upon first request". Leaving that hook out (it defaults to
 /// doing nothing) builds the connector, and reads the roots once per process, on the first request.
+/// Wraps `client` so that its TLS connector, and with it the trust roots, is built on the first
+/// request instead of once per service client at construction.
+pub fn connector_on_first_use(client: SharedHttpClient) -> SharedHttpClient {
+    SharedHttpClient::new(LazyTrustRoots(client))
+}
+
 #[derive(Debug)]
 struct LazyTrustRoots(SharedHttpClient);
 

@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod outbound;
 pub mod schema;
 mod types;
+mod wire;
 
 pub use error::{BadInput, ErrorCode};
 pub use inbound::parse;

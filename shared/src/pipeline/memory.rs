@@ -10,7 +10,7 @@ use crate::contract::OutboundEvent;
 use crate::domain::PersonState;
 use crate::identity::PersonKey;
 
-use super::ports::{PublishError, Publisher, Store, StoreError, Stored};
+use super::ports::{DeadLetterError, DeadLetters, PublishError, Publisher, Store, StoreError, Stored};
 
 /// A [`Store`] in a hash map.
 #[derive(Debug, Default)]
@@ -38,14 +38,14 @@ impl Store for MemoryStore {
         Ok(self.items.lock().expect("store lock").get(person).cloned())
     }
 
-    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let mut items = self.items.lock().expect("store lock");
         let current = items.get(person).map(|s| s.version);
         if current != expected {
             return Err(StoreError::Conflict { expected });
         }
         let version = current.map_or(1, |v| v + 1);
-        items.insert(person.clone(), Stored { state: state.clone(), version });
+        items.insert(person.clone(), Stored { state, version });
         Ok(version)
     }
 }
@@ -70,6 +70,44 @@ impl MemoryPublisher {
 impl Publisher for MemoryPublisher {
     async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
         self.events.lock().expect("publisher lock").extend_from_slice(events);
+        Ok(())
+    }
+}
+
+/// A message in an in-memory dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub queue: String,
+    pub body: String,
+    pub error_code: String,
+    pub error_message: String,
+}
+
+/// A [`DeadLetters`] that keeps every dead-lettered message, in order.
+#[derive(Debug, Default)]
+pub struct MemoryDeadLetters {
+    letters: Mutex<Vec<DeadLetter>>,
+}
+
+impl MemoryDeadLetters {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the messages dead-lettered since the last call.
+    pub fn take(&self) -> Vec<DeadLetter> {
+        std::mem::take(&mut *self.letters.lock().expect("dead letters lock"))
+    }
+}
+
+impl DeadLetters for MemoryDeadLetters {
+    async fn send(&self, queue: &str, body: &str, reason: &crate::contract::BadInput) -> Result<(), DeadLetterError> {
+        self.letters.lock().expect("dead letters lock").push(DeadLetter {
+            queue: queue.to_string(),
+            body: body.to_string(),
+            error_code: reason.code.as_str().to_string(),
+            error_message: reason.message.clone(),
+        });
         Ok(())
     }
 }

@@ -2,11 +2,16 @@
 //!
 //! [`Pipeline`] is generic over the two ports, [`Store`] and [`Publisher`], so the very same code
 //! runs in the Lambda functions (DynamoDB and SNS adapters), in the local runner and in the embedded
-//! mode ([`memory`] adapters) used by `samspil replay` and `samspil simulate`.
+//! mode ([`memory`] adapters) used by `samspil replay` and `samspil simulate`. [`BatchHandler`]
+//! runs a whole SQS batch: bad input to the dead-letter queue, people concurrently, partial failures.
 
+mod batch;
 mod handle;
 pub mod memory;
 mod ports;
 
+pub use batch::{
+    AbortBatch, BatchCounts, BatchHandler, BatchRecord, BatchReport, REDRIVEN_ATTRIBUTE, is_redelivered, queue_from_arn,
+};
 pub use handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
-pub use ports::{PublishError, Publisher, Store, StoreError, Stored};
+pub use ports::{DeadLetterError, DeadLetters, PublishError, Publisher, Store, StoreError, Stored};

@@ -41,7 +41,7 @@ pub trait Store: Send + Sync {
     fn save(
         &self,
         person: &PersonKey,
-        state: &PersonState,
+        state: PersonState,
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
@@ -66,7 +66,7 @@ impl<S: Store> Store for &S {
     fn save(
         &self,
         person: &PersonKey,
-        state: &PersonState,
+        state: PersonState,
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         (**self).save(person, state, expected)
@@ -76,5 +76,33 @@ impl<S: Store> Store for &S {
 impl<P: Publisher> Publisher for &P {
     fn publish(&self, events: &[OutboundEvent]) -> impl Future<Output = Result<(), PublishError>> + Send {
         (**self).publish(events)
+    }
+}
+
+/// Why a message could not be moved to its dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sending to the dead-letter queue failed: {0}")]
+pub struct DeadLetterError(pub String);
+
+/// Where permanent failures go: the dead-letter queue of the queue they came from, with the
+/// message attributes `error_code` and `error_message` (contract.md, "Bad input").
+pub trait DeadLetters: Send + Sync {
+    /// Sends `body`, unchanged, to the dead-letter queue of `queue`, with the reason.
+    fn send(
+        &self,
+        queue: &str,
+        body: &str,
+        reason: &crate::contract::BadInput,
+    ) -> impl Future<Output = Result<(), DeadLetterError>> + Send;
+}
+
+impl<D: DeadLetters> DeadLetters for &D {
+    fn send(
+        &self,
+        queue: &str,
+        body: &str,
+        reason: &crate::contract::BadInput,
+    ) -> impl Future<Output = Result<(), DeadLetterError>> + Send {
+        (**self).send(queue, body, reason)
     }
 }

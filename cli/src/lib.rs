@@ -1,0 +1,41 @@
+//! The library half of the `samspil` program: the commands that talk to SQS, SNS and DynamoDB.
+//!
+//! - [`local`]: `samspil local`, the local runner. It polls the three queues the way Lambda's SQS
+//!   event source mapping does and runs each batch through the very [`samspil::pipeline::BatchHandler`]
+//!   the Lambda functions run, and it prints the meeting updates as they arrive.
+//! - [`send`]: `samspil send FILE`, sends a replay-format file's messages to their queues.
+//! - [`redrive`]: `samspil redrive --queue NAME`, moves messages from a dead-letter queue back.
+//! - [`render`]: meeting updates as readable lines (shared with `samspil replay`).
+//!
+//! They are a library, not only modules of the binary, so that the end-to-end tests
+//! (`tests/e2e`) drive exactly this code in-process against the stack deployed from the template.
+
+pub mod local;
+pub mod redrive;
+pub mod render;
+pub mod send;
+
+/// The error of a command: a readable message. Never carries a message body or a CPR number.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A current-thread Tokio runtime for one command.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+/// SDK clients from the environment (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials), the same way
+/// the Lambda functions build theirs.
+pub(crate) async fn clients() -> samspil::aws::AwsClients {
+    samspil::aws::AwsClients::from_env().await
+}
+
+/// The URL of the queue called `name`, through `GetQueueUrl`.
+pub async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, Error> {
+    let output = sqs
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| format!("no queue `{name}` (GetQueueUrl: {})", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    Ok(output.queue_url.ok_or_else(|| format!("GetQueueUrl returned no URL for `{name}`"))?)
+}

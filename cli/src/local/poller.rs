@@ -1,0 +1,474 @@
+//! The SQS poller: what Lambda's SQS event source mapping does, done by this process.
+//!
+//! For each queue, one loop: `ReceiveMessage` (a batch of up to ten, long polling, with a visibility
+//! timeout, the system attribute `ApproximateReceiveCount` and all message attributes), then the
+//! batch through [`BatchHandler::handle`] (the code every Lambda function runs), then
+//! `DeleteMessageBatch` for the records that did not fail. The failed ones are left alone: they
+//! become visible again when their visibility timeout ends and are received again, with a higher
+//! receive count (which makes the pipeline republish their outbox); after the queue's
+//! `maxReceiveCount` SQS moves them to the dead-letter queue on a later receive, exactly as it does
+//! for Lambda. A batch the handler aborts (a record without a message id must be retried) is not
+//! acknowledged at all, like a failed invocation.
+//!
+//! The three loops run concurrently, as three functions would. Stopping ([`Stop`]) always finishes
+//! the batch in hand, acknowledgement included.
+//!
+//! With [`PollOptions::until_idle`] the poller stops by itself once every queue has had no message
+//! (visible, in flight or delayed, per `GetQueueAttributes`) for that long: that is how tests and
+//! scripts wait for "everything processed, retries included".
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
+use chrono::{NaiveDate, Utc};
+use futures::future::join_all;
+use samspil::pipeline::{
+    BatchCounts, BatchHandler, BatchRecord, BatchReport, DeadLetters, ProcessingTime, Publisher, REDRIVEN_ATTRIBUTE,
+    Store, is_redelivered,
+};
+use tokio::sync::watch;
+
+use crate::Error;
+
+/// A stop signal shared by the poller, the watcher and whoever stops them (Ctrl-C, a test).
+///
+/// [`Stop::stop`] lets a receive that is waiting finish (at most its long-polling time) and
+/// handles what it brought, so no message is left hidden by a receive nobody reads;
+/// [`Stop::stop_now`] (Ctrl-C) cancels it, and a message it may have taken comes back after its
+/// visibility timeout. Either way a batch in hand is finished and acknowledged.
+#[derive(Debug, Clone)]
+pub struct Stop(Arc<watch::Sender<Stopping>>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stopping {
+    No,
+    Finishing,
+    Now,
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        Stop(Arc::new(watch::channel(Stopping::No).0))
+    }
+}
+
+impl Stop {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops after the receives in progress.
+    pub fn stop(&self) {
+        self.raise(Stopping::Finishing);
+    }
+
+    /// Stops at once, cancelling receives in progress.
+    pub fn stop_now(&self) {
+        self.raise(Stopping::Now);
+    }
+
+    fn raise(&self, to: Stopping) {
+        self.0.send_if_modified(|state| {
+            let raised = *state < to;
+            *state = (*state).max(to);
+            raised
+        });
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow() != Stopping::No
+    }
+
+    /// Completes once either stop was called (at once if it already was).
+    pub async fn stopped(&self) {
+        self.reached(Stopping::Finishing).await;
+    }
+
+    /// Completes once [`Stop::stop_now`] was called.
+    pub async fn stopped_now(&self) {
+        self.reached(Stopping::Now).await;
+    }
+
+    async fn reached(&self, level: Stopping) {
+        let mut receiver = self.0.subscribe();
+        let _ = receiver.wait_for(|state| *state >= level).await;
+    }
+}
+
+/// The processing day (rule R0) the poller hands the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessingDay {
+    /// Today in Europe/Copenhagen, as in Lambda.
+    #[default]
+    Today,
+    /// A fixed day (tests, demonstrations); the instant is still the real one.
+    Fixed(NaiveDate),
+}
+
+impl ProcessingDay {
+    pub fn time(self) -> ProcessingTime {
+        let now = Utc::now();
+        match self {
+            ProcessingDay::Today => samspil::lambda::processing_time(now),
+            ProcessingDay::Fixed(today) => ProcessingTime { today, now },
+        }
+    }
+}
+
+/// How the poller receives.
+#[derive(Debug, Clone)]
+pub struct PollOptions {
+    /// Messages per `ReceiveMessage`, 1 to 10 (Lambda's batch size).
+    pub batch_size: i32,
+    /// Long polling: seconds a receive waits for messages (0 to 20). Short keeps stopping snappy.
+    pub wait_seconds: i32,
+    /// Seconds a received message stays invisible; a failed one comes back after this.
+    pub visibility_timeout: i32,
+    pub day: ProcessingDay,
+    /// Stop once every queue has been empty, in flight included, for this long.
+    pub until_idle: Option<Duration>,
+    /// Stop after one receive per queue.
+    pub once: bool,
+    /// Print one line per batch to stderr.
+    pub report: bool,
+}
+
+impl Default for PollOptions {
+    fn default() -> Self {
+        PollOptions {
+            batch_size: 10,
+            wait_seconds: 5,
+            visibility_timeout: 30,
+            day: ProcessingDay::Today,
+            until_idle: None,
+            once: false,
+            report: true,
+        }
+    }
+}
+
+/// A queue to poll: its contract name (`registrations`, ...) and URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queue {
+    pub name: String,
+    pub url: String,
+}
+
+/// What a run did, summed over all batches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub batches: u64,
+    pub counts: BatchCounts,
+    /// Messages acknowledged (deleted from their queue).
+    pub deleted: u64,
+    /// Messages left on their queue to be received again.
+    pub left_for_retry: u64,
+}
+
+impl RunSummary {
+    fn add(&mut self, report: &BatchReport, deleted: u64, left: u64) {
+        self.merge(RunSummary { batches: 1, counts: report.counts, deleted, left_for_retry: left });
+    }
+
+    fn merge(&mut self, other: RunSummary) {
+        let (c, o) = (&mut self.counts, other.counts);
+        c.messages += o.messages;
+        c.duplicates += o.duplicates;
+        c.scheduled += o.scheduled;
+        c.rescheduled += o.rescheduled;
+        c.cancelled += o.cancelled;
+        c.permanent_failures += o.permanent_failures;
+        c.transient_failures += o.transient_failures;
+        self.batches += other.batches;
+        self.deleted += other.deleted;
+        self.left_for_retry += other.left_for_retry;
+    }
+}
+
+/// Polls queues into one [`BatchHandler`].
+#[derive(Debug)]
+pub struct Poller<S, P, D> {
+    handler: BatchHandler<S, P, D>,
+    sqs: Client,
+    queues: Vec<Queue>,
+    options: PollOptions,
+}
+
+impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
+    pub fn new(handler: BatchHandler<S, P, D>, sqs: Client, queues: Vec<Queue>, options: PollOptions) -> Self {
+        Poller { handler, sqs, queues, options }
+    }
+
+    pub fn handler(&self) -> &BatchHandler<S, P, D> {
+        &self.handler
+    }
+
+    pub fn queues(&self) -> &[Queue] {
+        &self.queues
+    }
+
+    /// Polls until `stop` (or, with `until_idle` / `once`, until done; it then calls `stop` itself
+    /// so that whatever shares the signal ends too). Fails at once if a queue does not exist.
+    pub async fn run(&self, stop: &Stop) -> Result<RunSummary, Error> {
+        self.backlog().await.map_err(|e| format!("the queues cannot be read: {e}"))?;
+        let loops = async {
+            let summaries = join_all(self.queues.iter().map(|q| self.poll_queue(q, stop))).await;
+            stop.stop();
+            summaries
+        };
+        let (summaries, ()) = tokio::join!(loops, self.stop_when_idle(stop));
+        let mut total = RunSummary::default();
+        for summary in summaries {
+            total.merge(summary);
+        }
+        Ok(total)
+    }
+
+    async fn poll_queue(&self, queue: &Queue, stop: &Stop) -> RunSummary {
+        let mut summary = RunSummary::default();
+        while !stop.is_stopped() {
+            let received = tokio::select! {
+                received = self.receive(queue) => received,
+                () = stop.stopped_now() => break,
+            };
+            let messages = match received {
+                Ok(messages) => messages,
+                Err(e) => {
+                    eprintln!("{}: ReceiveMessage failed, trying again in 1 s: {e}", queue.name);
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        () = stop.stopped() => break,
+                    }
+                }
+            };
+            if !messages.is_empty() {
+                self.handle_batch(queue, &messages, &mut summary).await;
+            }
+            if self.options.once {
+                break;
+            }
+        }
+        summary
+    }
+
+    async fn receive(&self, queue: &Queue) -> Result<Vec<Message>, String> {
+        let output = self
+            .sqs
+            .receive_message()
+            .queue_url(&queue.url)
+            .max_number_of_messages(self.options.batch_size)
+            .wait_time_seconds(self.options.wait_seconds)
+            .visibility_timeout(self.options.visibility_timeout)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| DisplayErrorContext(&e).to_string())?;
+        Ok(output.messages.unwrap_or_default())
+    }
+
+    /// One batch: the handler, then the acknowledgement of what did not fail.
+    async fn handle_batch(&self, queue: &Queue, messages: &[Message], summary: &mut RunSummary) {
+        let records: Vec<BatchRecord> = messages.iter().map(|m| batch_record(&queue.name, m)).collect();
+        let report = self.handler.handle(&records, self.options.day.time()).await;
+        let done: Vec<&Message> = if report.abort.is_some() {
+            Vec::new() // the whole "invocation" failed: every record comes back
+        } else {
+            messages
+                .iter()
+                .filter(|m| !m.message_id().is_some_and(|id| report.failed_message_ids.iter().any(|f| f == id)))
+                .collect()
+        };
+        let deleted = self.delete(queue, &done).await;
+        let left = messages.len() as u64 - deleted;
+        if self.options.report {
+            eprintln!("{}", batch_line(&queue.name, &report, left));
+        }
+        summary.add(&report, deleted, left);
+    }
+
+    /// Deletes the messages; returns how many were deleted. One that could not be is received
+    /// again later and recognised as a duplicate.
+    async fn delete(&self, queue: &Queue, messages: &[&Message]) -> u64 {
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                let handle = m.receipt_handle()?;
+                DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(handle).build().ok()
+            })
+            .collect();
+        if entries.is_empty() {
+            return 0;
+        }
+        let count = entries.len() as u64;
+        let request = self.sqs.delete_message_batch().queue_url(&queue.url).set_entries(Some(entries));
+        match request.send().await {
+            Ok(output) if output.failed().is_empty() => count,
+            Ok(output) => {
+                let codes: Vec<&str> = output.failed().iter().map(|f| f.code()).collect();
+                eprintln!("{}: {} message(s) not deleted ({}); they will come back as duplicates", queue.name, codes.len(), codes.join(", "));
+                count - codes.len() as u64
+            }
+            Err(e) => {
+                eprintln!("{}: DeleteMessageBatch failed; the batch will come back as duplicates: {}", queue.name, DisplayErrorContext(&e));
+                0
+            }
+        }
+    }
+
+    /// Messages on all queues: visible, in flight and delayed.
+    async fn backlog(&self) -> Result<u64, String> {
+        let mut total = 0;
+        for queue in &self.queues {
+            let output = self
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&queue.url)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+                .send()
+                .await
+                .map_err(|e| format!("{}: GetQueueAttributes failed: {}", queue.name, DisplayErrorContext(&e)))?;
+            let attributes = output.attributes.unwrap_or_default();
+            total += attributes.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>();
+        }
+        Ok(total)
+    }
+
+    /// With `until_idle`: stops once the backlog has been zero for that long. Otherwise waits for stop.
+    async fn stop_when_idle(&self, stop: &Stop) {
+        let Some(idle_for) = self.options.until_idle else { return stop.stopped().await };
+        let mut idle_since: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                () = stop.stopped() => return,
+            }
+            match self.backlog().await {
+                Ok(0) => {
+                    if idle_since.get_or_insert_with(Instant::now).elapsed() >= idle_for {
+                        stop.stop();
+                        return;
+                    }
+                }
+                Ok(_) => idle_since = None,
+                Err(e) => {
+                    eprintln!("{e}");
+                    idle_since = None;
+                }
+            }
+        }
+    }
+}
+
+/// A received SQS message as the pipeline sees it, like `samspil::lambda::batch_record` does for
+/// a Lambda event: redelivered when its receive count is above one or it carries the
+/// [`REDRIVEN_ATTRIBUTE`].
+pub fn batch_record(queue: &str, message: &Message) -> BatchRecord {
+    let received = message
+        .attributes
+        .as_ref()
+        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+        .map(String::as_str);
+    let redriven = message.message_attributes.as_ref().is_some_and(|a| a.contains_key(REDRIVEN_ATTRIBUTE));
+    BatchRecord {
+        message_id: message.message_id.clone().filter(|id| !id.is_empty()),
+        queue: queue.to_string(),
+        body: message.body.clone(),
+        redelivered: is_redelivered(received, redriven),
+    }
+}
+
+/// One line per batch, e.g. `registrations: 3 messages: 2 scheduled, 1 duplicate`.
+pub fn batch_line(queue: &str, report: &BatchReport, left_for_retry: u64) -> String {
+    let c = &report.counts;
+    let changed = c.scheduled + c.rescheduled + c.cancelled;
+    let parts = [
+        (c.scheduled, "scheduled"),
+        (c.rescheduled, "rescheduled"),
+        (c.cancelled, "cancelled"),
+        (c.duplicates, "duplicate"),
+        (c.permanent_failures, "dead-lettered (bad input)"),
+        (left_for_retry, "left for retry"),
+    ];
+    let mut text: Vec<String> = parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+    if changed == 0 && text.is_empty() {
+        text.push("no meeting changed".into());
+    }
+    let plural = if c.messages == 1 { "" } else { "s" };
+    let mut line = format!("{queue}: {} message{plural}: {}", c.messages, text.join(", "));
+    if let Some(abort) = &report.abort {
+        line.push_str(&format!(" (whole batch retried: {abort})"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use aws_sdk_sqs::types::MessageAttributeValue;
+
+    use super::*;
+
+    fn message(receive_count: &str, redriven: bool) -> Message {
+        let mut attributes = HashMap::new();
+        attributes.insert(MessageSystemAttributeName::ApproximateReceiveCount, receive_count.to_string());
+        let mut builder = Message::builder().message_id("m-1").receipt_handle("r-1").body("{}").set_attributes(Some(attributes));
+        if redriven {
+            let value = MessageAttributeValue::builder().data_type("String").string_value("1").build().unwrap();
+            builder = builder.message_attributes(REDRIVEN_ATTRIBUTE, value);
+        }
+        builder.build()
+    }
+
+    #[test]
+    fn a_record_is_redelivered_after_the_first_receive_or_when_redriven() {
+        let first = batch_record("registrations", &message("1", false));
+        assert_eq!(first.queue, "registrations");
+        assert_eq!(first.message_id.as_deref(), Some("m-1"));
+        assert_eq!(first.body.as_deref(), Some("{}"));
+        assert!(!first.redelivered);
+        assert!(batch_record("registrations", &message("2", false)).redelivered);
+        assert!(batch_record("registrations", &message("1", true)).redelivered);
+    }
+
+    #[test]
+    fn an_empty_message_id_is_no_message_id() {
+        let m = Message::builder().message_id("").body("{}").build();
+        assert_eq!(batch_record("job-exits", &m).message_id, None);
+    }
+
+    #[test]
+    fn batch_lines_name_only_what_happened() {
+        let mut report = BatchReport::default();
+        report.counts = BatchCounts { messages: 3, scheduled: 2, duplicates: 1, ..BatchCounts::default() };
+        assert_eq!(batch_line("registrations", &report, 0), "registrations: 3 messages: 2 scheduled, 1 duplicate");
+        report.counts = BatchCounts { messages: 1, ..BatchCounts::default() };
+        assert_eq!(batch_line("cv-completions", &report, 0), "cv-completions: 1 message: no meeting changed");
+        report.counts = BatchCounts { messages: 1, transient_failures: 1, ..BatchCounts::default() };
+        assert_eq!(batch_line("job-exits", &report, 1), "job-exits: 1 message: 1 left for retry");
+    }
+
+    #[tokio::test]
+    async fn stop_wakes_every_waiter_even_late_ones() {
+        let stop = Stop::new();
+        assert!(!stop.is_stopped());
+        let waiter = stop.clone();
+        let waiting = tokio::spawn(async move { waiter.stopped().await });
+        stop.stop();
+        waiting.await.unwrap();
+        stop.stopped().await;
+        assert!(stop.is_stopped());
+        let now = tokio::time::timeout(Duration::from_millis(50), stop.stopped_now()).await;
+        assert!(now.is_err(), "a plain stop is not a stop now");
+        stop.stop_now();
+        stop.stop();
+        stop.stopped_now().await;
+    }
+}

@@ -1,0 +1,89 @@
+//! `samspil simulate --stages`: where the embedded pipeline's time goes, step by step.
+//!
+//! Runs the cohort's messages through the same public steps `Pipeline::handle` takes, in its
+//! order, and times each one: parse and validate the CloudEvent, derive the person key (HMAC),
+//! load the state from the in-memory store, `decide`, save it back, render the outbound events,
+//! publish them. It also times an empty `block_on` of the runtime the simulation feeds through.
+//! This is a profiling aid for the owners of those steps; the simulation's numbers never come from
+//! here, they come from the real [`samspil::pipeline::Pipeline`] in [`super::feed`].
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use samspil::contract::{self, OutboundEvent};
+use samspil::domain::{self, Decision};
+use samspil::identity::PersonKeyer;
+use samspil::pipeline::memory::{MemoryPublisher, MemoryStore};
+use samspil::pipeline::{Publisher, Store};
+
+use super::cohort::Cohort;
+use super::policies::PolicyRun;
+use crate::replay::EMBEDDED_SECRET;
+
+const STAGES: [&str; 8] = ["parse", "person key", "store load", "decide", "store save", "render events", "publish", "block_on"];
+
+/// Time per stage over all messages of `cohort`, as a printable table.
+pub fn profile(cohort: &Cohort, run: &PolicyRun) -> Result<String, Box<dyn std::error::Error>> {
+    let keyer = PersonKeyer::new(EMBEDDED_SECRET)?;
+    let (store, publisher) = (MemoryStore::new(), MemoryPublisher::new());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let mut spent = [Duration::ZERO; STAGES.len()];
+    let mut clock = Instant::now();
+    let mut lap = |stage: usize| {
+        let now = Instant::now();
+        spent[stage] += now - clock;
+        clock = now;
+    };
+    let mut updates = 0usize;
+    for (index, message) in cohort.messages.iter().enumerate() {
+        lap(STAGES.len() - 1);
+        runtime.block_on(async {});
+        lap(STAGES.len() - 1);
+        let parsed = contract::parse(message.queue(), &message.body)?;
+        lap(0);
+        let person = keyer.key(&parsed.cpr);
+        lap(1);
+        let stored = ready(store.load(&person))?;
+        lap(2);
+        let (state, version) = stored.map_or_else(|| (Default::default(), None), |s| (s.state, Some(s.version)));
+        let decision = domain::decide(&state, &person, &parsed, message.received_on, &run.book)?;
+        lap(3);
+        let Decision::Applied { state: next, updates: new } = decision else { continue };
+        ready(store.save(&person, next, version))?;
+        lap(4);
+        let now = message.received_on.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc();
+        let events: Vec<OutboundEvent> = new.iter().map(|u| OutboundEvent::new(u, now)).collect();
+        lap(5);
+        ready(publisher.publish(&events))?;
+        if index % 4096 == 0 {
+            updates += publisher.take().len();
+        }
+        lap(6);
+    }
+    updates += publisher.take().len();
+    let total: Duration = spent.iter().sum();
+    let n = cohort.messages.len().max(1) as f64;
+    let mut out = format!("stages ({}): {} messages, {updates} updates\n", run.name, cohort.messages.len());
+    for (stage, time) in STAGES.iter().zip(spent) {
+        out.push_str(&format!(
+            "  {stage:<14} {:>8.0} ns/message  {:>5.1} %\n",
+            time.as_nanos() as f64 / n,
+            100.0 * time.as_secs_f64() / total.as_secs_f64().max(1e-12)
+        ));
+    }
+    out.push_str(&format!("  {:<14} {:>8.0} ns/message = {:.0} messages/s\n", "total", total.as_nanos() as f64 / n, n / total.as_secs_f64()));
+    Ok(out)
+}
+
+/// The output of a future that is ready at once, as the in-memory adapters' always are.
+fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The `registration` Lambda function: batches from the `registrations` queue through the samspil pipeline.
+//! Everything but the wiring lives in `samspil::lambda`.
+
+use samspil::contract::FactKind;
+use samspil::lambda::Error;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    samspil::telemetry::init();
+    samspil::lambda::run(FactKind::Registration).await
+}

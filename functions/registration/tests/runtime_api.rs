@@ -1,0 +1,119 @@
+//! The built `registration` binary, driven through a fake Lambda Runtime API against the emulator.
+//!
+//! One SQS event with a valid registration and a bad record goes in; the test checks what Lambda
+//! and the rest of AWS would see: a valid `SqsBatchResponse` with no failures, the bad record in the
+//! dead-letter queue with its `error_code`, the person's state in DynamoDB, and the process's log
+//! and metrics lines (message ids and codes, never the CPR number). Needs the moto emulator
+//! (`make test`, or `scripts/with-moto.sh cargo test`).
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use samspil::aws::AwsClients;
+use samspil::aws::dynamo::create_table_for_tests;
+use samspil_runtime_tests::{Answer, FakeRuntime, Running, lambda_command};
+use serde_json::{Value, json};
+
+const CPR: &str = "0101901111";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn registration_body() -> String {
+    json!({
+        "specversion": "1.0", "id": "reg-runtime-1", "source": "urn:dk:akasse:067",
+        "type": "dk.akasse.registration.v1", "time": "2026-11-02T08:00:00+01:00",
+        "data": {"cpr": CPR, "municipality": "851", "akasse": "067", "registered_on": "2026-11-02"}
+    })
+    .to_string()
+}
+
+fn sqs_record(message_id: &str, body: &str) -> Value {
+    json!({
+        "messageId": message_id, "receiptHandle": "handle", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1793606400000"},
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:registrations", "awsRegion": "eu-north-1"
+    })
+}
+
+#[tokio::test]
+async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: run under the emulator (make test, or scripts/with-moto.sh cargo test)");
+    let clients = AwsClients::from_env().await;
+    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().subsec_nanos();
+    let suffix = format!("rt-{}-{nanos}", std::process::id());
+    let table = format!("people-{suffix}");
+    create_table_for_tests(&clients.dynamodb, &table).await.unwrap();
+    let topic = clients.sns.create_topic().name(format!("meeting-updates-{suffix}")).send().await.unwrap();
+    let dlq = clients.sqs.create_queue().queue_name(format!("registrations-dlq-{suffix}")).send().await.unwrap();
+    let dlq_url = dlq.queue_url().unwrap().to_string();
+
+    let runtime = FakeRuntime::start().unwrap();
+    let mut command = lambda_command(Path::new(env!("CARGO_BIN_EXE_registration")), &runtime, "samspil-registration");
+    command
+        .envs([
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("TABLE_NAME", &table),
+            ("TOPIC_ARN", topic.topic_arn().unwrap()),
+            ("DLQ_URL", &dlq_url),
+            ("HMAC_SECRET", "runtime-test-secret"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut function = Running(command.spawn().expect("spawn the registration binary"));
+
+    let event = json!({"Records": [sqs_record("m-valid", &registration_body()), sqs_record("m-bad", "{not json")]});
+    runtime.next_poll(WAIT).unwrap().respond("req-1", &event.to_string()).unwrap();
+    let answer = runtime.answer("req-1", WAIT).unwrap();
+    let _ready_again = runtime.next_poll(WAIT).unwrap();
+    function.stop();
+
+    let Answer::Response(body) = answer else { panic!("the function reported an error: {answer:?}") };
+    let response: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(response, json!({"batchItemFailures": []}));
+
+    let received = clients
+        .sqs
+        .receive_message()
+        .queue_url(&dlq_url)
+        .message_attribute_names("All")
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let letters = received.messages();
+    assert_eq!(letters.len(), 1, "exactly the bad record is dead-lettered");
+    assert_eq!(letters[0].body(), Some("{not json"));
+    let code = letters[0].message_attributes().and_then(|a| a.get("error_code")).and_then(|v| v.string_value());
+    assert_eq!(code, Some("not_json"));
+
+    let keyer = samspil::identity::PersonKeyer::new(b"runtime-test-secret").unwrap();
+    let key = samspil::aws::dynamo::partition_key(&keyer.key(&samspil::contract::Cpr::parse(CPR).unwrap()));
+    let item = clients
+        .dynamodb
+        .get_item()
+        .table_name(&table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key.clone()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(item.item().is_some(), "the person's state is stored under the HMAC key");
+    assert!(key.starts_with("person#") && !key.contains(CPR));
+
+    let mut logs = String::new();
+    function.0.stdout.take().unwrap().read_to_string(&mut logs).unwrap();
+    function.0.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    assert!(!logs.contains(CPR), "the CPR number must never be logged");
+    assert!(logs.contains("m-valid") && logs.contains("m-bad") && logs.contains("not_json"), "logs name ids and codes");
+    let metrics: Value = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l.get("_aws").is_some())
+        .expect("an EMF metrics line");
+    assert_eq!((metrics["messages"].as_u64(), metrics["scheduled"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(metrics["permanent_failures"].as_u64(), Some(1));
+    assert_eq!(metrics["function"], "registration");
+}

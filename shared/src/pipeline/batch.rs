@@ -1,0 +1,248 @@
+//! One SQS batch through the pipeline, with partial batch responses.
+//!
+//! SQS hands a Lambda function up to ten records at once. [`BatchHandler::handle`] parses every
+//! record first, then:
+//!
+//! - sends bad input (a permanent failure, contract.md "Bad input") straight to the queue's
+//!   dead-letter queue with its `error_code`; such a record counts as done and is not retried. If
+//!   that send fails, the record is reported as failed instead, so SQS retries it and nothing is lost.
+//! - groups the valid records by person ([`Pipeline::person_key`]) and runs the groups concurrently,
+//!   each group sequentially in batch order. Records for one person never race each other, and
+//!   their facts are recorded in arrival order.
+//! - reports a transient failure as a batch item failure (the record's message id). Once a record
+//!   of a person fails, that person's later records in the batch are reported as failed without
+//!   being processed, so they are retried after it and keep their order.
+//!
+//! A batch item failure with an empty or missing id makes Lambda fail the *whole* batch (see the
+//! architecture's "Known pitfalls"). A record without a message id is therefore processed like any
+//! other, but if it must be retried the report says so in [`BatchReport::abort`]: the caller then
+//! fails the whole invocation on purpose, which is the only honest way to have that record
+//! retried. Records of the batch that did succeed are then delivered again and recognised as
+//! duplicates (rule R10).
+//!
+//! The types here carry no Lambda or SQS SDK types, so the Lambda glue and the local runner share
+//! this code.
+
+use std::collections::HashMap;
+
+use futures::future::join_all;
+
+use crate::contract::{BadInput, InboundMessage, UpdateType};
+
+use super::handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
+use super::ports::{DeadLetters, Publisher, Store};
+
+/// The SQS message attribute that marks a message moved back from a dead-letter queue by an
+/// operator: like a receive count above one, it means the message may have been processed before.
+pub const REDRIVEN_ATTRIBUTE: &str = "samspil-redriven";
+
+/// One record of an SQS batch, as far as the pipeline cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// The SQS message id; `None` if the event did not carry one.
+    pub message_id: Option<String>,
+    /// The queue it arrived on (see [`queue_from_arn`]).
+    pub queue: String,
+    /// The message body. SQS never sends an empty one; a missing body is bad input (`not_json`).
+    pub body: Option<String>,
+    /// Whether it may have been processed before (see [`is_redelivered`]).
+    pub redelivered: bool,
+}
+
+/// The queue name in an SQS queue ARN: its last `:`-separated segment.
+pub fn queue_from_arn(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+/// Whether a message may have been processed before: the SQS attribute `ApproximateReceiveCount`
+/// is above one, or the message carries the [`REDRIVEN_ATTRIBUTE`] message attribute.
+pub fn is_redelivered(approximate_receive_count: Option<&str>, redriven: bool) -> bool {
+    let received = approximate_receive_count.and_then(|c| c.parse::<u64>().ok()).unwrap_or(1);
+    received > 1 || redriven
+}
+
+/// How the records of one batch ended, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    /// Records in the batch.
+    pub messages: u64,
+    /// Records recognised as already processed (rule R10).
+    pub duplicates: u64,
+    /// Meeting updates published, by type.
+    pub scheduled: u64,
+    pub rescheduled: u64,
+    pub cancelled: u64,
+    /// Records dead-lettered as bad input.
+    pub permanent_failures: u64,
+    /// Records handed back to the queue: they failed, their dead-lettering failed, or an earlier
+    /// record of the same person failed.
+    pub transient_failures: u64,
+}
+
+/// The whole invocation must fail: a record without a message id has to be retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record {index} of the batch has no message id and must be retried: {reason}")]
+pub struct AbortBatch {
+    /// The record's position in the batch.
+    pub index: usize,
+    pub reason: String,
+}
+
+/// What the caller reports back to SQS, and what it records as metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Message ids to retry (`batchItemFailures`), in batch order. Never empty strings.
+    pub failed_message_ids: Vec<String>,
+    /// Set when a record without a message id must be retried: fail the whole invocation.
+    pub abort: Option<AbortBatch>,
+    pub counts: BatchCounts,
+}
+
+/// How one record ended.
+#[derive(Debug)]
+enum Settled {
+    Done(Outcome),
+    DeadLettered,
+    Retry(String),
+}
+
+/// Runs SQS batches through a [`Pipeline`], dead-lettering bad input through `D`.
+#[derive(Debug)]
+pub struct BatchHandler<S, P, D> {
+    pipeline: Pipeline<S, P>,
+    dead_letters: D,
+}
+
+impl<S: Store, P: Publisher, D: DeadLetters> BatchHandler<S, P, D> {
+    pub fn new(pipeline: Pipeline<S, P>, dead_letters: D) -> Self {
+        BatchHandler { pipeline, dead_letters }
+    }
+
+    pub fn pipeline(&self) -> &Pipeline<S, P> {
+        &self.pipeline
+    }
+
+    pub fn dead_letters(&self) -> &D {
+        &self.dead_letters
+    }
+
+    /// Processes one batch; see the module documentation for the rules.
+    pub async fn handle(&self, records: &[BatchRecord], time: ProcessingTime) -> BatchReport {
+        let mut bad = Vec::new();
+        let mut groups: Vec<Vec<(usize, InboundMessage)>> = Vec::new();
+        let mut group_of = HashMap::new();
+        for (index, record) in records.iter().enumerate() {
+            match self.pipeline.parse(&delivery(record)) {
+                Ok(message) => {
+                    let person = self.pipeline.person_key(&message.cpr);
+                    let group = *group_of.entry(person).or_insert_with(|| {
+                        groups.push(Vec::new());
+                        groups.len() - 1
+                    });
+                    groups[group].push((index, message));
+                }
+                Err(reason) => bad.push((index, reason)),
+            }
+        }
+
+        let dead_lettering = join_all(
+            bad.iter().map(|(index, reason)| async move { (*index, self.dead_letter(&records[*index], reason).await) }),
+        );
+        let people = join_all(groups.iter().map(|group| self.person(records, group, time)));
+        let (dead_lettered, people) = futures::future::join(dead_lettering, people).await;
+
+        let mut settled: Vec<Option<Settled>> = records.iter().map(|_| None).collect();
+        for (index, outcome) in dead_lettered.into_iter().chain(people.into_iter().flatten()) {
+            settled[index] = Some(outcome);
+        }
+        report(records, settled)
+    }
+
+    /// One person's records, in batch order. After a transient failure the rest are not tried.
+    async fn person(
+        &self,
+        records: &[BatchRecord],
+        group: &[(usize, InboundMessage)],
+        time: ProcessingTime,
+    ) -> Vec<(usize, Settled)> {
+        let mut out = Vec::with_capacity(group.len());
+        let mut failed = false;
+        for (index, message) in group {
+            let record = &records[*index];
+            let outcome = if failed {
+                Settled::Retry("an earlier message for the same person in this batch failed".into())
+            } else {
+                match self.pipeline.handle_message(message, record.redelivered, time).await {
+                    Ok(outcome) => Settled::Done(outcome),
+                    Err(Failure::Permanent(reason)) => self.dead_letter(record, &reason).await,
+                    Err(Failure::Transient(reason)) => Settled::Retry(reason),
+                }
+            };
+            failed |= matches!(outcome, Settled::Retry(_));
+            out.push((*index, outcome));
+        }
+        out
+    }
+
+    async fn dead_letter(&self, record: &BatchRecord, reason: &BadInput) -> Settled {
+        let (id, queue, code) = (id_for_log(record), &record.queue, reason.code);
+        let body = record.body.as_deref().unwrap_or("");
+        match self.dead_letters.send(queue, body, reason).await {
+            Ok(()) => {
+                tracing::warn!(message_id = id, queue, error_code = %code, "dead-lettered bad input");
+                Settled::DeadLettered
+            }
+            Err(e) => {
+                tracing::error!(message_id = id, queue, error_code = %code, error = %e, "could not dead-letter bad input");
+                Settled::Retry(format!("dead-lettering ({code}) failed: {e}"))
+            }
+        }
+    }
+}
+
+fn delivery(record: &BatchRecord) -> Delivery<'_> {
+    Delivery { queue: &record.queue, body: record.body.as_deref().unwrap_or(""), redelivered: record.redelivered }
+}
+
+fn id_for_log(record: &BatchRecord) -> &str {
+    record.message_id.as_deref().unwrap_or("-")
+}
+
+/// Turns per-record outcomes into the report, in batch order.
+fn report(records: &[BatchRecord], settled: Vec<Option<Settled>>) -> BatchReport {
+    let mut report = BatchReport::default();
+    report.counts.messages = records.len() as u64;
+    for (index, (record, outcome)) in records.iter().zip(settled).enumerate() {
+        let id = id_for_log(record);
+        match outcome.expect("every record is settled") {
+            Settled::Done(Outcome::Applied { updates }) => {
+                tracing::info!(message_id = id, updates = updates.len(), "applied");
+                for update in &updates {
+                    match update.update_type {
+                        UpdateType::Scheduled => report.counts.scheduled += 1,
+                        UpdateType::Rescheduled => report.counts.rescheduled += 1,
+                        UpdateType::Cancelled => report.counts.cancelled += 1,
+                    }
+                }
+            }
+            Settled::Done(Outcome::Duplicate { republished }) => {
+                tracing::info!(message_id = id, republished, "duplicate");
+                report.counts.duplicates += 1;
+            }
+            Settled::DeadLettered => report.counts.permanent_failures += 1,
+            Settled::Retry(reason) => {
+                tracing::warn!(message_id = id, reason = %reason, "transient failure; retrying");
+                report.counts.transient_failures += 1;
+                match record.message_id.as_deref().filter(|id| !id.is_empty()) {
+                    Some(id) => report.failed_message_ids.push(id.to_string()),
+                    None if report.abort.is_none() => report.abort = Some(AbortBatch { index, reason }),
+                    None => {}
+                }
+            }
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests;

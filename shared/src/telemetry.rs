@@ -1,0 +1,185 @@
+//! Logs and metrics of the Lambda functions.
+//!
+//! **Logs** are one JSON object per line on stdout ([`init`]), which CloudWatch Logs indexes and
+//! Lambda's JSON log format passes through as is. They carry no timestamp of their own: CloudWatch
+//! Logs stamps every log event when Lambda hands it over, so a second time field would only cost
+//! bytes and start-up work. Each line made while an invocation runs carries the runtime's span with
+//! the `requestId`. Log lines name message ids, queues and error codes; never a message body or a
+//! CPR number (the `Cpr` type masks itself, and nothing here logs bodies).
+//!
+//! The level comes from `RUST_LOG` (tracing's `target=level,...` syntax, e.g. `info` or
+//! `samspil=debug,info`), else from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging
+//! controls: `TRACE` to `FATAL`), else `info`. No regex-based `EnvFilter`: the simple
+//! [`Targets`] filter keeps the binary small and start-up fast.
+//!
+//! **Metrics** are CloudWatch Embedded Metric Format: [`Metrics::emit`] prints one JSON line per
+//! invocation to stdout, and CloudWatch turns it into metrics in the namespace `samspil` with the
+//! dimension `function`, with no API call and no extra latency.
+
+use std::io::Write;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::pipeline::BatchCounts;
+
+/// The CloudWatch metrics namespace.
+pub const NAMESPACE: &str = "samspil";
+
+/// Installs the JSON log subscriber for the whole process, level from the environment (see the
+/// module documentation). Calling it again does nothing.
+pub fn init() {
+    let (filter, problem) = log_filter(|name| std::env::var(name).ok());
+    let format = tracing_subscriber::fmt::layer()
+        .json()
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(std::io::stdout);
+    let installed = tracing_subscriber::registry().with(format).with(filter).try_init().is_ok();
+    if let (true, Some(problem)) = (installed, problem) {
+        tracing::warn!("{problem}; logging at info");
+    }
+}
+
+/// The level filter from `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`, and what was wrong with them if the
+/// default had to be used.
+fn log_filter(env: impl Fn(&str) -> Option<String>) -> (Targets, Option<String>) {
+    let default = Targets::new().with_default(LevelFilter::INFO);
+    if let Some(spec) = env("RUST_LOG").filter(|s| !s.trim().is_empty()) {
+        return match Targets::from_str(&spec) {
+            Ok(targets) => (targets, None),
+            Err(_) => (default, Some(format!("RUST_LOG is not a valid filter ({spec:?})"))),
+        };
+    }
+    if let Some(level) = env("AWS_LAMBDA_LOG_LEVEL").filter(|s| !s.trim().is_empty()) {
+        let parsed = if level.eq_ignore_ascii_case("fatal") { Ok(LevelFilter::ERROR) } else { level.parse() };
+        return match parsed {
+            Ok(level) => (Targets::new().with_default(level), None),
+            Err(_) => (default, Some(format!("AWS_LAMBDA_LOG_LEVEL is not a level ({level:?})"))),
+        };
+    }
+    (default, None)
+}
+
+/// The counters of one invocation, as CloudWatch metrics of one function.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    function: String,
+}
+
+impl Metrics {
+    /// Metrics with the dimension `function` set to `function` (the Lambda function's name).
+    pub fn new(function: impl Into<String>) -> Self {
+        Metrics { function: function.into() }
+    }
+
+    /// Prints the EMF line for one invocation's counts to stdout, as one write.
+    pub fn emit(&self, counts: &BatchCounts, at: DateTime<Utc>) {
+        let mut line = self.render(counts, at);
+        line.push('\n');
+        let mut out = std::io::stdout().lock();
+        // Metrics must never fail an invocation; a closed stdout loses them and nothing else.
+        let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+    }
+
+    /// The EMF document for one invocation's counts, as one line of JSON.
+    pub fn render(&self, counts: &BatchCounts, at: DateTime<Utc>) -> String {
+        let values = [
+            ("messages", counts.messages),
+            ("duplicates", counts.duplicates),
+            ("scheduled", counts.scheduled),
+            ("rescheduled", counts.rescheduled),
+            ("cancelled", counts.cancelled),
+            ("permanent_failures", counts.permanent_failures),
+            ("transient_failures", counts.transient_failures),
+        ];
+        let definitions: Vec<Value> = values.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect();
+        let mut document = json!({
+            "_aws": {
+                "Timestamp": at.timestamp_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["function"]],
+                    "Metrics": definitions,
+                }],
+            },
+            "function": self.function,
+        });
+        for (name, value) in values {
+            document[name] = json!(value);
+        }
+        document.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_emf_line_declares_every_counter_in_the_samspil_namespace_by_function() {
+        let counts = BatchCounts {
+            messages: 7,
+            duplicates: 1,
+            scheduled: 2,
+            rescheduled: 1,
+            cancelled: 1,
+            permanent_failures: 1,
+            transient_failures: 1,
+        };
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).unwrap();
+        let line = Metrics::new("registration").render(&counts, at);
+        assert!(!line.contains('\n'));
+        let doc: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(doc["_aws"]["Timestamp"], json!(at.timestamp_millis()));
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "samspil");
+        assert_eq!(directive["Dimensions"], json!([["function"]]));
+        assert_eq!(doc["function"], "registration");
+        let names: Vec<&str> =
+            directive["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "messages",
+                "duplicates",
+                "scheduled",
+                "rescheduled",
+                "cancelled",
+                "permanent_failures",
+                "transient_failures"
+            ]
+        );
+        assert!(directive["Metrics"].as_array().unwrap().iter().all(|m| m["Unit"] == "Count"));
+        let values: Vec<u64> = names.iter().map(|n| doc[*n].as_u64().unwrap()).collect();
+        assert_eq!(values, [7, 1, 2, 1, 1, 1, 1]);
+    }
+
+    fn filter_for(vars: &[(&str, &str)]) -> (String, Option<String>) {
+        let (targets, problem) = log_filter(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()));
+        (format!("{targets:?}"), problem)
+    }
+
+    #[test]
+    fn the_log_level_comes_from_rust_log_then_lambda_then_info() {
+        let info = filter_for(&[]).0;
+        assert!(info.contains("INFO"), "{info}");
+        let (debug, problem) = filter_for(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]);
+        assert!(debug.contains("DEBUG") && problem.is_none(), "{debug}");
+        assert!(filter_for(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]).0.contains("ERROR"));
+        let (warn, _) = filter_for(&[("RUST_LOG", "warn"), ("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]);
+        assert!(warn.contains("WARN"), "{warn}");
+        let (fallback, problem) = filter_for(&[("AWS_LAMBDA_LOG_LEVEL", "loud")]);
+        assert!(fallback.contains("INFO") && problem.unwrap().contains("AWS_LAMBDA_LOG_LEVEL"));
+    }
+}

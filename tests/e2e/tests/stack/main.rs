@@ -1,0 +1,14 @@
+//! End-to-end tests on the stack deployed from `infra/template.yaml` into the AWS emulator.
+//!
+//! Run with `make test` (which starts the emulator through `scripts/with-moto.sh`); the first test
+//! deploys the stack with `scripts/deploy_local.py`. The harness is `samspil_e2e` (`tests/e2e/src`).
+//!
+//! - [`flow`]: messages in, updates out; duplicates and shuffled order; two runners on one person;
+//!   a message sent with boto3 reaching the template's example jobcenter subscriber.
+//! - [`failures`]: bad input to the dead-letter queue; transient failures retried by redelivery,
+//!   with the outbox republished; `samspil redrive`.
+//! - [`requests`]: the AWS requests per message, counted at the SDK, against the budget.
+
+mod failures;
+mod flow;
+mod requests;
