@@ -103,11 +103,11 @@ fn the_processing_day_is_the_day_in_copenhagen_across_summer_time_and_the_year_e
     assert_eq!(day(2026, 6, 30, 22, 0), date("2026-07-01"));
     assert_eq!(day(2026, 10, 24, 22, 0), date("2026-10-25"));
     assert_eq!(day(2026, 10, 25, 23, 0), date("2026-10-26"));
-    // The switch instants themselves.
-    assert_eq!(last_sunday(2026, 3), date("2026-03-29"));
-    assert_eq!(last_sunday(2026, 10), date("2026-10-25"));
-    assert_eq!(last_sunday(2027, 3), date("2027-03-28"));
-    assert_eq!(last_sunday(2027, 10), date("2027-10-31"));
+    // Around the switch instants: 2027-03-28 01:00 UTC and 2027-10-31 01:00 UTC.
+    assert_eq!(day(2027, 3, 27, 22, 59), date("2027-03-27"));
+    assert_eq!(day(2027, 3, 28, 22, 0), date("2027-03-29"));
+    assert_eq!(day(2027, 10, 30, 22, 0), date("2027-10-31"));
+    assert_eq!(day(2027, 10, 31, 22, 59), date("2027-10-31"));
     assert_eq!(processing_time(Utc.with_ymd_and_hms(2026, 11, 1, 23, 30, 0).unwrap()).today, date("2026-11-02"));
 }
 
