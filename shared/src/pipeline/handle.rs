@@ -104,10 +104,10 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
     /// Parses and validates a delivery. Public so that batch handling can group by person first.
     pub fn parse(&self, delivery: &Delivery<'_>) -> Result<InboundMessage, BadInput> {
         let message = contract::parse(delivery.queue, delivery.body)?;
-        if let Fact::Registration(r) = &message.fact {
-            if self.policies.for_municipality(&r.municipality).is_none() {
-                return Err(unknown_municipality());
-            }
+        if let Fact::Registration(r) = &message.fact
+            && self.policies.for_municipality(&r.municipality).is_none()
+        {
+            return Err(unknown_municipality());
         }
         Ok(message)
     }
@@ -170,7 +170,7 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
 fn unknown_municipality() -> BadInput {
     BadInput::new(
         ErrorCode::UnknownMunicipality,
-        "data.municipality: no policy for this municipality and no default policy",
+        "`data.municipality` has no policy in the policy file, and the file has no default policy",
     )
 }
 
