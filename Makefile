@@ -3,11 +3,13 @@
 
 CARGO ?= cargo
 
-.PHONY: run test contracts bench simulate startup
+.PHONY: run test contracts bench bench-requests simulate startup
 
-## run: replay examples/ on the embedded pipeline and print the meeting updates readably.
-run:
-	$(CARGO) run --quiet --release -p samspil-cli -- replay examples/messages.jsonl --today 2026-11-02 --pretty
+## run: the pipeline on this machine, end to end: the emulator, the stack deployed from
+## infra/template.yaml, the functions' code polling the queues (samspil local), examples/ sent to
+## the queues; each meeting update prints as it arrives, until Ctrl-C.
+run: .venv/.installed
+	scripts/with-moto.sh scripts/run-local.sh
 
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
 test: .venv/.installed template-check test-deploy-local
@@ -26,6 +28,10 @@ contracts:
 ## bench: the benchmarks, printing figures.
 bench:
 	$(CARGO) bench --workspace
+
+## bench-requests: AWS requests per message against the emulator, as a table (fails over budget).
+bench-requests: .venv/.installed
+	scripts/with-moto.sh $(CARGO) test --quiet -p samspil-e2e --test stack requests -- --nocapture
 
 ## startup: build the Lambda binaries for release and measure one's cold start (first poll, RSS).
 startup:

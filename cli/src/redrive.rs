@@ -19,8 +19,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName,
+};
 use samspil::pipeline::REDRIVEN_ATTRIBUTE;
 
 use crate::Error;
@@ -35,7 +36,8 @@ const DLQ_ATTRIBUTES: [&str; 2] = ["error_code", "error_message"];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The queue to move messages back to; they come from NAME-dlq.
+    /// The queue to move messages back to, as SQS names it (in AWS with the stack's name prefix,
+    /// e.g. samspil-registrations); the messages come from NAME-dlq.
     #[arg(long, value_name = "NAME")]
     queue: String,
     /// Only list what would be moved.
@@ -67,7 +69,11 @@ pub fn run(args: Args) -> Result<(), Error> {
         })
         .await?;
         match args.dry_run {
-            true => println!("dry run: {} message(s) in {dlq} would be moved to {}; nothing changed", moved.len(), args.queue),
+            true => println!(
+                "dry run: {} message(s) in {dlq} would be moved to {}; nothing changed",
+                moved.len(),
+                args.queue
+            ),
             false => println!("moved {} message(s) from {dlq} to {}", moved.len(), args.queue),
         }
         Ok(())
@@ -76,7 +82,12 @@ pub fn run(args: Args) -> Result<(), Error> {
 
 /// Moves the messages of `<queue>-dlq` back to `queue` (or, with `dry_run`, only lists them),
 /// calling `report` for each; see the module documentation.
-pub async fn redrive(sqs: &Client, queue: &str, dry_run: bool, mut report: impl FnMut(&Redriven)) -> Result<Vec<Redriven>, Error> {
+pub async fn redrive(
+    sqs: &Client,
+    queue: &str,
+    dry_run: bool,
+    mut report: impl FnMut(&Redriven),
+) -> Result<Vec<Redriven>, Error> {
     let queue_url = crate::queue_url(sqs, queue).await?;
     let dlq_url = crate::queue_url(sqs, &format!("{queue}-dlq")).await?;
     let limit = waiting(sqs, &dlq_url).await?;
@@ -94,7 +105,7 @@ pub async fn redrive(sqs: &Client, queue: &str, dry_run: bool, mut report: impl 
             .message_attribute_names("All")
             .send()
             .await
-            .map_err(|e| format!("ReceiveMessage from {queue}-dlq: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("ReceiveMessage from {queue}-dlq: {}", crate::describe(&e)))?;
         let messages = output.messages.unwrap_or_default();
         if messages.is_empty() {
             break;
@@ -131,10 +142,13 @@ async fn move_one(sqs: &Client, queue_url: &str, dlq_url: &str, message: Message
         .set_message_attributes(Some(redriven_attributes(message.message_attributes.clone().unwrap_or_default())?))
         .send()
         .await
-        .map_err(|e| format!("SendMessage of {id}: {} (it stays in the DLQ)", DisplayErrorContext(&e)))?;
+        .map_err(|e| format!("SendMessage of {id}: {} (it stays in the DLQ)", crate::describe(&e)))?;
     let handle = message.receipt_handle.ok_or_else(|| format!("message {id} has no receipt handle"))?;
     sqs.delete_message().queue_url(dlq_url).receipt_handle(handle).send().await.map_err(|e| {
-        format!("DeleteMessage of {id} after moving it: {} (it is now in both queues; the copy is a duplicate)", DisplayErrorContext(&e))
+        format!(
+            "DeleteMessage of {id} after moving it: {} (it is now in both queues; the copy is a duplicate)",
+            crate::describe(&e)
+        )
     })?;
     Ok(sent.message_id.unwrap_or_default())
 }
@@ -163,7 +177,7 @@ async fn waiting(sqs: &Client, url: &str) -> Result<u64, Error> {
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
         .send()
         .await
-        .map_err(|e| format!("GetQueueAttributes: {}", DisplayErrorContext(&e)))?;
+        .map_err(|e| format!("GetQueueAttributes: {}", crate::describe(&e)))?;
     let attributes = output.attributes.unwrap_or_default();
     Ok(attributes.get(&QueueAttributeName::ApproximateNumberOfMessages).and_then(|n| n.parse().ok()).unwrap_or(0))
 }
@@ -175,15 +189,21 @@ async fn show_again(sqs: &Client, dlq_url: &str, handles: &[String]) -> Result<(
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder().id(i.to_string()).receipt_handle(h).visibility_timeout(0).build()
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(h)
+                    .visibility_timeout(0)
+                    .build()
             })
             .collect::<Result<Vec<_>, _>>()?;
-        sqs.change_message_visibility_batch()
-            .queue_url(dlq_url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| format!("ChangeMessageVisibilityBatch: {} (the messages show again in {DRY_RUN_VISIBILITY_TIMEOUT} s)", DisplayErrorContext(&e)))?;
+        sqs.change_message_visibility_batch().queue_url(dlq_url).set_entries(Some(entries)).send().await.map_err(
+            |e| {
+                format!(
+                    "ChangeMessageVisibilityBatch: {} (the messages show again in {DRY_RUN_VISIBILITY_TIMEOUT} s)",
+                    crate::describe(&e)
+                )
+            },
+        )?;
     }
     Ok(())
 }

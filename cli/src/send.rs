@@ -88,7 +88,7 @@ pub async fn send_body(sqs: &aws_sdk_sqs::Client, url: &str, body: &str) -> Resu
         .message_body(body)
         .send()
         .await
-        .map_err(|e| format!("SendMessage failed: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| format!("SendMessage failed: {}", crate::describe(&e)))?;
     Ok(output.message_id.unwrap_or_default())
 }
 
@@ -110,7 +110,9 @@ mod tests {
 
     #[test]
     fn a_json_body_is_sent_as_compact_json_and_a_string_as_it_is() {
-        let (queue, body) = parse_line(r#"{"queue": "registrations", "body": {"id": "a", "n": 1}, "received_on": "2026-11-02"}"#).unwrap();
+        let (queue, body) =
+            parse_line(r#"{"queue": "registrations", "body": {"id": "a", "n": 1}, "received_on": "2026-11-02"}"#)
+                .unwrap();
         assert_eq!((queue.as_str(), body.as_str()), ("registrations", r#"{"id":"a","n":1}"#));
         let (_, body) = parse_line(r#"{"queue": "registrations", "body": "this is not json"}"#).unwrap();
         assert_eq!(body, "this is not json");

@@ -32,6 +32,9 @@ const CPR: &str = "0101900000";
 
 type Memory = Pipeline<MemoryStore, MemoryPublisher>;
 
+/// A case: its name, the pipeline it starts from, and the message (queue, body, processing day).
+type Case<'a> = (&'a str, &'a dyn Fn() -> Memory, &'a str, &'a str, &'a str);
+
 /// Runs a future that never waits (the in-memory adapters) to completion.
 fn ready<F: Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
@@ -59,8 +62,11 @@ fn bench_pipeline(c: &mut Criterion) {
     let policies = PolicyBook::repository();
     let keyer = PersonKeyer::new(b"bench-secret").expect("a secret");
     let fresh = || Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), policies.clone(), keyer.clone());
-    let registration =
-        body("registration", "reg-1", &format!(r#"{{"cpr":"{CPR}","municipality":"851","akasse":"067","registered_on":"2026-11-02"}}"#));
+    let registration = body(
+        "registration",
+        "reg-1",
+        &format!(r#"{{"cpr":"{CPR}","municipality":"851","akasse":"067","registered_on":"2026-11-02"}}"#),
+    );
     let registered = || {
         let pipeline = fresh();
         handle(&pipeline, "registrations", &registration, "2026-11-02");
@@ -78,7 +84,7 @@ fn bench_pipeline(c: &mut Criterion) {
     let again = handle(&registered(), "registrations", &registration, "2026-11-02");
     assert_eq!(again, Outcome::Duplicate { republished: 0 });
 
-    let cases: [(&str, &dyn Fn() -> Memory, &str, &str, &str); 4] = [
+    let cases: [Case; 4] = [
         ("pipeline/registration/schedules", &fresh, "registrations", &registration, "2026-11-02"),
         ("pipeline/cv_completed/moves_meeting", &registered, "cv-completions", &cv, "2026-11-26"),
         ("pipeline/job_exit/cancels_meeting", &registered, "job-exits", &job, "2026-11-16"),

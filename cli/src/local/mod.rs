@@ -7,13 +7,16 @@
 //! three queues itself ([`poller`]) and runs every batch through the same
 //! [`samspil::pipeline::BatchHandler`] as the functions: DynamoDB, SNS and the SQS dead-letter
 //! queues, through the same adapters and the same SDK configuration, pointed at the emulator by
-//! `AWS_ENDPOINT_URL`. The [`watch`]er prints every update published to the topic as it arrives.
+//! `AWS_ENDPOINT_URL` ([`records`] turns SQS messages into batch records; [`stop`] ends it all).
+//! The [`watch`]er prints every update published to the topic as it arrives.
 //!
 //! The processing day (rule R0) is today in Europe/Copenhagen, as in Lambda, unless `--today`
 //! says otherwise: the `received_on` days of a replay file are not used here.
 
 pub mod poller;
+pub mod records;
 pub mod stack;
+pub mod stop;
 pub mod watch;
 
 use std::path::PathBuf;
@@ -25,8 +28,9 @@ use samspil::identity::PersonKeyer;
 use samspil::pipeline::{BatchHandler, Pipeline};
 use samspil::policy::PolicyBook;
 
-pub use poller::{PollOptions, Poller, ProcessingDay, Queue, RunSummary, Stop};
+pub use poller::{PollOptions, Poller, ProcessingDay, Queue, RunSummary};
 pub use stack::Stack;
+pub use stop::Stop;
 pub use watch::{WATCH_QUEUE, Watcher};
 
 use crate::{Error, render};
@@ -84,9 +88,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.trim().is_empty()).ok_or(
-        "samspil local runs against the local stack: set AWS_ENDPOINT_URL=http://127.0.0.1:4566 (make run does)",
-    )?;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or("`local` runs against the local stack: set AWS_ENDPOINT_URL=http://127.0.0.1:4566 (make run does)")?;
     crate::runtime()?.block_on(serve(args, &endpoint))
 }
 
@@ -132,10 +137,16 @@ async fn serve(args: Args, endpoint: &str) -> Result<(), Error> {
         args.wait_seconds,
         args.visibility_timeout,
         day.time().today,
-        if args.today.is_some() { "--today" } else { "today in Europe/Copenhagen; messages' received_on days are not used" },
+        if args.today.is_some() {
+            "--today"
+        } else {
+            "today in Europe/Copenhagen; messages' received_on days are not used"
+        },
     );
     if watcher.is_some() {
-        eprintln!("  meeting updates arrive on {WATCH_QUEUE} (subscribed to the topic, no filter) and are printed below");
+        eprintln!(
+            "  meeting updates arrive on {WATCH_QUEUE} (subscribed to the topic, no filter) and are printed below"
+        );
     }
     eprintln!("  {}", if until_idle.is_some() || args.once { "stops when done, or on Ctrl-C" } else { "Ctrl-C stops" });
     if let Some(path) = &args.ready_file {
@@ -157,7 +168,7 @@ async fn serve(args: Args, endpoint: &str) -> Result<(), Error> {
     let s = summary?;
     let c = s.counts;
     eprintln!(
-        "samspil local: stopped after {} messages in {} batches: scheduled {}, rescheduled {}, cancelled {}, \
+        "samspil local: stopped after {} messages in {} batch(es): scheduled {}, rescheduled {}, cancelled {}, \
          duplicate {}, dead-lettered {}, left for retry {}{}",
         c.messages,
         s.batches,
@@ -173,7 +184,12 @@ async fn serve(args: Args, endpoint: &str) -> Result<(), Error> {
 }
 
 /// The Lambda functions' handler on the local stack: DynamoDB, SNS, and each queue's DLQ.
-pub fn handler(clients: &AwsClients, stack: &Stack, policies: PolicyBook, secret: &[u8]) -> Result<LocalHandler, Error> {
+pub fn handler(
+    clients: &AwsClients,
+    stack: &Stack,
+    policies: PolicyBook,
+    secret: &[u8],
+) -> Result<LocalHandler, Error> {
     let keyer = PersonKeyer::new(secret)?;
     let store = DynamoStore::new(clients.dynamodb.clone(), &stack.table, DEFAULT_RETENTION_DAYS);
     let publisher = SnsPublisher::new(clients.sns.clone(), &stack.topic_arn);

@@ -17,86 +17,19 @@
 //! (visible, in flight or delayed, per `GetQueueAttributes`) for that long: that is how tests and
 //! scripts wait for "everything processed, retries included".
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
 use chrono::{NaiveDate, Utc};
 use futures::future::join_all;
 use samspil::pipeline::{
-    BatchCounts, BatchHandler, BatchRecord, BatchReport, DeadLetters, ProcessingTime, Publisher, REDRIVEN_ATTRIBUTE,
-    Store, is_redelivered,
+    BatchCounts, BatchHandler, BatchRecord, BatchReport, DeadLetters, ProcessingTime, Publisher, Store,
 };
-use tokio::sync::watch;
 
+use super::records::{batch_line, batch_record};
+use super::stop::Stop;
 use crate::Error;
-
-/// A stop signal shared by the poller, the watcher and whoever stops them (Ctrl-C, a test).
-///
-/// [`Stop::stop`] lets a receive that is waiting finish (at most its long-polling time) and
-/// handles what it brought, so no message is left hidden by a receive nobody reads;
-/// [`Stop::stop_now`] (Ctrl-C) cancels it, and a message it may have taken comes back after its
-/// visibility timeout. Either way a batch in hand is finished and acknowledged.
-#[derive(Debug, Clone)]
-pub struct Stop(Arc<watch::Sender<Stopping>>);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Stopping {
-    No,
-    Finishing,
-    Now,
-}
-
-impl Default for Stop {
-    fn default() -> Self {
-        Stop(Arc::new(watch::channel(Stopping::No).0))
-    }
-}
-
-impl Stop {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Stops after the receives in progress.
-    pub fn stop(&self) {
-        self.raise(Stopping::Finishing);
-    }
-
-    /// Stops at once, cancelling receives in progress.
-    pub fn stop_now(&self) {
-        self.raise(Stopping::Now);
-    }
-
-    fn raise(&self, to: Stopping) {
-        self.0.send_if_modified(|state| {
-            let raised = *state < to;
-            *state = (*state).max(to);
-            raised
-        });
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        *self.0.borrow() != Stopping::No
-    }
-
-    /// Completes once either stop was called (at once if it already was).
-    pub async fn stopped(&self) {
-        self.reached(Stopping::Finishing).await;
-    }
-
-    /// Completes once [`Stop::stop_now`] was called.
-    pub async fn stopped_now(&self) {
-        self.reached(Stopping::Now).await;
-    }
-
-    async fn reached(&self, level: Stopping) {
-        let mut receiver = self.0.subscribe();
-        let _ = receiver.wait_for(|state| *state >= level).await;
-    }
-}
 
 /// The processing day (rule R0) the poller hands the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -266,7 +199,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
             .message_attribute_names("All")
             .send()
             .await
-            .map_err(|e| DisplayErrorContext(&e).to_string())?;
+            .map_err(|e| crate::describe(&e))?;
         Ok(output.messages.unwrap_or_default())
     }
 
@@ -310,11 +243,20 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
             Ok(output) if output.failed().is_empty() => count,
             Ok(output) => {
                 let codes: Vec<&str> = output.failed().iter().map(|f| f.code()).collect();
-                eprintln!("{}: {} message(s) not deleted ({}); they will come back as duplicates", queue.name, codes.len(), codes.join(", "));
+                eprintln!(
+                    "{}: {} message(s) not deleted ({}); they will come back as duplicates",
+                    queue.name,
+                    codes.len(),
+                    codes.join(", ")
+                );
                 count - codes.len() as u64
             }
             Err(e) => {
-                eprintln!("{}: DeleteMessageBatch failed; the batch will come back as duplicates: {}", queue.name, DisplayErrorContext(&e));
+                eprintln!(
+                    "{}: DeleteMessageBatch failed; the batch will come back as duplicates: {}",
+                    queue.name,
+                    crate::describe(&e)
+                );
                 0
             }
         }
@@ -333,7 +275,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
                 .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
                 .send()
                 .await
-                .map_err(|e| format!("{}: GetQueueAttributes failed: {}", queue.name, DisplayErrorContext(&e)))?;
+                .map_err(|e| format!("{}: GetQueueAttributes failed: {}", queue.name, crate::describe(&e)))?;
             let attributes = output.attributes.unwrap_or_default();
             total += attributes.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>();
         }
@@ -363,112 +305,5 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
                 }
             }
         }
-    }
-}
-
-/// A received SQS message as the pipeline sees it, like `samspil::lambda::batch_record` does for
-/// a Lambda event: redelivered when its receive count is above one or it carries the
-/// [`REDRIVEN_ATTRIBUTE`].
-pub fn batch_record(queue: &str, message: &Message) -> BatchRecord {
-    let received = message
-        .attributes
-        .as_ref()
-        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-        .map(String::as_str);
-    let redriven = message.message_attributes.as_ref().is_some_and(|a| a.contains_key(REDRIVEN_ATTRIBUTE));
-    BatchRecord {
-        message_id: message.message_id.clone().filter(|id| !id.is_empty()),
-        queue: queue.to_string(),
-        body: message.body.clone(),
-        redelivered: is_redelivered(received, redriven),
-    }
-}
-
-/// One line per batch, e.g. `registrations: 3 messages: 2 scheduled, 1 duplicate`.
-pub fn batch_line(queue: &str, report: &BatchReport, left_for_retry: u64) -> String {
-    let c = &report.counts;
-    let changed = c.scheduled + c.rescheduled + c.cancelled;
-    let parts = [
-        (c.scheduled, "scheduled"),
-        (c.rescheduled, "rescheduled"),
-        (c.cancelled, "cancelled"),
-        (c.duplicates, "duplicate"),
-        (c.permanent_failures, "dead-lettered (bad input)"),
-        (left_for_retry, "left for retry"),
-    ];
-    let mut text: Vec<String> = parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
-    if changed == 0 && text.is_empty() {
-        text.push("no meeting changed".into());
-    }
-    let plural = if c.messages == 1 { "" } else { "s" };
-    let mut line = format!("{queue}: {} message{plural}: {}", c.messages, text.join(", "));
-    if let Some(abort) = &report.abort {
-        line.push_str(&format!(" (whole batch retried: {abort})"));
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use aws_sdk_sqs::types::MessageAttributeValue;
-
-    use super::*;
-
-    fn message(receive_count: &str, redriven: bool) -> Message {
-        let mut attributes = HashMap::new();
-        attributes.insert(MessageSystemAttributeName::ApproximateReceiveCount, receive_count.to_string());
-        let mut builder = Message::builder().message_id("m-1").receipt_handle("r-1").body("{}").set_attributes(Some(attributes));
-        if redriven {
-            let value = MessageAttributeValue::builder().data_type("String").string_value("1").build().unwrap();
-            builder = builder.message_attributes(REDRIVEN_ATTRIBUTE, value);
-        }
-        builder.build()
-    }
-
-    #[test]
-    fn a_record_is_redelivered_after_the_first_receive_or_when_redriven() {
-        let first = batch_record("registrations", &message("1", false));
-        assert_eq!(first.queue, "registrations");
-        assert_eq!(first.message_id.as_deref(), Some("m-1"));
-        assert_eq!(first.body.as_deref(), Some("{}"));
-        assert!(!first.redelivered);
-        assert!(batch_record("registrations", &message("2", false)).redelivered);
-        assert!(batch_record("registrations", &message("1", true)).redelivered);
-    }
-
-    #[test]
-    fn an_empty_message_id_is_no_message_id() {
-        let m = Message::builder().message_id("").body("{}").build();
-        assert_eq!(batch_record("job-exits", &m).message_id, None);
-    }
-
-    #[test]
-    fn batch_lines_name_only_what_happened() {
-        let mut report = BatchReport::default();
-        report.counts = BatchCounts { messages: 3, scheduled: 2, duplicates: 1, ..BatchCounts::default() };
-        assert_eq!(batch_line("registrations", &report, 0), "registrations: 3 messages: 2 scheduled, 1 duplicate");
-        report.counts = BatchCounts { messages: 1, ..BatchCounts::default() };
-        assert_eq!(batch_line("cv-completions", &report, 0), "cv-completions: 1 message: no meeting changed");
-        report.counts = BatchCounts { messages: 1, transient_failures: 1, ..BatchCounts::default() };
-        assert_eq!(batch_line("job-exits", &report, 1), "job-exits: 1 message: 1 left for retry");
-    }
-
-    #[tokio::test]
-    async fn stop_wakes_every_waiter_even_late_ones() {
-        let stop = Stop::new();
-        assert!(!stop.is_stopped());
-        let waiter = stop.clone();
-        let waiting = tokio::spawn(async move { waiter.stopped().await });
-        stop.stop();
-        waiting.await.unwrap();
-        stop.stopped().await;
-        assert!(stop.is_stopped());
-        let now = tokio::time::timeout(Duration::from_millis(50), stop.stopped_now()).await;
-        assert!(now.is_err(), "a plain stop is not a stop now");
-        stop.stop_now();
-        stop.stop();
-        stop.stopped_now().await;
     }
 }

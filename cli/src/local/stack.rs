@@ -47,7 +47,10 @@ impl Stack {
     /// Reads the deployer's outputs file.
     pub fn load(path: &Path) -> Result<Stack, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            format!("{}: {e} (deploy the local stack first: `make deploy-local`, or give --table and --topic-arn)", path.display())
+            format!(
+                "{}: {e} (deploy the local stack first: `make deploy-local`, or give --table and --topic-arn)",
+                path.display()
+            )
         })?;
         let outputs: BTreeMap<String, String> =
             serde_json::from_str(&text).map_err(|e| format!("{}: not the deployer's outputs: {e}", path.display()))?;
@@ -105,7 +108,9 @@ mod tests {
     fn outputs() -> BTreeMap<String, String> {
         let base = "http://127.0.0.1:4566/123456789012";
         let mut o = BTreeMap::new();
-        for (prefix, name) in [("Registrations", "registrations"), ("CvCompletions", "cv-completions"), ("JobExits", "job-exits")] {
+        for (prefix, name) in
+            [("Registrations", "registrations"), ("CvCompletions", "cv-completions"), ("JobExits", "job-exits")]
+        {
             o.insert(format!("{prefix}QueueUrl"), format!("{base}/{name}"));
             o.insert(format!("{prefix}DlqUrl"), format!("{base}/{name}-dlq"));
         }

@@ -8,10 +8,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 
-use super::poller::Stop;
+use super::stop::Stop;
 use crate::Error;
 
 /// The queue the watcher reads.
@@ -27,10 +26,14 @@ pub struct Watcher {
 impl Watcher {
     /// Creates (or finds) [`WATCH_QUEUE`] and its raw, unfiltered subscription to `topic_arn`, and
     /// empties the queue.
-    pub async fn subscribe(sqs: &aws_sdk_sqs::Client, sns: &aws_sdk_sns::Client, topic_arn: &str) -> Result<Watcher, Error> {
+    pub async fn subscribe(
+        sqs: &aws_sdk_sqs::Client,
+        sns: &aws_sdk_sns::Client,
+        topic_arn: &str,
+    ) -> Result<Watcher, Error> {
         let watcher = Watcher::subscribe_queue(sqs, sns, topic_arn, WATCH_QUEUE).await?;
         if let Err(e) = sqs.purge_queue().queue_url(&watcher.url).send().await {
-            eprintln!("watch: could not empty {WATCH_QUEUE} (older updates may show): {}", DisplayErrorContext(&e));
+            eprintln!("watch: could not empty {WATCH_QUEUE} (older updates may show): {}", crate::describe(&e));
         }
         Ok(watcher)
     }
@@ -44,7 +47,7 @@ impl Watcher {
     ) -> Result<Watcher, Error> {
         let created = sqs.create_queue().queue_name(name).send().await;
         let url = created
-            .map_err(|e| format!("CreateQueue {name}: {}", DisplayErrorContext(&e)))?
+            .map_err(|e| format!("CreateQueue {name}: {}", crate::describe(&e)))?
             .queue_url
             .ok_or("CreateQueue returned no URL")?;
         let attributes = sqs
@@ -53,7 +56,7 @@ impl Watcher {
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|e| format!("GetQueueAttributes {name}: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("GetQueueAttributes {name}: {}", crate::describe(&e)))?;
         let arn = attributes
             .attributes
             .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
@@ -66,7 +69,7 @@ impl Watcher {
                     .attribute_value("true")
                     .send()
                     .await
-                    .map_err(|e| format!("SetSubscriptionAttributes: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?;
+                    .map_err(|e| format!("SetSubscriptionAttributes: {}", crate::describe(&e)))?;
             }
             None => {
                 sns.subscribe()
@@ -76,7 +79,7 @@ impl Watcher {
                     .attributes("RawMessageDelivery", "true")
                     .send()
                     .await
-                    .map_err(|e| format!("Subscribe {name}: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?;
+                    .map_err(|e| format!("Subscribe {name}: {}", crate::describe(&e)))?;
             }
         }
         Ok(Watcher { sqs: sqs.clone(), url })
@@ -131,25 +134,33 @@ impl Watcher {
             .wait_time_seconds(wait_seconds)
             .send()
             .await
-            .map_err(|e| format!("ReceiveMessage: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("ReceiveMessage: {}", crate::describe(&e)))?;
         let messages = output.messages.unwrap_or_default();
         let entries: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()
             .enumerate()
             .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(m.receipt_handle()?).build().ok()
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle()?)
+                    .build()
+                    .ok()
             })
             .collect();
         if !entries.is_empty() {
             let deleted = self.sqs.delete_message_batch().queue_url(&self.url).set_entries(Some(entries)).send().await;
-            deleted.map_err(|e| format!("DeleteMessageBatch: {}", DisplayErrorContext(&e)))?;
+            deleted.map_err(|e| format!("DeleteMessageBatch: {}", crate::describe(&e)))?;
         }
         Ok(messages.into_iter().filter_map(|m| m.body).collect())
     }
 }
 
 /// The ARN of `topic_arn`'s SQS subscription for the queue `queue_arn`, if there is one.
-async fn existing_subscription(sns: &aws_sdk_sns::Client, topic_arn: &str, queue_arn: &str) -> Result<Option<String>, Error> {
+async fn existing_subscription(
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    queue_arn: &str,
+) -> Result<Option<String>, Error> {
     let mut next: Option<String> = None;
     loop {
         let page = sns
@@ -158,8 +169,9 @@ async fn existing_subscription(sns: &aws_sdk_sns::Client, topic_arn: &str, queue
             .set_next_token(next.take())
             .send()
             .await
-            .map_err(|e| format!("ListSubscriptionsByTopic: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?;
-        let found = page.subscriptions().iter().find(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn));
+            .map_err(|e| format!("ListSubscriptionsByTopic: {}", crate::describe(&e)))?;
+        let found =
+            page.subscriptions().iter().find(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn));
         if let Some(arn) = found.and_then(|s| s.subscription_arn()) {
             return Ok(Some(arn.to_string()));
         }

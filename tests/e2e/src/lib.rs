@@ -11,7 +11,7 @@
 //! - [`people`]: synthetic people, unique per test and per run, and their messages.
 //! - [`runner`]: the local runner, driven until the queues are idle.
 //! - [`subscriber`]: test subscriber queues on the topic, and reading updates back.
-//! - [`reference`]: the same messages on the embedded pipeline, in order: what the stack must
+//! - [`reference`](mod@reference): the same messages on the embedded pipeline, in order: what the stack must
 //!   agree with (rules R9 and R10).
 //! - [`faults`]: a store and a publisher that fail, or slow down, on purpose.
 //!

@@ -44,7 +44,8 @@ impl Person {
     /// A person no other test has: DDMMYY of a random day (1 to 28, so every month has it) and
     /// four random digits.
     pub fn new() -> Person {
-        let (d, m, y, serial) = (fastrand::u32(1..=28), fastrand::u32(1..=12), fastrand::u32(0..100), fastrand::u32(0..10_000));
+        let (d, m, y, serial) =
+            (fastrand::u32(1..=28), fastrand::u32(1..=12), fastrand::u32(0..100), fastrand::u32(0..10_000));
         Person { cpr: format!("{d:02}{m:02}{y:02}{serial:04}") }
     }
 
@@ -61,7 +62,11 @@ impl Person {
     }
 
     pub fn cv_completed(&self, completed_on: &str) -> Msg {
-        Msg::new("cv-completions", "dk.akasse.cv-completed.v1", serde_json::json!({"cpr": self.cpr, "completed_on": completed_on}))
+        Msg::new(
+            "cv-completions",
+            "dk.akasse.cv-completed.v1",
+            serde_json::json!({"cpr": self.cpr, "completed_on": completed_on}),
+        )
     }
 
     pub fn job_exit(&self, job_starts_on: &str) -> Msg {

@@ -76,13 +76,25 @@ pub fn assert_same_outcome(got: &BTreeMap<String, MeetingUpdate>, want: &BTreeMa
         let g = g.unwrap_or_else(|| panic!("meeting {id} was never announced"));
         assert_ne!(g.update_type, UpdateType::Cancelled, "meeting {id} must end planned");
         let fields = |u: &MeetingUpdate| {
-            (u.date, u.deadline, u.deadline_missed, u.form, u.akasse_participation, u.municipality.clone(), u.akasse.clone())
+            (
+                u.date,
+                u.deadline,
+                u.deadline_missed,
+                u.form,
+                u.akasse_participation,
+                u.municipality.clone(),
+                u.akasse.clone(),
+            )
         };
         assert_eq!(fields(g), fields(w), "meeting {id}: date, deadline, deadline_missed, form, participation, parties");
     }
     for (id, g) in got {
         if !want.contains_key(id) {
-            assert_eq!(g.update_type, UpdateType::Cancelled, "meeting {id} is not in the reference and must end cancelled");
+            assert_eq!(
+                g.update_type,
+                UpdateType::Cancelled,
+                "meeting {id} is not in the reference and must end cancelled"
+            );
         }
     }
 }

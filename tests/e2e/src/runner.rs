@@ -57,7 +57,12 @@ pub fn dead_letters(env: &Env) -> SqsDeadLetters {
 }
 
 /// A handler on the stack with this store, publisher and policy book (for injecting faults).
-pub fn handler_with<S: Store, P: Publisher>(env: &Env, store: S, publisher: P, policies: PolicyBook) -> BatchHandler<S, P, SqsDeadLetters> {
+pub fn handler_with<S: Store, P: Publisher>(
+    env: &Env,
+    store: S,
+    publisher: P,
+    policies: PolicyBook,
+) -> BatchHandler<S, P, SqsDeadLetters> {
     BatchHandler::new(Pipeline::new(store, publisher, policies, keyer()), dead_letters(env))
 }
 

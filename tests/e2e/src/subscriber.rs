@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, QueueAttributeName,
+};
 use samspil::contract::{MeetingUpdate, OutboundEvent};
 
 use crate::people::Person;
@@ -56,7 +58,9 @@ impl Subscriber {
         let url = sqs.create_queue().queue_name(&name).send().await.expect("CreateQueue").queue_url.expect("a URL");
         let attributes =
             sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await;
-        let arn = attributes.expect("GetQueueAttributes").attributes.expect("attributes")[&QueueAttributeName::QueueArn].clone();
+        let arn = attributes.expect("GetQueueAttributes").attributes.expect("attributes")
+            [&QueueAttributeName::QueueArn]
+            .clone();
         let subscribed = sns
             .subscribe()
             .topic_arn(&env.stack.topic_arn)
@@ -144,7 +148,12 @@ pub async fn delete(sqs: &Client, url: &str, messages: &[Message]) {
     let entries = messages.iter().enumerate().filter_map(|(i, m)| {
         DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(m.receipt_handle()?).build().ok()
     });
-    let output =
-        sqs.delete_message_batch().queue_url(url).set_entries(Some(entries.collect())).send().await.expect("DeleteMessageBatch");
+    let output = sqs
+        .delete_message_batch()
+        .queue_url(url)
+        .set_entries(Some(entries.collect()))
+        .send()
+        .await
+        .expect("DeleteMessageBatch");
     assert!(output.failed().is_empty(), "some messages could not be deleted");
 }

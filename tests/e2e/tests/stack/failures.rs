@@ -30,7 +30,8 @@ async fn bad_input_lands_in_the_dead_letter_queue_at_once_with_its_error_code() 
     assert_eq!((summary.counts.permanent_failures, summary.left_for_retry), (3, 0), "dead-lettered, not retried");
 
     let dlq = &env.stack.queue("registrations").expect("registrations").dlq_url;
-    let letters = take_matching(&env.clients.sqs, dlq, |m| sent.iter().any(|s| m.body() == Some(s.body.as_str()))).await;
+    let letters =
+        take_matching(&env.clients.sqs, dlq, |m| sent.iter().any(|s| m.body() == Some(s.body.as_str()))).await;
     let attribute = |m: &aws_sdk_sqs::types::Message, name: &str| {
         m.message_attributes().and_then(|a| a.get(name)).and_then(|v| v.string_value()).unwrap_or_default().to_string()
     };
@@ -38,8 +39,12 @@ async fn bad_input_lands_in_the_dead_letter_queue_at_once_with_its_error_code() 
         .iter()
         .map(|m| {
             let message = attribute(m, "error_message");
-            assert!(!message.is_empty() && !message.contains(person.cpr()), "error_message: readable, without the CPR number");
-            let id = sent.iter().find(|s| m.body() == Some(s.body.as_str())).expect("a sent body, unchanged").id.clone();
+            assert!(
+                !message.is_empty() && !message.contains(person.cpr()),
+                "error_message: readable, without the CPR number"
+            );
+            let id =
+                sent.iter().find(|s| m.body() == Some(s.body.as_str())).expect("a sent body, unchanged").id.clone();
             (id, attribute(m, "error_code"))
         })
         .collect();
@@ -119,7 +124,8 @@ async fn samspil_redrive_moves_dead_letters_back_after_the_fix_and_they_are_proc
     // Before the fix: the policy file lacks Aalborg (851) and has no default, and the table is
     // down. The first message is bad input at once; the second fails until SQS gives up on it and,
     // on the receive after maxReceiveCount (5), moves it to the dead-letter queue.
-    let policies = PolicyBook::from_toml("[municipalities.860]\nname = \"Hjørring\"\npolicy = \"baseline\"\n", "e2e").expect("a policy file");
+    let policies = PolicyBook::from_toml("[municipalities.860]\nname = \"Hjørring\"\npolicy = \"baseline\"\n", "e2e")
+        .expect("a policy file");
     let down = FlakyStore { inner: dynamo(&env), failures: u32::MAX, loads: Counter::default() };
     send(&env, &[no_policy.clone(), exhausted.clone()]).await;
     let before = run_until_idle(&poller(&env, handler_with(&env, down, sns(&env), policies))).await;

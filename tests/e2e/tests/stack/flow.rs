@@ -6,12 +6,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use samspil::contract::{MeetingUpdate, UpdateType};
+use samspil::policy::PolicyBook;
+use samspil_cli::local::PollOptions;
 use samspil_e2e::faults::{Counter, SlowStore};
 use samspil_e2e::people::{Msg, Person};
 use samspil_e2e::reference::{assert_same_outcome, assert_sequences_complete, in_order, last_per_meeting};
-use samspil::policy::PolicyBook;
-use samspil_cli::local::PollOptions;
-use samspil_e2e::runner::{dynamo, handler, handler_with, options, poller, poller_with, run_until_idle, send, sns, stored};
+use samspil_e2e::runner::{
+    dynamo, handler, handler_with, options, poller, poller_with, run_until_idle, send, sns, stored,
+};
 use samspil_e2e::stack::{root, setup};
 use samspil_e2e::subscriber::{Subscriber, take_from_shared_queue};
 
@@ -82,7 +84,8 @@ async fn duplicates_and_shuffled_order_give_the_same_final_updates() {
     let summary = run_until_idle(&poller(&env, handler(&env))).await;
     assert_eq!(summary.counts.duplicates, (shuffled.len() - messages.len()) as u64, "every extra copy is a duplicate");
 
-    let received: Vec<MeetingUpdate> = subscriber.updates_for(&people.iter().collect::<Vec<_>>()).await.iter().map(|u| u.update()).collect();
+    let received: Vec<MeetingUpdate> =
+        subscriber.updates_for(&people.iter().collect::<Vec<_>>()).await.iter().map(|u| u.update()).collect();
     assert_sequences_complete(&received);
     assert_same_outcome(&last_per_meeting(&received), &want);
     for person in &people {
@@ -112,7 +115,11 @@ async fn two_runners_on_the_same_people_at_once_lose_no_update() {
     let conflicts = Counter::default();
     let runner = || {
         let store = SlowStore { inner: dynamo(&env), delay: Duration::from_millis(300), conflicts: conflicts.clone() };
-        poller_with(&env, handler_with(&env, store, sns(&env), PolicyBook::repository()), PollOptions { batch_size: 1, ..options() })
+        poller_with(
+            &env,
+            handler_with(&env, store, sns(&env), PolicyBook::repository()),
+            PollOptions { batch_size: 1, ..options() },
+        )
     };
     let (one, two) = (runner(), runner());
     send(&env, &messages).await;
@@ -120,7 +127,8 @@ async fn two_runners_on_the_same_people_at_once_lose_no_update() {
     assert!(a.counts.messages > 0 && b.counts.messages > 0, "both runners took messages");
     assert!(conflicts.get() > 0, "the runners raced (conditional writes were refused and retried)");
 
-    let received: Vec<MeetingUpdate> = subscriber.updates_for(&people.iter().collect::<Vec<_>>()).await.iter().map(|u| u.update()).collect();
+    let received: Vec<MeetingUpdate> =
+        subscriber.updates_for(&people.iter().collect::<Vec<_>>()).await.iter().map(|u| u.update()).collect();
     assert_sequences_complete(&received);
     let last = last_per_meeting(&received);
     assert_same_outcome(&last, &want);
@@ -130,7 +138,12 @@ async fn two_runners_on_the_same_people_at_once_lose_no_update() {
         let cpr = state.cpr.clone().expect("the CPR number is stored");
         for meeting in &state.meetings {
             if let Some(stored_last) = meeting.render(&cpr) {
-                assert_eq!(last.get(&meeting.id), Some(&stored_last), "meeting {}: the last update sent is the stored one", meeting.id);
+                assert_eq!(
+                    last.get(&meeting.id),
+                    Some(&stored_last),
+                    "meeting {}: the last update sent is the stored one",
+                    meeting.id
+                );
             }
         }
     }

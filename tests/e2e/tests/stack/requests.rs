@@ -36,22 +36,49 @@ fn row(kind: &str, counts: &BTreeMap<String, u64>) -> String {
 async fn requests_per_message_stay_within_the_budget() {
     let env = setup().await;
     let (clients, counter) = counted_clients().await;
-    let handler = samspil_cli::local::handler(&clients, env.stack, PolicyBook::repository(), LOCAL_HMAC_SECRET.as_bytes())
-        .expect("a handler");
+    let handler =
+        samspil_cli::local::handler(&clients, env.stack, PolicyBook::repository(), LOCAL_HMAC_SECRET.as_bytes())
+            .expect("a handler");
     let person = Person::new();
     let registration = person.registration("860", DAY);
     let cases: Vec<(&str, Msg, bool, BTreeMap<String, u64>)> = vec![
-        ("registration: schedules a meeting", registration.clone(), false, budget(&[("GetItem", 1), ("PutItem", 1), ("Publish", 1)])),
+        (
+            "registration: schedules a meeting",
+            registration.clone(),
+            false,
+            budget(&[("GetItem", 1), ("PutItem", 1), ("Publish", 1)]),
+        ),
         ("the same registration again: duplicate", registration.clone(), false, budget(&[("GetItem", 1)])),
         ("duplicate, redelivered: outbox republished", registration, true, budget(&[("GetItem", 1), ("Publish", 1)])),
-        ("CV completion in time: no meeting changes", person.cv_completed("2026-11-05"), false, budget(&[("GetItem", 1), ("PutItem", 1)])),
-        ("late CV completion: moves the meeting", person.cv_completed("2026-11-26"), false, budget(&[("GetItem", 1), ("PutItem", 1), ("Publish", 1)])),
-        ("job exit: cancels the meeting", person.job_exit("2026-12-01"), false, budget(&[("GetItem", 1), ("PutItem", 1), ("Publish", 1)])),
-        ("bad input: to the dead-letter queue", person.registration("860", "2026-02-30"), false, budget(&[("SendMessage", 1)])),
+        (
+            "CV completion in time: no meeting changes",
+            person.cv_completed("2026-11-05"),
+            false,
+            budget(&[("GetItem", 1), ("PutItem", 1)]),
+        ),
+        (
+            "late CV completion: moves the meeting",
+            person.cv_completed("2026-11-26"),
+            false,
+            budget(&[("GetItem", 1), ("PutItem", 1), ("Publish", 1)]),
+        ),
+        (
+            "job exit: cancels the meeting",
+            person.job_exit("2026-12-01"),
+            false,
+            budget(&[("GetItem", 1), ("PutItem", 1), ("Publish", 1)]),
+        ),
+        (
+            "bad input: to the dead-letter queue",
+            person.registration("860", "2026-02-30"),
+            false,
+            budget(&[("SendMessage", 1)]),
+        ),
     ];
 
     let time = ProcessingTime { today: day(), now: Utc::now() };
-    let mut table = vec![format!("{:<46}{}", "message", COLUMNS.iter().map(|c| format!(" {c:>12}")).collect::<String>())];
+    let mut table =
+        vec![format!("{:<46}{}", "message", COLUMNS.iter().map(|c| format!(" {c:>12}")).collect::<String>())];
     let mut over = Vec::new();
     for (i, (kind, message, redelivered, want)) in cases.into_iter().enumerate() {
         let record = BatchRecord {
@@ -77,8 +104,9 @@ async fn requests_per_message_stay_within_the_budget() {
     let registrations = env.stack.queue("registrations").expect("registrations");
     let queue = Queue { name: registrations.name.clone(), url: registrations.url.clone() };
     let once = PollOptions { once: true, until_idle: None, ..options() };
-    let batch_handler = samspil_cli::local::handler(&clients, env.stack, PolicyBook::repository(), LOCAL_HMAC_SECRET.as_bytes())
-        .expect("a handler");
+    let batch_handler =
+        samspil_cli::local::handler(&clients, env.stack, PolicyBook::repository(), LOCAL_HMAC_SECRET.as_bytes())
+            .expect("a handler");
     let poller = Poller::new(batch_handler, clients.sqs.clone(), vec![queue], once);
     counter.reset();
     let summary = poller.run(&Stop::new()).await.expect("one batch");
