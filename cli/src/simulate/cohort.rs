@@ -110,7 +110,13 @@ impl Cohort {
         let mut keyed: Vec<(NaiveDate, u64, Message)> =
             messages.into_iter().map(|m| (m.received_on, rng.u64(..), m)).collect();
         keyed.sort_by_key(|(day, key, _)| (*day, *key));
-        Cohort { people, messages: keyed.into_iter().map(|(_, _, m)| m).collect() }
+        // Copy the bodies in processing order, so they lie in memory in the order they are read,
+        // as freshly received messages do, rather than scattered in the order they were drawn.
+        let messages = keyed
+            .iter()
+            .map(|(_, _, m)| Message { person: m.person, kind: m.kind, received_on: m.received_on, body: m.body.clone(), duplicate: m.duplicate })
+            .collect();
+        Cohort { people, messages }
     }
 
     /// The same cohort with every message delivered once: the first delivery of each is kept, so

@@ -37,6 +37,9 @@ pub struct Fed {
     pub published: u64,
     /// Time spent in the pipeline.
     pub elapsed: Duration,
+    /// Of that, time this thread was on a CPU (Linux only): other processes on the same cores
+    /// slow the wall clock down, not this.
+    pub on_cpu: Option<Duration>,
 }
 
 impl Fed {
@@ -53,7 +56,7 @@ pub fn feed(cohort: &Cohort, run: &PolicyRun, progress: &ProgressBar) -> Result<
     let mut published = 0u64;
 
     let _context = runtime.enter();
-    let started = Instant::now();
+    let (started, cpu_started) = (Instant::now(), thread_cpu_time());
     for chunk in cohort.messages.chunks(CHUNK) {
         for message in chunk {
             let delivery = Delivery { queue: message.queue(), body: &message.body, redelivered: false };
@@ -70,7 +73,16 @@ pub fn feed(cohort: &Cohort, run: &PolicyRun, progress: &ProgressBar) -> Result<
         progress.inc(chunk.len() as u64);
     }
     let elapsed = started.elapsed();
-    Ok(Fed { outcomes, published, elapsed })
+    let on_cpu = thread_cpu_time().zip(cpu_started).map(|(end, start)| end.saturating_sub(start));
+    Ok(Fed { outcomes, published, elapsed, on_cpu })
+}
+
+/// The CPU time of the calling thread so far, from `/proc/thread-self/schedstat` (nanoseconds on a
+/// CPU, then time waiting, then time slices); `None` where there is no such file.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    (nanos > 0).then(|| Duration::from_nanos(nanos))
 }
 
 /// Polls `future` once (the caller has entered `runtime`'s context); if it is not ready, blocks on it.

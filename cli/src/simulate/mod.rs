@@ -69,6 +69,8 @@ pub struct Outcome {
     pub metrics: Metrics,
     pub messages_per_second: f64,
     pub seconds: f64,
+    /// Seconds the feeding thread was on a CPU, where the system says.
+    pub cpu_seconds: Option<f64>,
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -115,8 +117,11 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     print!("{}", report::table(&metrics));
     println!();
     for outcome in &outcomes {
+        let on_cpu = outcome.cpu_seconds.map_or(String::new(), |cpu| {
+            format!(" ({cpu:.2} s on CPU: {:.0} messages per CPU-second)", outcome.metrics.messages as f64 / cpu.max(1e-9))
+        });
         println!(
-            "pipeline ({}): {} messages in {:.2} s = {:.0} messages/s",
+            "pipeline ({}): {} messages in {:.2} s = {:.0} messages/s{on_cpu}",
             outcome.metrics.policy, outcome.metrics.messages, outcome.seconds, outcome.messages_per_second
         );
     }
@@ -142,7 +147,12 @@ pub fn simulate(cohort: &Cohort, policy: &policies::PolicyRun, progress: &Progre
     if metrics.rejected > 0 {
         return Err(format!("{} generated messages were rejected as bad input", metrics.rejected).into());
     }
-    Ok(Outcome { metrics, messages_per_second: fed.messages_per_second(), seconds: fed.elapsed.as_secs_f64() })
+    Ok(Outcome {
+        metrics,
+        messages_per_second: fed.messages_per_second(),
+        seconds: fed.elapsed.as_secs_f64(),
+        cpu_seconds: fed.on_cpu.map(|d| d.as_secs_f64()),
+    })
 }
 
 /// A bar on stderr, drawn only when stderr is a terminal and not `--quiet`.
@@ -151,7 +161,7 @@ fn progress_bar(quiet: bool, total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{msg:>14} [{bar:40}] {human_pos}/{human_len} messages ({per_sec}, {eta})")
+    let style = ProgressStyle::with_template("{msg:>12} [{wide_bar}] {human_pos}/{human_len} {per_sec:0} eta {eta}")
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
