@@ -50,7 +50,7 @@ pub fn profile(cohort: &Cohort, run: &PolicyRun) -> Result<String, Box<dyn std::
         let stored = ready(store.load(&person))?;
         lap(2);
         let (state, version) = stored.map_or_else(|| (Default::default(), None), |s| (s.state, Some(s.version)));
-        let decision = domain::decide(&state, &person, &parsed, message.received_on, &run.book)?;
+        let decision = domain::decide(state, &person, &parsed, message.received_on, &run.book)?;
         lap(3);
         let Decision::Applied { state: next, updates: new } = decision else { continue };
         ready(store.save(&person, next, version))?;

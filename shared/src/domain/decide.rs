@@ -35,8 +35,9 @@ use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
 /// The outcome of one message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    /// The `(source, id)` was processed before: nothing changes, nothing is published (R10).
-    Duplicate,
+    /// The `(source, id)` was processed before: nothing changes, nothing is published (R10). The
+    /// state is handed back unchanged.
+    Duplicate(PersonState),
     /// The fact was recorded. `updates` may be empty: not every fact changes a meeting.
     Applied { state: PersonState, updates: Vec<MeetingUpdate> },
 }
@@ -49,18 +50,18 @@ pub struct NoPolicy {
 }
 
 /// Decides what `message` means for the person whose current state is `state`, on the processing
-/// day `today` (R0). Pure: the same arguments always give the same decision.
+/// day `today` (R0). Pure: the same arguments always give the same decision. Takes the state by
+/// value, since the caller has just loaded it and the new state is built from it.
 pub fn decide(
-    state: &PersonState,
+    mut next: PersonState,
     person: &PersonKey,
     message: &InboundMessage,
     today: NaiveDate,
     policies: &PolicyBook,
 ) -> Result<Decision, NoPolicy> {
-    if state.has_processed(&message.key) {
-        return Ok(Decision::Duplicate);
+    if next.has_processed(&message.key) {
+        return Ok(Decision::Duplicate(next));
     }
-    let mut next = state.clone();
     let cpr = next.cpr.get_or_insert_with(|| message.cpr.clone()).clone();
     next.facts.push(RecordedFact { key: message.key.clone(), received_on: today, fact: message.fact.clone() });
 
@@ -71,20 +72,22 @@ pub fn decide(
         }
     };
     let periods = periods::derive(&next.facts);
-    let mut current_ids = Vec::with_capacity(periods.len());
+    let mut current_periods = Vec::with_capacity(periods.len());
     for period in &periods {
         let policy = policies
             .for_municipality(&period.registration.municipality)
             .ok_or_else(|| NoPolicy { municipality: period.registration.municipality.clone() })?;
-        let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
-        match next.meetings.iter_mut().find(|m| m.id == id) {
+        // One meeting per period and kind: its id is derived from both (R11), so it is computed
+        // only when the meeting is new.
+        match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
             Some(meeting) => {
                 let change = reconcile(meeting, period, policy, today);
                 publish(meeting, change);
             }
             None => {
+                let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
                 let plan = schedule::plan(period, policy, today);
-                let mut meeting = new_meeting(id.clone(), period, policy, plan);
+                let mut meeting = new_meeting(id, period, policy, plan);
                 let change = if schedule::cancelled_by_job(period, policy, plan.date) {
                     Change::CancelSilently
                 } else {
@@ -94,13 +97,13 @@ pub fn decide(
                 next.meetings.push(meeting);
             }
         }
-        current_ids.push(id);
+        current_periods.push(period.start);
     }
 
     for meeting in next.meetings.iter_mut() {
         let superseded = meeting.status == MeetingStatus::Planned
             && !meeting.is_held(today)
-            && !current_ids.contains(&meeting.id);
+            && !current_periods.contains(&meeting.period_start);
         if superseded {
             publish(meeting, Change::Cancel(UpdateReason::Superseded));
         }

@@ -130,8 +130,11 @@ fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, 
     let mut last: HashMap<String, MeetingUpdate> = HashMap::new();
     for message in messages {
         let first_time = seen.insert(message.key.clone());
-        match decide(&state, &person, message, today, &policies).unwrap() {
-            Decision::Duplicate => prop_assert!(!first_time, "a new message was taken for a duplicate"),
+        match decide(std::mem::take(&mut state), &person, message, today, &policies).unwrap() {
+            Decision::Duplicate(unchanged) => {
+                prop_assert!(!first_time, "a new message was taken for a duplicate");
+                state = unchanged;
+            }
             Decision::Applied { state: next, updates } => {
                 prop_assert!(first_time, "a duplicate was applied again (R10)");
                 state = next;

@@ -61,8 +61,8 @@ impl Person {
             cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
             fact,
         };
-        match decide(&self.state, &self.key, &message, d(today), &self.policies).unwrap() {
-            Decision::Duplicate => None,
+        match decide(self.state.clone(), &self.key, &message, d(today), &self.policies).unwrap() {
+            Decision::Duplicate(_) => None,
             Decision::Applied { state, updates } => {
                 self.state = state;
                 Some(updates)
@@ -355,6 +355,6 @@ fn unknown_municipality_without_default_is_an_error() {
         cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
         fact: Fact::Registration(registration("999", "2026-11-02")),
     };
-    let err = decide(&p.state, &p.key, &message, d("2026-11-02"), &p.policies).unwrap_err();
+    let err = decide(p.state.clone(), &p.key, &message, d("2026-11-02"), &p.policies).unwrap_err();
     assert_eq!(err.municipality, "999");
 }

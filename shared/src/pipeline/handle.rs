@@ -132,10 +132,10 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
                 Some(s) => (s.state, Some(s.version)),
                 None => (Default::default(), None),
             };
-            let decision = domain::decide(&state, &person, message, time.today, &self.policies)
+            let decision = domain::decide(state, &person, message, time.today, &self.policies)
                 .map_err(|_| Failure::Permanent(unknown_municipality()))?;
             match decision {
-                Decision::Duplicate => {
+                Decision::Duplicate(state) => {
                     let republished = if redelivered {
                         let updates = domain::updates_published_by(&state, &message.key);
                         self.publish(&updates, time.now).await?;

@@ -111,9 +111,9 @@ impl History {
     }
 
     fn apply(&mut self, message: InboundMessage, today: &str) -> &mut Self {
-        match domain::decide(&self.state, &self.key, &message, date(today), &self.policies).expect("a policy") {
+        match domain::decide(self.state.clone(), &self.key, &message, date(today), &self.policies).expect("a policy") {
             Decision::Applied { state, .. } => self.state = state,
-            Decision::Duplicate => panic!("test message was a duplicate"),
+            Decision::Duplicate(_) => panic!("test message was a duplicate"),
         }
         self
     }
