@@ -55,6 +55,7 @@ deploy-local: .venv/.installed
 
 ## package: the three arm64 Lambda zips (cargo-lambda and zig from .venv), with their sizes.
 package: .venv/.installed
+	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/.venv/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit
 	ls -l $${CARGO_TARGET_DIR:-target}/lambda/*/bootstrap.zip
 
