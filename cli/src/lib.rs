@@ -15,6 +15,8 @@ pub mod redrive;
 pub mod render;
 pub mod send;
 
+use samspil::aws::describe;
+
 /// The error of a command: a readable message. Never carries a message body or a CPR number.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -36,35 +38,6 @@ pub async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, 
         .queue_name(name)
         .send()
         .await
-        .map_err(|e| format!("no queue `{name}` (GetQueueUrl: {})", describe(&e)))?;
+        .map_err(|e| format!("no queue `{name}` ({})", describe("GetQueueUrl", &e, None)))?;
     Ok(output.queue_url.ok_or_else(|| format!("GetQueueUrl returned no URL for `{name}`"))?)
-}
-
-/// A failed SDK call in a few words: for a service error its code and message, otherwise the kind
-/// of failure. Never the raw response, which a service may fill with request values (a message
-/// body holds a CPR number).
-pub fn describe<E, R>(error: &aws_sdk_sqs::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_sqs::error::SdkError;
-    match error {
-        SdkError::ServiceError(e) => {
-            let e = e.err();
-            match (e.code(), e.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_string(),
-                _ => "service error".to_string(),
-            }
-        }
-        SdkError::TimeoutError(_) => "timed out".to_string(),
-        SdkError::DispatchFailure(e) => match e.as_connector_error() {
-            Some(c) => format!("cannot reach the service: {}", aws_sdk_sqs::error::DisplayErrorContext(c)),
-            None => "cannot reach the service".to_string(),
-        },
-        SdkError::ResponseError(_) => "the service's response could not be read".to_string(),
-        SdkError::ConstructionFailure(_) => "the request could not be built".to_string(),
-        _ => "failed".to_string(),
-    }
 }

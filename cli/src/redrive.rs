@@ -22,6 +22,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName,
 };
+use samspil::aws::describe;
 use samspil::pipeline::REDRIVEN_ATTRIBUTE;
 
 use crate::Error;
@@ -105,7 +106,7 @@ pub async fn redrive(
             .message_attribute_names("All")
             .send()
             .await
-            .map_err(|e| format!("ReceiveMessage from {queue}-dlq: {}", crate::describe(&e)))?;
+            .map_err(|e| format!("{} (from {queue}-dlq)", describe("ReceiveMessage", &e, None)))?;
         let messages = output.messages.unwrap_or_default();
         if messages.is_empty() {
             break;
@@ -142,12 +143,12 @@ async fn move_one(sqs: &Client, queue_url: &str, dlq_url: &str, message: Message
         .set_message_attributes(Some(redriven_attributes(message.message_attributes.clone().unwrap_or_default())?))
         .send()
         .await
-        .map_err(|e| format!("SendMessage of {id}: {} (it stays in the DLQ)", crate::describe(&e)))?;
+        .map_err(|e| format!("{} for {id} (it stays in the DLQ)", describe("SendMessage", &e, None)))?;
     let handle = message.receipt_handle.ok_or_else(|| format!("message {id} has no receipt handle"))?;
     sqs.delete_message().queue_url(dlq_url).receipt_handle(handle).send().await.map_err(|e| {
         format!(
-            "DeleteMessage of {id} after moving it: {} (it is now in both queues; the copy is a duplicate)",
-            crate::describe(&e)
+            "{} for {id} after moving it (it is now in both queues; the copy is a duplicate)",
+            describe("DeleteMessage", &e, None)
         )
     })?;
     Ok(sent.message_id.unwrap_or_default())
@@ -177,7 +178,7 @@ async fn waiting(sqs: &Client, url: &str) -> Result<u64, Error> {
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
         .send()
         .await
-        .map_err(|e| format!("GetQueueAttributes: {}", crate::describe(&e)))?;
+        .map_err(|e| describe("GetQueueAttributes", &e, None))?;
     let attributes = output.attributes.unwrap_or_default();
     Ok(attributes.get(&QueueAttributeName::ApproximateNumberOfMessages).and_then(|n| n.parse().ok()).unwrap_or(0))
 }
@@ -199,8 +200,8 @@ async fn show_again(sqs: &Client, dlq_url: &str, handles: &[String]) -> Result<(
         sqs.change_message_visibility_batch().queue_url(dlq_url).set_entries(Some(entries)).send().await.map_err(
             |e| {
                 format!(
-                    "ChangeMessageVisibilityBatch: {} (the messages show again in {DRY_RUN_VISIBILITY_TIMEOUT} s)",
-                    crate::describe(&e)
+                    "{} (the messages show again in {DRY_RUN_VISIBILITY_TIMEOUT} s)",
+                    describe("ChangeMessageVisibilityBatch", &e, None)
                 )
             },
         )?;

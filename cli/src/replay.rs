@@ -56,7 +56,8 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => PolicyBook::load(path)?,
         None => PolicyBook::repository(),
     };
-    let pipeline = Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), policies, PersonKeyer::new(EMBEDDED_SECRET)?);
+    let pipeline =
+        Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), policies, PersonKeyer::new(EMBEDDED_SECRET)?);
     let input = BufReader::new(std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?);
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),

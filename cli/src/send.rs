@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use samspil::aws::describe;
 use serde::Deserialize;
 
 use crate::Error;
@@ -88,7 +89,7 @@ pub async fn send_body(sqs: &aws_sdk_sqs::Client, url: &str, body: &str) -> Resu
         .message_body(body)
         .send()
         .await
-        .map_err(|e| format!("SendMessage failed: {}", crate::describe(&e)))?;
+        .map_err(|e| describe("SendMessage", &e, None))?;
     Ok(output.message_id.unwrap_or_default())
 }
 

@@ -16,7 +16,11 @@ fn scratch(name: &str) -> PathBuf {
 
 /// The table and everything else on stdout except the timings, which vary from run to run.
 fn numbers(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).lines().filter(|l| !l.starts_with("pipeline (")).collect::<Vec<_>>().join("\n")
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("pipeline ("))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -49,7 +53,8 @@ fn no_cpr_number_is_ever_printed() {
     let chart = scratch("cpr.svg");
     let output = simulate(&["--people", "300", "--quiet", "--stages", "--chart", chart.to_str().unwrap()]);
     assert!(output.status.success());
-    let printed = [output.stdout.as_slice(), output.stderr.as_slice(), std::fs::read(&chart).unwrap().as_slice()].concat();
+    let printed =
+        [output.stdout.as_slice(), output.stderr.as_slice(), std::fs::read(&chart).unwrap().as_slice()].concat();
     let text = String::from_utf8_lossy(&printed);
     let longest_digit_run = text.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
     assert!(longest_digit_run < 10, "a 10-digit number was printed");
@@ -58,14 +63,26 @@ fn no_cpr_number_is_ever_printed() {
 #[test]
 fn a_policy_file_adds_its_named_policies_and_a_bad_curve_is_refused() {
     let policies = scratch("policies.toml");
-    std::fs::write(&policies, "default_policy = \"baseline\"\n[policies.week-7]\nbased_on = \"baseline\"\ntarget_week = 7\nlatest_week = 8\n")
-        .unwrap();
+    std::fs::write(
+        &policies,
+        "default_policy = \"baseline\"\n[policies.week-7]\nbased_on = \"baseline\"\ntarget_week = 7\nlatest_week = 8\n",
+    )
+    .unwrap();
     let chart = scratch("file.svg");
-    let output = simulate(&["--people", "200", "--quiet", "--policies", policies.to_str().unwrap(), "--chart", chart.to_str().unwrap()]);
+    let output = simulate(&[
+        "--people",
+        "200",
+        "--quiet",
+        "--policies",
+        policies.to_str().unwrap(),
+        "--chart",
+        chart.to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).lines().next().unwrap().contains("week-7"));
 
-    let bad = simulate(&["--people", "10", "--quiet", "--survival", "13:0.54,4:0.8", "--chart", chart.to_str().unwrap()]);
+    let bad =
+        simulate(&["--people", "10", "--quiet", "--survival", "13:0.54,4:0.8", "--chart", chart.to_str().unwrap()]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("survival curve"));
 }

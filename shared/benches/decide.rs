@@ -53,20 +53,30 @@ fn bench_decide(c: &mut Criterion) {
     let registration = registration();
     let person = keyer.key(&registration.cpr);
     let empty = PersonState::default();
-    let registered = applied(decide(empty.clone(), &person, &registration, day("2026-11-02"), &policies).expect("a policy"));
+    let registered =
+        applied(decide(empty.clone(), &person, &registration, day("2026-11-02"), &policies).expect("a policy"));
 
     let today = day("2026-11-02");
     c.bench_function("decide/registration/empty_state", |b| {
-        b.iter_batched(|| empty.clone(), |state| decide(black_box(state), &person, black_box(&registration), today, &policies), BatchSize::SmallInput)
+        b.iter_batched(
+            || empty.clone(),
+            |state| decide(black_box(state), &person, black_box(&registration), today, &policies),
+            BatchSize::SmallInput,
+        )
     });
 
     // CV done 2026-11-26: preparation ends 12-01, after the meeting on 11-30, so it moves.
-    let cv = message("cv-completions", "cv-completed", "cv-1", &format!(r#"{{"cpr":"{CPR}","completed_on":"2026-11-26"}}"#));
+    let cv =
+        message("cv-completions", "cv-completed", "cv-1", &format!(r#"{{"cpr":"{CPR}","completed_on":"2026-11-26"}}"#));
     let moved = decide(registered.clone(), &person, &cv, day("2026-11-26"), &policies).expect("a policy");
     assert!(matches!(&moved, Decision::Applied { updates, .. } if updates.len() == 1));
     let today = day("2026-11-26");
     c.bench_function("decide/cv_completed/moves_meeting", |b| {
-        b.iter_batched(|| registered.clone(), |state| decide(black_box(state), &person, black_box(&cv), today, &policies), BatchSize::SmallInput)
+        b.iter_batched(
+            || registered.clone(),
+            |state| decide(black_box(state), &person, black_box(&cv), today, &policies),
+            BatchSize::SmallInput,
+        )
     });
 
     // A job from 2026-12-15, known 11-16: the meeting on 11-30 is cancelled.
@@ -75,7 +85,11 @@ fn bench_decide(c: &mut Criterion) {
     assert!(matches!(&cancelled, Decision::Applied { updates, .. } if updates.len() == 1));
     let today = day("2026-11-16");
     c.bench_function("decide/job_exit/cancels_meeting", |b| {
-        b.iter_batched(|| registered.clone(), |state| decide(black_box(state), &person, black_box(&job), today, &policies), BatchSize::SmallInput)
+        b.iter_batched(
+            || registered.clone(),
+            |state| decide(black_box(state), &person, black_box(&job), today, &policies),
+            BatchSize::SmallInput,
+        )
     });
 }
 

@@ -43,10 +43,7 @@ pub struct Calendar {
 impl Default for Calendar {
     /// Monday to Friday with no closed days of its own: the R3 default.
     fn default() -> Self {
-        Calendar {
-            weekdays: MONDAY_TO_FRIDAY,
-            closed_days: Vec::new(),
-        }
+        Calendar { weekdays: MONDAY_TO_FRIDAY, closed_days: Vec::new() }
     }
 }
 
@@ -59,17 +56,12 @@ impl Calendar {
     /// If `weekdays` is empty: no day could ever be a business day, and the searches below would
     /// never end. The policy file rejects an empty weekday list before it gets here.
     pub fn new(weekdays: &[Weekday], closed_days: &[NaiveDate]) -> Self {
-        let mask = weekdays
-            .iter()
-            .fold(0u8, |mask, &day| mask | weekday_bit(day));
+        let mask = weekdays.iter().fold(0u8, |mask, &day| mask | weekday_bit(day));
         assert!(mask != 0, "a calendar needs at least one meeting weekday");
         let mut closed_days = closed_days.to_vec();
         closed_days.sort_unstable();
         closed_days.dedup();
-        Calendar {
-            weekdays: mask,
-            closed_days,
-        }
+        Calendar { weekdays: mask, closed_days }
     }
 
     /// This calendar with `extra` closed days added (a municipality's days on top of its policy's).
@@ -78,10 +70,7 @@ impl Calendar {
         closed_days.extend_from_slice(extra);
         closed_days.sort_unstable();
         closed_days.dedup();
-        Calendar {
-            weekdays: self.weekdays,
-            closed_days,
-        }
+        Calendar { weekdays: self.weekdays, closed_days }
     }
 
     /// This calendar with its meeting weekdays replaced by `weekdays`; the closed days are kept.
@@ -90,10 +79,7 @@ impl Calendar {
     ///
     /// If `weekdays` is empty, as [`Calendar::new`].
     pub fn with_weekdays(&self, weekdays: &[Weekday]) -> Self {
-        Calendar {
-            closed_days: self.closed_days.clone(),
-            ..Calendar::new(weekdays, &[])
-        }
+        Calendar { closed_days: self.closed_days.clone(), ..Calendar::new(weekdays, &[]) }
     }
 
     /// The meeting weekdays, Monday first.
@@ -156,8 +142,7 @@ impl Calendar {
 /// The day after `day`; panics only at the end of chrono's range.
 #[inline]
 fn next_day(day: NaiveDate) -> NaiveDate {
-    day.succ_opt()
-        .expect("business-day search ran past the last representable date")
+    day.succ_opt().expect("business-day search ran past the last representable date")
 }
 
 /// Easter Sunday's month (3 or 4) and day in the Gregorian calendar.
@@ -250,14 +235,8 @@ mod tests {
     #[test]
     fn add_business_days_skips_the_weekend() {
         let calendar = Calendar::default();
-        assert_eq!(
-            calendar.add_business_days(date("2026-11-27"), 3),
-            date("2026-12-02")
-        );
-        assert_eq!(
-            calendar.add_business_days(date("2026-11-27"), 1),
-            date("2026-11-30")
-        );
+        assert_eq!(calendar.add_business_days(date("2026-11-27"), 3), date("2026-12-02"));
+        assert_eq!(calendar.add_business_days(date("2026-11-27"), 1), date("2026-11-30"));
     }
 
     #[test]
@@ -272,53 +251,26 @@ mod tests {
     fn add_business_days_over_christmas_and_new_year() {
         // Tue 2026-12-22: Wed 23, (24-27 closed) Mon 28, Tue 29, Wed 30, Thu 31, (1-3 Jan) Mon 4 Jan.
         let calendar = Calendar::default();
-        assert_eq!(
-            calendar.add_business_days(date("2026-12-22"), 2),
-            date("2026-12-28")
-        );
-        assert_eq!(
-            calendar.add_business_days(date("2026-12-22"), 6),
-            date("2027-01-04")
-        );
+        assert_eq!(calendar.add_business_days(date("2026-12-22"), 2), date("2026-12-28"));
+        assert_eq!(calendar.add_business_days(date("2026-12-22"), 6), date("2027-01-04"));
     }
 
     #[test]
     fn first_business_day_over_easter_and_christmas() {
         let calendar = Calendar::default();
-        assert_eq!(
-            calendar.first_business_day_on_or_after(date("2026-04-02")),
-            date("2026-04-07")
-        );
-        assert_eq!(
-            calendar.first_business_day_on_or_after(date("2026-12-24")),
-            date("2026-12-28")
-        );
-        assert_eq!(
-            calendar.first_business_day_on_or_after(date("2026-04-07")),
-            date("2026-04-07")
-        );
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-02")), date("2026-04-07"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-24")), date("2026-12-28"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-07")), date("2026-04-07"));
     }
 
     #[test]
     fn municipality_closed_days_are_honoured() {
-        let calendar = Calendar::new(
-            &[Mon, Tue, Wed, Thu, Fri],
-            &[date("2026-12-31"), date("2026-12-30")],
-        );
+        let calendar = Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[date("2026-12-31"), date("2026-12-30")]);
         assert!(!calendar.is_business_day(date("2026-12-30")));
         assert!(!calendar.is_business_day(date("2026-12-31")));
-        assert_eq!(
-            calendar.first_business_day_on_or_after(date("2026-12-29")),
-            date("2026-12-29")
-        );
-        assert_eq!(
-            calendar.add_business_days(date("2026-12-29"), 1),
-            date("2027-01-04")
-        );
-        assert_eq!(
-            calendar.closed_days(),
-            &[date("2026-12-30"), date("2026-12-31")]
-        );
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-29")), date("2026-12-29"));
+        assert_eq!(calendar.add_business_days(date("2026-12-29"), 1), date("2027-01-04"));
+        assert_eq!(calendar.closed_days(), &[date("2026-12-30"), date("2026-12-31")]);
     }
 
     #[test]
@@ -328,18 +280,9 @@ mod tests {
         assert!(!calendar.is_business_day(date("2026-03-09"))); // Monday
         assert!(calendar.is_business_day(date("2026-03-10"))); // Tuesday
         // Monday 2026-03-30: Tue 31 Mar, (Thu 2 Apr Maundy Thursday), Tue 7 Apr, Thu 9 Apr.
-        assert_eq!(
-            calendar.add_business_days(date("2026-03-30"), 1),
-            date("2026-03-31")
-        );
-        assert_eq!(
-            calendar.add_business_days(date("2026-03-30"), 2),
-            date("2026-04-07")
-        );
-        assert_eq!(
-            calendar.add_business_days(date("2026-03-30"), 3),
-            date("2026-04-09")
-        );
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 1), date("2026-03-31"));
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 2), date("2026-04-07"));
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 3), date("2026-04-09"));
     }
 
     #[test]
@@ -347,20 +290,14 @@ mod tests {
         let calendar = Calendar::new(&[Sat], &[]);
         assert!(calendar.is_business_day(date("2026-03-07")));
         assert!(!calendar.is_business_day(date("2026-12-26"))); // Boxing Day, a Saturday
-        assert_eq!(
-            calendar.first_business_day_on_or_after(date("2026-12-21")),
-            date("2027-01-02")
-        );
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-21")), date("2027-01-02"));
     }
 
     #[test]
     fn with_closed_days_and_weekdays_compose() {
         let base = Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[date("2026-12-31")]);
         let more = base.with_closed_days(&[date("2026-12-30"), date("2026-12-31")]);
-        assert_eq!(
-            more.closed_days(),
-            &[date("2026-12-30"), date("2026-12-31")]
-        );
+        assert_eq!(more.closed_days(), &[date("2026-12-30"), date("2026-12-31")]);
         let fewer_days = more.with_weekdays(&[Wed]);
         assert_eq!(fewer_days.weekdays().collect::<Vec<_>>(), [Wed]);
         assert_eq!(fewer_days.closed_days(), more.closed_days());

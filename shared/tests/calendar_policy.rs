@@ -18,10 +18,7 @@ fn domain_md_r2_checks() {
     assert_eq!(easter_sunday(2027), date("2027-03-28"));
     assert!(is_public_holiday(date("2026-05-14")), "Ascension Day 2026");
     assert!(is_public_holiday(date("2026-05-25")), "Whit Monday 2026");
-    assert_eq!(
-        calendar.add_business_days(date("2026-11-27"), 3),
-        date("2026-12-02")
-    );
+    assert_eq!(calendar.add_business_days(date("2026-11-27"), 3), date("2026-12-02"));
 }
 
 #[test]
@@ -50,39 +47,18 @@ fn easter_is_always_a_sunday_between_22_march_and_25_april() {
         assert_eq!(easter.weekday(), Weekday::Sun, "Easter {year}");
         let earliest = NaiveDate::from_ymd_opt(year, 3, 22).unwrap();
         let latest = NaiveDate::from_ymd_opt(year, 4, 25).unwrap();
-        assert!(
-            (earliest..=latest).contains(&easter),
-            "Easter {year} is {easter}"
-        );
+        assert!((earliest..=latest).contains(&easter), "Easter {year} is {easter}");
     }
 }
 
 #[test]
 fn easter_holidays_2026() {
-    for closed in [
-        "2026-04-02",
-        "2026-04-03",
-        "2026-04-06",
-        "2026-05-14",
-        "2026-05-25",
-    ] {
-        assert!(
-            is_public_holiday(date(closed)),
-            "{closed} should be a holiday"
-        );
+    for closed in ["2026-04-02", "2026-04-03", "2026-04-06", "2026-05-14", "2026-05-25"] {
+        assert!(is_public_holiday(date(closed)), "{closed} should be a holiday");
     }
     // The days around them are ordinary.
-    for open in [
-        "2026-04-01",
-        "2026-04-07",
-        "2026-05-13",
-        "2026-05-15",
-        "2026-05-26",
-    ] {
-        assert!(
-            !is_public_holiday(date(open)),
-            "{open} should not be a holiday"
-        );
+    for open in ["2026-04-01", "2026-04-07", "2026-05-13", "2026-05-15", "2026-05-26"] {
+        assert!(!is_public_holiday(date(open)), "{open} should not be a holiday");
     }
 }
 
@@ -100,33 +76,12 @@ fn great_prayer_day_only_up_to_2023() {
 fn fixed_closed_days_even_on_weekdays() {
     let calendar = Calendar::default();
     // 5 June 2026 is a Friday, 24-26 December 2025 Wednesday to Friday, 1 January 2026 a Thursday.
-    for closed in [
-        "2026-06-05",
-        "2025-12-24",
-        "2025-12-25",
-        "2025-12-26",
-        "2026-01-01",
-    ] {
-        assert!(
-            date(closed).weekday().num_days_from_monday() < 5,
-            "{closed} is a weekday"
-        );
-        assert!(
-            !calendar.is_business_day(date(closed)),
-            "{closed} should be closed"
-        );
+    for closed in ["2026-06-05", "2025-12-24", "2025-12-25", "2025-12-26", "2026-01-01"] {
+        assert!(date(closed).weekday().num_days_from_monday() < 5, "{closed} is a weekday");
+        assert!(!calendar.is_business_day(date(closed)), "{closed} should be closed");
     }
-    for open in [
-        "2026-06-04",
-        "2026-06-08",
-        "2025-12-23",
-        "2025-12-29",
-        "2026-01-02",
-    ] {
-        assert!(
-            calendar.is_business_day(date(open)),
-            "{open} should be open"
-        );
+    for open in ["2026-06-04", "2026-06-08", "2025-12-23", "2025-12-29", "2026-01-02"] {
+        assert!(calendar.is_business_day(date(open)), "{open} should be open");
     }
 }
 
@@ -160,18 +115,10 @@ fn danish_closed_weekdays_of_2026() {
 fn repository_policies_schedule_on_their_calendars() {
     let book = PolicyBook::repository();
     let rebild = book.for_municipality("840").expect("Rebild is listed");
-    assert_eq!(
-        (rebild.target_week, rebild.latest_week, rebild.cv_prep_days),
-        (9, 10, 5)
-    );
+    assert_eq!((rebild.target_week, rebild.latest_week, rebild.cv_prep_days), (9, 10, 5));
     let unknown = book.for_municipality("999").expect("default policy");
     assert_eq!(unknown.name, Policy::BASELINE);
-    assert_eq!(
-        unknown
-            .calendar
-            .first_business_day_on_or_after(date("2026-04-02")),
-        date("2026-04-07")
-    );
+    assert_eq!(unknown.calendar.first_business_day_on_or_after(date("2026-04-02")), date("2026-04-07"));
 }
 
 #[test]
@@ -187,15 +134,9 @@ closed_days = [2026-12-28, "2026-12-29"]
     let book = PolicyBook::from_toml(text, "policies.toml").expect("valid file");
     let thisted = &book.for_municipality("787").unwrap().calendar;
     // Wed 2026-12-23: 24-27 national, 28-29 Thisted's own, so Wed 30 comes next.
-    assert_eq!(
-        thisted.add_business_days(date("2026-12-23"), 1),
-        date("2026-12-30")
-    );
+    assert_eq!(thisted.add_business_days(date("2026-12-23"), 1), date("2026-12-30"));
     let other = &book.for_municipality("851").unwrap().calendar;
-    assert_eq!(
-        other.add_business_days(date("2026-12-23"), 1),
-        date("2026-12-28")
-    );
+    assert_eq!(other.add_business_days(date("2026-12-23"), 1), date("2026-12-28"));
 }
 
 /// Any day from 1900 to 2199.
@@ -206,15 +147,9 @@ fn any_day() -> impl Strategy<Value = NaiveDate> {
 /// A calendar with a non-empty weekday set and up to a few closed days near 2026.
 fn any_calendar() -> impl Strategy<Value = Calendar> {
     let weekdays = (1u8..128).prop_map(|mask| {
-        (0..7u8)
-            .filter(|bit| mask & (1 << bit) != 0)
-            .map(|bit| Weekday::try_from(bit).unwrap())
-            .collect::<Vec<_>>()
+        (0..7u8).filter(|bit| mask & (1 << bit) != 0).map(|bit| Weekday::try_from(bit).unwrap()).collect::<Vec<_>>()
     });
-    let closed = proptest::collection::vec(
-        (0u64..800).prop_map(|offset| date("2025-06-01") + Days::new(offset)),
-        0..8,
-    );
+    let closed = proptest::collection::vec((0u64..800).prop_map(|offset| date("2025-06-01") + Days::new(offset)), 0..8);
     (weekdays, closed).prop_map(|(weekdays, closed)| Calendar::new(&weekdays, &closed))
 }
 

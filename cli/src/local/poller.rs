@@ -23,6 +23,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
 use chrono::{NaiveDate, Utc};
 use futures::future::join_all;
+use samspil::aws::describe;
 use samspil::pipeline::{
     BatchCounts, BatchHandler, BatchRecord, BatchReport, DeadLetters, ProcessingTime, Publisher, Store,
 };
@@ -199,7 +200,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
             .message_attribute_names("All")
             .send()
             .await
-            .map_err(|e| crate::describe(&e))?;
+            .map_err(|e| describe("ReceiveMessage", &e, None))?;
         Ok(output.messages.unwrap_or_default())
     }
 
@@ -253,9 +254,9 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
             }
             Err(e) => {
                 eprintln!(
-                    "{}: DeleteMessageBatch failed; the batch will come back as duplicates: {}",
+                    "{}: {}; the batch will come back as duplicates",
                     queue.name,
-                    crate::describe(&e)
+                    describe("DeleteMessageBatch", &e, None)
                 );
                 0
             }
@@ -275,7 +276,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
                 .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
                 .send()
                 .await
-                .map_err(|e| format!("{}: GetQueueAttributes failed: {}", queue.name, crate::describe(&e)))?;
+                .map_err(|e| format!("{}: {}", queue.name, describe("GetQueueAttributes", &e, None)))?;
             let attributes = output.attributes.unwrap_or_default();
             total += attributes.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>();
         }

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
+use samspil::aws::describe;
 
 use super::stop::Stop;
 use crate::Error;
@@ -33,7 +34,10 @@ impl Watcher {
     ) -> Result<Watcher, Error> {
         let watcher = Watcher::subscribe_queue(sqs, sns, topic_arn, WATCH_QUEUE).await?;
         if let Err(e) = sqs.purge_queue().queue_url(&watcher.url).send().await {
-            eprintln!("watch: could not empty {WATCH_QUEUE} (older updates may show): {}", crate::describe(&e));
+            eprintln!(
+                "watch: could not empty {WATCH_QUEUE} (older updates may show): {}",
+                describe("PurgeQueue", &e, None)
+            );
         }
         Ok(watcher)
     }
@@ -47,7 +51,7 @@ impl Watcher {
     ) -> Result<Watcher, Error> {
         let created = sqs.create_queue().queue_name(name).send().await;
         let url = created
-            .map_err(|e| format!("CreateQueue {name}: {}", crate::describe(&e)))?
+            .map_err(|e| format!("{} ({name})", describe("CreateQueue", &e, None)))?
             .queue_url
             .ok_or("CreateQueue returned no URL")?;
         let attributes = sqs
@@ -56,7 +60,7 @@ impl Watcher {
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|e| format!("GetQueueAttributes {name}: {}", crate::describe(&e)))?;
+            .map_err(|e| format!("{} ({name})", describe("GetQueueAttributes", &e, None)))?;
         let arn = attributes
             .attributes
             .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
@@ -69,7 +73,7 @@ impl Watcher {
                     .attribute_value("true")
                     .send()
                     .await
-                    .map_err(|e| format!("SetSubscriptionAttributes: {}", crate::describe(&e)))?;
+                    .map_err(|e| describe("SetSubscriptionAttributes", &e, None))?;
             }
             None => {
                 sns.subscribe()
@@ -79,7 +83,7 @@ impl Watcher {
                     .attributes("RawMessageDelivery", "true")
                     .send()
                     .await
-                    .map_err(|e| format!("Subscribe {name}: {}", crate::describe(&e)))?;
+                    .map_err(|e| format!("{} ({name})", describe("Subscribe", &e, None)))?;
             }
         }
         Ok(Watcher { sqs: sqs.clone(), url })
@@ -134,7 +138,7 @@ impl Watcher {
             .wait_time_seconds(wait_seconds)
             .send()
             .await
-            .map_err(|e| format!("ReceiveMessage: {}", crate::describe(&e)))?;
+            .map_err(|e| describe("ReceiveMessage", &e, None))?;
         let messages = output.messages.unwrap_or_default();
         let entries: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()
@@ -149,7 +153,7 @@ impl Watcher {
             .collect();
         if !entries.is_empty() {
             let deleted = self.sqs.delete_message_batch().queue_url(&self.url).set_entries(Some(entries)).send().await;
-            deleted.map_err(|e| format!("DeleteMessageBatch: {}", crate::describe(&e)))?;
+            deleted.map_err(|e| describe("DeleteMessageBatch", &e, None))?;
         }
         Ok(messages.into_iter().filter_map(|m| m.body).collect())
     }
@@ -169,7 +173,7 @@ async fn existing_subscription(
             .set_next_token(next.take())
             .send()
             .await
-            .map_err(|e| format!("ListSubscriptionsByTopic: {}", crate::describe(&e)))?;
+            .map_err(|e| describe("ListSubscriptionsByTopic", &e, None))?;
         let found =
             page.subscriptions().iter().find(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn));
         if let Some(arn) = found.and_then(|s| s.subscription_arn()) {

@@ -41,7 +41,14 @@ pub struct Rates {
 
 impl Default for Rates {
     fn default() -> Self {
-        Rates { part_time: 0.15, with_prior_hours: 0.25, opted_out: 0.10, late_cv: 0.15, late_message: 0.10, duplicate: 0.03 }
+        Rates {
+            part_time: 0.15,
+            with_prior_hours: 0.25,
+            opted_out: 0.10,
+            late_cv: 0.15,
+            late_message: 0.10,
+            duplicate: 0.03,
+        }
     }
 }
 
@@ -114,7 +121,13 @@ impl Cohort {
         // as freshly received messages do, rather than scattered in the order they were drawn.
         let messages = keyed
             .iter()
-            .map(|(_, _, m)| Message { person: m.person, kind: m.kind, received_on: m.received_on, body: m.body.clone(), duplicate: m.duplicate })
+            .map(|(_, _, m)| Message {
+                person: m.person,
+                kind: m.kind,
+                received_on: m.received_on,
+                body: m.body.clone(),
+                duplicate: m.duplicate,
+            })
             .collect();
         Cohort { people, messages }
     }

@@ -50,7 +50,8 @@ impl Fed {
 
 /// Runs every message of `cohort` through a fresh pipeline with `run`'s policy book.
 pub fn feed(cohort: &Cohort, run: &PolicyRun, progress: &ProgressBar) -> Result<Fed, Box<dyn std::error::Error>> {
-    let pipeline = Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), run.book.clone(), PersonKeyer::new(EMBEDDED_SECRET)?);
+    let pipeline =
+        Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), run.book.clone(), PersonKeyer::new(EMBEDDED_SECRET)?);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
     let mut outcomes = Vec::with_capacity(cohort.messages.len());
     let mut published = 0u64;

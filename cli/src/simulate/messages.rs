@@ -53,7 +53,13 @@ pub fn of_person(rng: &mut fastrand::Rng, rates: &Rates, index: usize, person: &
         let received_on = known_on + Days::new(if late { delay } else { 0 });
         if duplicate {
             let body = body.clone();
-            out.push(Message { person: index as u32, kind, received_on: received_on + Days::new(again), body, duplicate });
+            out.push(Message {
+                person: index as u32,
+                kind,
+                received_on: received_on + Days::new(again),
+                body,
+                duplicate,
+            });
         }
         out.push(Message { person: index as u32, kind, received_on, body, duplicate: false });
     }

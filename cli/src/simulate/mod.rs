@@ -76,10 +76,10 @@ pub struct Outcome {
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let survival = match (&args.survival, &args.survival_file) {
         (Some(text), _) => SurvivalCurve::parse_option(text)?,
-        (None, Some(path)) => SurvivalCurve::parse_csv(
-            &std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))?,
+        (None, Some(path)) => {
+            SurvivalCurve::parse_csv(&std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
         (None, None) => SurvivalCurve::default(),
     };
     let size = args.messages.map_or(Size::People(args.people), Size::Messages);
@@ -118,7 +118,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!();
     for outcome in &outcomes {
         let on_cpu = outcome.cpu_seconds.map_or(String::new(), |cpu| {
-            format!(" ({cpu:.2} s on CPU: {:.0} messages per CPU-second)", outcome.metrics.messages as f64 / cpu.max(1e-9))
+            format!(
+                " ({cpu:.2} s on CPU: {:.0} messages per CPU-second)",
+                outcome.metrics.messages as f64 / cpu.max(1e-9)
+            )
         });
         println!(
             "pipeline ({}): {} messages in {:.2} s = {:.0} messages/s{on_cpu}",
@@ -141,7 +144,11 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Feeds `cohort` through the pipeline on `policy` and measures the result.
-pub fn simulate(cohort: &Cohort, policy: &policies::PolicyRun, progress: &ProgressBar) -> Result<Outcome, Box<dyn std::error::Error>> {
+pub fn simulate(
+    cohort: &Cohort,
+    policy: &policies::PolicyRun,
+    progress: &ProgressBar,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
     let fed = feed::feed(cohort, policy, progress)?;
     let metrics = report::measure(policy.policy(), cohort, &fed);
     if metrics.rejected > 0 {

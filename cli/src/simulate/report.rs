@@ -200,7 +200,8 @@ fn mean_and_median(values: &mut [i64]) -> (f64, f64) {
     values.sort_unstable();
     let mean = values.iter().sum::<i64>() as f64 / values.len() as f64;
     let mid = values.len() / 2;
-    let median = if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) as f64 / 2.0 } else { values[mid] as f64 };
+    let median =
+        if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) as f64 / 2.0 } else { values[mid] as f64 };
     (mean, median)
 }
 

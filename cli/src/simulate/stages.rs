@@ -75,7 +75,12 @@ pub fn profile(cohort: &Cohort, run: &PolicyRun) -> Result<String, Box<dyn std::
             100.0 * time.as_secs_f64() / total.as_secs_f64().max(1e-12)
         ));
     }
-    out.push_str(&format!("  {:<14} {:>8.0} ns/message = {:.0} messages/s\n", "total", total.as_nanos() as f64 / n, n / total.as_secs_f64()));
+    out.push_str(&format!(
+        "  {:<14} {:>8.0} ns/message = {:.0} messages/s\n",
+        "total",
+        total.as_nanos() as f64 / n,
+        n / total.as_secs_f64()
+    ));
     let empty = spent[block_on].as_nanos() as f64 / n;
     out.push_str(&format!("  (an empty tokio block_on, avoided by the feed: {empty:.0} ns/message)\n"));
     Ok(out)

@@ -65,11 +65,8 @@ impl SurvivalCurve {
 
     /// Parses `"4:0.8,13:0.54,52:0.31"`.
     pub fn parse_option(text: &str) -> Result<Self, CurveError> {
-        let points = text
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| point(p, ':'))
-            .collect::<Result<Vec<_>, _>>()?;
+        let points =
+            text.split(',').filter(|p| !p.trim().is_empty()).map(|p| point(p, ':')).collect::<Result<Vec<_>, _>>()?;
         SurvivalCurve::new(points)
     }
 

@@ -55,7 +55,8 @@ pub async fn sdk_config() -> SdkConfig {
     let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
         .or_else(ProfileFileRegionProvider::new())
         .or_else(Region::from_static(DEFAULT_REGION));
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(connector_on_first_use(https)).region(region);
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(connector_on_first_use(https)).region(region);
     if env_credentials_present() {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }

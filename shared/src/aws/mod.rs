@@ -31,7 +31,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 /// and for a service error its code and message. Never the raw response (a service may echo
 /// request values in it) and never the request; the CPR number, if given, is blanked out of
 /// whatever the service said, in case a message ever quotes it.
-pub(crate) fn describe<E, R>(operation: &str, error: &SdkError<E, R>, cpr: Option<&str>) -> String
+pub fn describe<E, R>(operation: &str, error: &SdkError<E, R>, cpr: Option<&str>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

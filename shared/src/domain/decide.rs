@@ -157,7 +157,13 @@ impl Change {
             Change::Move(plan, cv) => {
                 let previous = meeting.date;
                 meeting.set_plan(plan, cv);
-                Some(meeting.publish(cpr, UpdateType::Rescheduled, Some(previous), Some(UpdateReason::CvCompleted), cause))
+                Some(meeting.publish(
+                    cpr,
+                    UpdateType::Rescheduled,
+                    Some(previous),
+                    Some(UpdateReason::CvCompleted),
+                    cause,
+                ))
             }
             Change::CancelAt(date, cv) => {
                 meeting.date = date;

@@ -20,6 +20,6 @@ pub use decide::{Decision, NoPolicy, decide, updates_published_by};
 pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact};
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod order_properties;
+#[cfg(test)]
+mod tests;

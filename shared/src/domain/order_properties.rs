@@ -64,9 +64,20 @@ fn period_plan() -> impl Strategy<Value = PeriodPlan> {
         prop::option::weighted(0.25, 0u32..30),
         prop::option::weighted(0.8, 0u32..120),
     )
-        .prop_map(|(gap_before, prior_half_hours, part_time, opted_out, rebild, cv_offsets, resend_offset, job_offset)| {
-            PeriodPlan { gap_before, prior_half_hours, part_time, opted_out, rebild, cv_offsets, resend_offset, job_offset }
-        })
+        .prop_map(
+            |(gap_before, prior_half_hours, part_time, opted_out, rebild, cv_offsets, resend_offset, job_offset)| {
+                PeriodPlan {
+                    gap_before,
+                    prior_half_hours,
+                    part_time,
+                    opted_out,
+                    rebild,
+                    cv_offsets,
+                    resend_offset,
+                    job_offset,
+                }
+            },
+        )
 }
 
 /// Turns period plans into messages. Every period but the last is closed by a job exit, so the
@@ -92,7 +103,11 @@ fn life(plans: &[PeriodPlan]) -> Vec<InboundMessage> {
                 registered_on: day(offset),
                 prior_hours: f64::from(plan.prior_half_hours) / 2.0,
                 weekly_hours: if plan.part_time { WeeklyHours::PartTime } else { WeeklyHours::FullTime },
-                akasse_participation: if plan.opted_out { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
+                akasse_participation: if plan.opted_out {
+                    AkasseParticipation::OptedOut
+                } else {
+                    AkasseParticipation::Yes
+                },
             })
         };
         push(registration(start), &mut messages);
@@ -188,7 +203,8 @@ fn check_same_outcome(
                 prop_assert_eq!(cancelled_fields(o), cancelled_fields(r));
             }
         } else {
-            let o = o.ok_or_else(|| TestCaseError::fail(format!("meeting {id} is planned in order but never announced")))?;
+            let o =
+                o.ok_or_else(|| TestCaseError::fail(format!("meeting {id} is planned in order but never announced")))?;
             prop_assert_ne!(o.update_type, UpdateType::Cancelled, "meeting {} should end planned", id);
             prop_assert_eq!(planned_fields(o), planned_fields(r), "meeting {}", id);
         }

@@ -96,7 +96,11 @@ mod tests {
     }
 
     fn recorded(id: &str, fact: Fact) -> RecordedFact {
-        RecordedFact { key: MessageKey { source: "urn:test".into(), id: id.into() }, received_on: d("2026-11-02"), fact }
+        RecordedFact {
+            key: MessageKey { source: "urn:test".into(), id: id.into() },
+            received_on: d("2026-11-02"),
+            fact,
+        }
     }
 
     fn reg(id: &str, day: &str) -> RecordedFact {
@@ -133,9 +137,11 @@ mod tests {
 
     #[test]
     fn a_registration_on_or_after_the_job_start_opens_a_new_period() {
-        let facts =
-            [reg("a", "2026-11-02"), exit("x", "2026-12-01"), reg("b", "2026-12-01"), reg("c", "2026-11-30")];
-        assert_eq!(summary(&facts), vec![(d("2026-11-02"), Some(d("2026-12-01")), None), (d("2026-12-01"), None, None)]);
+        let facts = [reg("a", "2026-11-02"), exit("x", "2026-12-01"), reg("b", "2026-12-01"), reg("c", "2026-11-30")];
+        assert_eq!(
+            summary(&facts),
+            vec![(d("2026-11-02"), Some(d("2026-12-01")), None), (d("2026-12-01"), None, None)]
+        );
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub fn plan(period: &Period<'_>, policy: &Policy, today: NaiveDate) -> Plan {
 /// Whether a meeting on `date` must be cancelled because the period closes (rule R7): a job that
 /// starts within `cancel_horizon_days` after the meeting makes it pointless.
 pub fn cancelled_by_job(period: &Period<'_>, policy: &Policy, date: NaiveDate) -> bool {
-    period.closes_on.is_some_and(|job_starts| date >= job_starts - chrono::Days::new(u64::from(policy.cancel_horizon_days)))
+    period
+        .closes_on
+        .is_some_and(|job_starts| date >= job_starts - chrono::Days::new(u64::from(policy.cancel_horizon_days)))
 }
 
 /// Whether a meeting on `date` comes too soon after the CV conversation (rule R6).

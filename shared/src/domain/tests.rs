@@ -165,7 +165,8 @@ fn r1_prior_hours_bring_the_meeting_forward() {
 fn r1_part_time_insured_count_weeks_of_30_hours() {
     let mut p = Person::new();
     // 60 h at 30 h a week is exactly two weeks: week 5 starts at day 14, Monday 2026-11-16.
-    let r = Registration { prior_hours: 60.0, weekly_hours: WeeklyHours::PartTime, ..registration("851", "2026-11-02") };
+    let r =
+        Registration { prior_hours: 60.0, weekly_hours: WeeklyHours::PartTime, ..registration("851", "2026-11-02") };
     let u = only(p.register("r1", r, "2026-11-02"));
     assert_eq!(u.date, d("2026-11-16"));
     assert_eq!(u.deadline, d("2026-11-29"));
@@ -349,7 +350,9 @@ fn outbox_holds_the_last_update_of_each_meeting_a_message_changed() {
 #[test]
 fn unknown_municipality_without_default_is_an_error() {
     let mut p = Person::new();
-    p.policies = PolicyBook::from_toml("[municipalities.840]\nname = \"Rebild\"\npolicy = \"rebild-trial\"\n", "test.toml").unwrap();
+    p.policies =
+        PolicyBook::from_toml("[municipalities.840]\nname = \"Rebild\"\npolicy = \"rebild-trial\"\n", "test.toml")
+            .unwrap();
     let message = InboundMessage {
         key: MessageKey { source: "s".into(), id: "1".into() },
         cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),

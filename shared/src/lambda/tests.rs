@@ -149,7 +149,10 @@ fn sdk_clients_do_not_build_the_tls_connector_until_the_first_request() {
     let _eager = AwsClients::new(&config);
     assert!(validations() >= 4, "the SDK validates (builds the connector) once per client");
     let before = validations();
-    let lazy = config.to_builder().http_client(crate::aws::config::connector_on_first_use(config.http_client().unwrap())).build();
+    let lazy = config
+        .to_builder()
+        .http_client(crate::aws::config::connector_on_first_use(config.http_client().unwrap()))
+        .build();
     let _lazy = AwsClients::new(&lazy);
     assert_eq!(validations(), before, "wrapped, no client builds the connector at construction");
 }

@@ -23,11 +23,7 @@ pub(super) struct Diagnostics<'a> {
 impl<'a> Diagnostics<'a> {
     /// No mistakes yet in `text`, called `origin` in messages.
     pub(super) fn new(text: &'a str, origin: &'a str) -> Self {
-        Diagnostics {
-            text,
-            origin,
-            errors: Vec::new(),
-        }
+        Diagnostics { text, origin, errors: Vec::new() }
     }
 
     /// How many mistakes have been reported; compare before and after a check.
@@ -38,11 +34,7 @@ impl<'a> Diagnostics<'a> {
     /// A TOML syntax error (bad quoting, duplicate key, impossible date), with the field guessed.
     pub(super) fn syntax_error(&self, error: &toml::de::Error) -> PolicyError {
         let span = error.span().unwrap_or(0..0);
-        self.error(
-            span.clone(),
-            guess_field(self.text, span.start),
-            error.message(),
-        )
+        self.error(span.clone(), guess_field(self.text, span.start), error.message())
     }
 
     /// An error at byte `span` of the file.
@@ -53,26 +45,12 @@ impl<'a> Diagnostics<'a> {
         message: impl Into<String>,
     ) -> PolicyError {
         let end = span.start.min(self.text.len());
-        let line = self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count()
-            + 1;
-        PolicyError {
-            file: self.origin.to_owned(),
-            line,
-            field: field.into(),
-            message: message.into(),
-        }
+        let line = self.text.as_bytes()[..end].iter().filter(|&&byte| byte == b'\n').count() + 1;
+        PolicyError { file: self.origin.to_owned(), line, field: field.into(), message: message.into() }
     }
 
     /// Records a mistake at byte `span`.
-    pub(super) fn report(
-        &mut self,
-        span: Range<usize>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) {
+    pub(super) fn report(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
         let error = self.error(span, field, message);
         self.errors.push(error);
     }
@@ -86,30 +64,21 @@ impl<'a> Diagnostics<'a> {
     }
 
     /// Turns a serde error (unknown key, wrong type, missing field) into a located error.
-    pub(super) fn serde_error(
-        &self,
-        error: serde_path_to_error::Error<toml::de::Error>,
-    ) -> PolicyError {
+    pub(super) fn serde_error(&self, error: serde_path_to_error::Error<toml::de::Error>) -> PolicyError {
         let mut field = String::new();
         for segment in error.path().iter() {
             match segment {
                 // `Spanned` is a struct with private field names; they are not the user's fields.
-                serde_path_to_error::Segment::Map { key }
-                    if key.starts_with("$__serde_spanned") => {}
+                serde_path_to_error::Segment::Map { key } if key.starts_with("$__serde_spanned") => {}
                 serde_path_to_error::Segment::Map { key } => push_key(&mut field, key),
                 serde_path_to_error::Segment::Enum { variant } => push_key(&mut field, variant),
-                serde_path_to_error::Segment::Seq { index } => {
-                    field.push_str(&format!("[{index}]"))
-                }
+                serde_path_to_error::Segment::Seq { index } => field.push_str(&format!("[{index}]")),
                 serde_path_to_error::Segment::Unknown => push_key(&mut field, "?"),
             }
         }
         let inner = error.into_inner();
         let message = inner.message().to_owned();
-        if let Some(missing) = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.strip_suffix('`'))
-        {
+        if let Some(missing) = message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
             push_key(&mut field, missing);
         }
         self.error(inner.span().unwrap_or(0..0), field, message)
@@ -127,25 +96,15 @@ fn push_key(field: &mut String, key: &str) {
 /// Best-effort field path for a TOML syntax error at byte `offset`: the last `[table]` header
 /// before its line, plus the key on its line.
 fn guess_field(text: &str, offset: usize) -> String {
-    let offset = (0..=offset.min(text.len()))
-        .rev()
-        .find(|&at| text.is_char_boundary(at))
-        .unwrap_or(0);
+    let offset = (0..=offset.min(text.len())).rev().find(|&at| text.is_char_boundary(at)).unwrap_or(0);
     let line_start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
-    let line_end = text[offset..]
-        .find('\n')
-        .map_or(text.len(), |at| offset + at);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |at| offset + at);
     let mut field = String::new();
     for line in text[..line_start].lines() {
         let line = line.trim_start();
         if let Some(header) = line.strip_prefix('[') {
             let header = header.trim_start_matches('[');
-            field = header
-                .split(']')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
+            field = header.split(']').next().unwrap_or_default().trim().to_owned();
         }
     }
     let line = text[line_start..line_end].trim_start();

@@ -63,13 +63,10 @@ struct RawMunicipality {
 
 /// Parses and validates a policy file; see [`PolicyBook::from_toml`].
 pub(super) fn parse(text: &str, origin: &str) -> Result<PolicyBook, PolicyError> {
-    let mut checker = Checker {
-        diagnostics: Diagnostics::new(text, origin),
-    };
-    let deserializer = toml::de::Deserializer::parse(text)
-        .map_err(|error| checker.diagnostics.syntax_error(&error))?;
-    let raw: RawFile = serde_path_to_error::deserialize(deserializer)
-        .map_err(|error| checker.diagnostics.serde_error(error))?;
+    let mut checker = Checker { diagnostics: Diagnostics::new(text, origin) };
+    let deserializer = toml::de::Deserializer::parse(text).map_err(|error| checker.diagnostics.syntax_error(&error))?;
+    let raw: RawFile =
+        serde_path_to_error::deserialize(deserializer).map_err(|error| checker.diagnostics.serde_error(error))?;
     let book = checker.build(&raw);
     checker.diagnostics.finish(book)
 }
@@ -101,35 +98,20 @@ impl Checker<'_> {
                 self.resolve(name, raw, &mut resolved, &mut Vec::new());
             }
         }
-        policies.extend(
-            resolved
-                .into_iter()
-                .filter_map(|(name, policy)| Some((name, policy?))),
-        );
+        policies.extend(resolved.into_iter().filter_map(|(name, policy)| Some((name, policy?))));
 
-        let default = raw
-            .default_policy
-            .as_ref()
-            .and_then(|name| self.lookup(raw, &policies, name, "default_policy"));
+        let default = raw.default_policy.as_ref().and_then(|name| self.lookup(raw, &policies, name, "default_policy"));
 
         let mut municipalities = HashMap::new();
         for (code, table) in &raw.municipalities {
             let prefix = format!("municipalities.{code}");
             if code.len() != 3 || !code.bytes().all(|byte| byte.is_ascii_digit()) {
-                self.diagnostics.report(
-                    table.span(),
-                    &prefix,
-                    "a municipality code must be exactly 3 digits",
-                );
+                self.diagnostics.report(table.span(), &prefix, "a municipality code must be exactly 3 digits");
             }
             let table = table.get_ref();
             let name = table.name.get_ref().trim();
             if name.is_empty() {
-                self.diagnostics.report(
-                    table.name.span(),
-                    format!("{prefix}.name"),
-                    "must not be empty",
-                );
+                self.diagnostics.report(table.name.span(), format!("{prefix}.name"), "must not be empty");
             }
             let edit = calendar_edit(
                 &mut self.diagnostics,
@@ -137,23 +119,13 @@ impl Checker<'_> {
                 table.meeting_weekdays.as_ref(),
                 table.closed_days.as_deref(),
             );
-            if let Some(mut policy) =
-                self.lookup(raw, &policies, &table.policy, &format!("{prefix}.policy"))
-            {
+            if let Some(mut policy) = self.lookup(raw, &policies, &table.policy, &format!("{prefix}.policy")) {
                 policy.calendar = edit.apply(&policy.calendar);
-                let entry = Municipality {
-                    code: code.clone(),
-                    name: name.to_owned(),
-                    policy,
-                };
+                let entry = Municipality { code: code.clone(), name: name.to_owned(), policy };
                 municipalities.insert(code.clone(), entry);
             }
         }
-        PolicyBook {
-            default,
-            municipalities,
-            policies,
-        }
+        PolicyBook { default, municipalities, policies }
     }
 
     /// A copy of the policy a reference (`policy`, `default_policy`) names, or a reported mistake.
@@ -172,11 +144,7 @@ impl Checker<'_> {
             return None;
         }
         let known: Vec<&str> = policies.keys().map(String::as_str).collect();
-        let message = format!(
-            "unknown policy `{}`; known: {}",
-            name.get_ref(),
-            known.join(", ")
-        );
+        let message = format!("unknown policy `{}`; known: {}", name.get_ref(), known.join(", "));
         self.diagnostics.report(name.span(), field, message);
         None
     }
@@ -211,15 +179,9 @@ impl Checker<'_> {
             self.resolve(base_name, raw, resolved, visiting)
         } else {
             let mut known: Vec<&str> = vec![Policy::BASELINE, Policy::REBILD_TRIAL];
-            known.extend(
-                raw.policies
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|other| *other != name),
-            );
+            known.extend(raw.policies.keys().map(String::as_str).filter(|other| *other != name));
             let message = format!("unknown policy `{base_name}`; known: {}", known.join(", "));
-            self.diagnostics
-                .report(table.based_on.span(), format!("{prefix}.based_on"), message);
+            self.diagnostics.report(table.based_on.span(), format!("{prefix}.based_on"), message);
             None
         };
         visiting.pop();
@@ -230,42 +192,13 @@ impl Checker<'_> {
 
     /// `base` with the table's own values, each range-checked, renamed to `name`; `None` when
     /// `base` is `None` or a value is wrong (and reported).
-    fn apply_overrides(
-        &mut self,
-        name: &str,
-        table: &RawPolicy,
-        base: Option<Policy>,
-    ) -> Option<Policy> {
+    fn apply_overrides(&mut self, name: &str, table: &RawPolicy, base: Option<Policy>) -> Option<Policy> {
         let prefix = format!("policies.{name}");
         let errors_before = self.diagnostics.count();
-        let target = number(
-            &mut self.diagnostics,
-            &prefix,
-            "target_week",
-            table.target_week.as_ref(),
-            WEEKS,
-        );
-        let latest = number(
-            &mut self.diagnostics,
-            &prefix,
-            "latest_week",
-            table.latest_week.as_ref(),
-            WEEKS,
-        );
-        let prep = number(
-            &mut self.diagnostics,
-            &prefix,
-            "cv_prep_days",
-            table.cv_prep_days.as_ref(),
-            BUSINESS_DAYS,
-        );
-        let notice = number(
-            &mut self.diagnostics,
-            &prefix,
-            "notice_days",
-            table.notice_days.as_ref(),
-            BUSINESS_DAYS,
-        );
+        let target = number(&mut self.diagnostics, &prefix, "target_week", table.target_week.as_ref(), WEEKS);
+        let latest = number(&mut self.diagnostics, &prefix, "latest_week", table.latest_week.as_ref(), WEEKS);
+        let prep = number(&mut self.diagnostics, &prefix, "cv_prep_days", table.cv_prep_days.as_ref(), BUSINESS_DAYS);
+        let notice = number(&mut self.diagnostics, &prefix, "notice_days", table.notice_days.as_ref(), BUSINESS_DAYS);
         let horizon = number(
             &mut self.diagnostics,
             &prefix,
@@ -298,12 +231,9 @@ impl Checker<'_> {
                 (None, Some(latest)) => ("latest_week", latest.span()),
                 (None, None) => ("based_on", table.based_on.span()),
             };
-            let message = format!(
-                "target_week ({}) must not be after latest_week ({})",
-                policy.target_week, policy.latest_week
-            );
-            self.diagnostics
-                .report(span, format!("{prefix}.{key}"), message);
+            let message =
+                format!("target_week ({}) must not be after latest_week ({})", policy.target_week, policy.latest_week);
+            self.diagnostics.report(span, format!("{prefix}.{key}"), message);
             return None;
         }
         Some(policy)

@@ -126,11 +126,7 @@ impl PolicyBook {
     /// The built-in book: `baseline` as the default and Rebild (840) on `rebild-trial`.
     /// Independent of any file, for tests.
     pub fn builtin() -> PolicyBook {
-        let rebild = Municipality {
-            code: "840".to_owned(),
-            name: "Rebild".to_owned(),
-            policy: Policy::rebild_trial(),
-        };
+        let rebild = Municipality { code: "840".to_owned(), name: "Rebild".to_owned(), policy: Policy::rebild_trial() };
         PolicyBook {
             default: Some(Policy::baseline()),
             municipalities: HashMap::from([(rebild.code.clone(), rebild)]),
@@ -203,10 +199,7 @@ impl PolicyBook {
 
 /// The built-in policies by name.
 fn builtin_policies() -> BTreeMap<String, Policy> {
-    [Policy::baseline(), Policy::rebild_trial()]
-        .into_iter()
-        .map(|policy| (policy.name.clone(), policy))
-        .collect()
+    [Policy::baseline(), Policy::rebild_trial()].into_iter().map(|policy| (policy.name.clone(), policy)).collect()
 }
 
 /// A mistake in a policy file, located by file, line and field.

@@ -17,44 +17,14 @@ fn file(lines: &[&str]) -> String {
 #[test]
 fn builtin_policies_match_rule_r3() {
     let baseline = Policy::baseline();
-    assert_eq!(
-        (
-            baseline.name.as_str(),
-            baseline.target_week,
-            baseline.latest_week
-        ),
-        ("baseline", 5, 6)
-    );
-    assert_eq!(
-        (
-            baseline.cv_prep_days,
-            baseline.notice_days,
-            baseline.cancel_horizon_days
-        ),
-        (3, 5, 42)
-    );
+    assert_eq!((baseline.name.as_str(), baseline.target_week, baseline.latest_week), ("baseline", 5, 6));
+    assert_eq!((baseline.cv_prep_days, baseline.notice_days, baseline.cancel_horizon_days), (3, 5, 42));
     assert_eq!(baseline.form, MeetingForm::InPerson);
-    assert_eq!(
-        baseline.calendar,
-        Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[])
-    );
+    assert_eq!(baseline.calendar, Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[]));
     let trial = Policy::rebild_trial();
-    assert_eq!(
-        (trial.name.as_str(), trial.target_week, trial.latest_week),
-        ("rebild-trial", 9, 10)
-    );
-    assert_eq!(
-        (
-            trial.cv_prep_days,
-            trial.notice_days,
-            trial.cancel_horizon_days
-        ),
-        (5, 5, 42)
-    );
-    assert_eq!(
-        (trial.form, &trial.calendar),
-        (MeetingForm::InPerson, &Calendar::default())
-    );
+    assert_eq!((trial.name.as_str(), trial.target_week, trial.latest_week), ("rebild-trial", 9, 10));
+    assert_eq!((trial.cv_prep_days, trial.notice_days, trial.cancel_horizon_days), (5, 5, 42));
+    assert_eq!((trial.form, &trial.calendar), (MeetingForm::InPerson, &Calendar::default()));
 }
 
 #[test]
@@ -68,32 +38,15 @@ fn builtin_book_has_rebild_on_the_trial_and_baseline_elsewhere() {
 #[test]
 fn repository_file_loads_with_the_expected_municipalities() {
     let book = PolicyBook::repository();
-    assert_eq!(
-        book.for_municipality("840").map(|p| p.name.as_str()),
-        Some("rebild-trial")
-    );
+    assert_eq!(book.for_municipality("840").map(|p| p.name.as_str()), Some("rebild-trial"));
     assert_eq!(book.for_municipality("840"), Some(&Policy::rebild_trial()));
     for code in ["851", "787", "860", "813", "999"] {
-        assert_eq!(
-            book.for_municipality(code),
-            Some(&Policy::baseline()),
-            "municipality {code}"
-        );
+        assert_eq!(book.for_municipality(code), Some(&Policy::baseline()), "municipality {code}");
     }
-    let listed: Vec<(&str, &str)> = book
-        .municipalities()
-        .iter()
-        .map(|m| (m.code.as_str(), m.name.as_str()))
-        .collect();
+    let listed: Vec<(&str, &str)> = book.municipalities().iter().map(|m| (m.code.as_str(), m.name.as_str())).collect();
     assert_eq!(
         listed,
-        [
-            ("787", "Thisted"),
-            ("813", "Frederikshavn"),
-            ("840", "Rebild"),
-            ("851", "Aalborg"),
-            ("860", "Hjørring")
-        ]
+        [("787", "Thisted"), ("813", "Frederikshavn"), ("840", "Rebild"), ("851", "Aalborg"), ("860", "Hjørring")]
     );
     assert!(book.municipality("999").is_none());
 }
@@ -101,11 +54,7 @@ fn repository_file_loads_with_the_expected_municipalities() {
 #[test]
 fn without_default_unknown_municipalities_get_none() {
     let book = PolicyBook::from_toml(
-        &file(&[
-            "[municipalities.840]",
-            "name = \"Rebild\"",
-            "policy = \"rebild-trial\"",
-        ]),
+        &file(&["[municipalities.840]", "name = \"Rebild\"", "policy = \"rebild-trial\""]),
         "policies.toml",
     )
     .unwrap();
@@ -134,15 +83,9 @@ fn municipality_closed_days_and_weekdays_go_into_its_calendar_only() {
     let book = PolicyBook::from_toml(&text, "policies.toml").unwrap();
     let aalborg = book.for_municipality("851").unwrap();
     assert_eq!(aalborg.name, "baseline");
-    assert_eq!(
-        aalborg.calendar,
-        Calendar::new(&[Tue, Thu], &[date("2026-12-30"), date("2026-12-31")])
-    );
+    assert_eq!(aalborg.calendar, Calendar::new(&[Tue, Thu], &[date("2026-12-30"), date("2026-12-31")]));
     // Tuesday 2026-12-29 plus one business day skips Wed (weekday), Thu 31 (closed) and Tue 5 Jan is next.
-    assert_eq!(
-        aalborg.calendar.add_business_days(date("2026-12-29"), 1),
-        date("2027-01-05")
-    );
+    assert_eq!(aalborg.calendar.add_business_days(date("2026-12-29"), 1), date("2027-01-05"));
     assert_eq!(book.for_municipality("999"), Some(&Policy::baseline()));
 }
 
@@ -165,25 +108,11 @@ fn named_policies_build_on_each_other() {
     ]);
     let book = PolicyBook::from_toml(&text, "policies.toml").unwrap();
     let late = book.policy("late").unwrap();
-    assert_eq!(
-        (
-            late.name.as_str(),
-            late.target_week,
-            late.latest_week,
-            late.notice_days
-        ),
-        ("late", 9, 12, 0)
-    );
+    assert_eq!((late.name.as_str(), late.target_week, late.latest_week, late.notice_days), ("late", 9, 12, 0));
     assert_eq!(late.cv_prep_days, 5);
     let default = book.default_policy().unwrap();
-    assert_eq!(
-        (default.name.as_str(), default.form, default.latest_week),
-        ("late-video", MeetingForm::Video, 12)
-    );
-    assert_eq!(
-        default.calendar.closed_days(),
-        &[date("2026-06-30"), date("2026-07-01")]
-    );
+    assert_eq!((default.name.as_str(), default.form, default.latest_week), ("late-video", MeetingForm::Video, 12));
+    assert_eq!(default.calendar.closed_days(), &[date("2026-06-30"), date("2026-07-01")]);
     assert_eq!(book.for_municipality("851"), Some(late));
 }
 
@@ -193,10 +122,7 @@ fn load_reads_a_file_and_names_it_in_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good.toml");
     std::fs::write(&good, PolicyBook::REPOSITORY_TOML).unwrap();
-    assert_eq!(
-        PolicyBook::load(&good).unwrap().for_municipality("840"),
-        Some(&Policy::rebild_trial())
-    );
+    assert_eq!(PolicyBook::load(&good).unwrap().for_municipality("840"), Some(&Policy::rebild_trial()));
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "\ndefault_policy = \"x\"\n").unwrap();
     let error = PolicyBook::load(&bad).unwrap_err();
@@ -217,16 +143,7 @@ fn the_example_in_docs_policies_md_is_valid() {
         .expect("docs/policies.md has a ```toml example");
     let book = PolicyBook::from_toml(example, "docs/policies.md").unwrap();
     let aalborg = book.for_municipality("851").unwrap();
-    assert_eq!(
-        (aalborg.name.as_str(), aalborg.target_week),
-        ("aalborg-2027", 6)
-    );
-    assert_eq!(
-        aalborg.calendar,
-        Calendar::new(
-            &[Mon, Tue, Wed, Thu],
-            &[date("2026-12-31"), date("2027-05-07")]
-        )
-    );
+    assert_eq!((aalborg.name.as_str(), aalborg.target_week), ("aalborg-2027", 6));
+    assert_eq!(aalborg.calendar, Calendar::new(&[Mon, Tue, Wed, Thu], &[date("2026-12-31"), date("2027-05-07")]));
     assert_eq!(book.for_municipality("840"), Some(&Policy::rebild_trial()));
 }

@@ -27,11 +27,7 @@ impl CalendarEdit {
             Some(weekdays) => calendar.with_weekdays(weekdays),
             None => calendar.clone(),
         };
-        if self.closed_days.is_empty() {
-            calendar
-        } else {
-            calendar.with_closed_days(&self.closed_days)
-        }
+        if self.closed_days.is_empty() { calendar } else { calendar.with_closed_days(&self.closed_days) }
     }
 }
 
@@ -61,11 +57,7 @@ pub(super) fn calendar_edit(
 ) -> CalendarEdit {
     let weekdays = weekdays.map(|list| {
         if list.get_ref().is_empty() {
-            diagnostics.report(
-                list.span(),
-                format!("{prefix}.meeting_weekdays"),
-                "needs at least one weekday",
-            );
+            diagnostics.report(list.span(), format!("{prefix}.meeting_weekdays"), "needs at least one weekday");
         }
         let mut days = Vec::new();
         for (index, entry) in list.get_ref().iter().enumerate() {
@@ -74,43 +66,26 @@ pub(super) fn calendar_edit(
                 None => diagnostics.report(
                     entry.span(),
                     format!("{prefix}.meeting_weekdays[{index}]"),
-                    format!(
-                        "`{}` is not a weekday; use mon, tue, wed, thu, fri, sat or sun",
-                        entry.get_ref()
-                    ),
+                    format!("`{}` is not a weekday; use mon, tue, wed, thu, fri, sat or sun", entry.get_ref()),
                 ),
             }
         }
         // An empty list was reported above; keep the calendar constructible meanwhile.
-        if days.is_empty() {
-            vec![Weekday::Mon]
-        } else {
-            days
-        }
+        if days.is_empty() { vec![Weekday::Mon] } else { days }
     });
     let mut dates = Vec::new();
     for (index, entry) in closed_days.unwrap_or_default().iter().enumerate() {
         match parse_date(entry.get_ref()) {
             Ok(date) => dates.push(date),
-            Err(message) => diagnostics.report(
-                entry.span(),
-                format!("{prefix}.closed_days[{index}]"),
-                message,
-            ),
+            Err(message) => diagnostics.report(entry.span(), format!("{prefix}.closed_days[{index}]"), message),
         }
     }
-    CalendarEdit {
-        weekdays,
-        closed_days: dates,
-    }
+    CalendarEdit { weekdays, closed_days: dates }
 }
 
 /// Policy names: lowercase ASCII letters, digits and `-`, not empty.
 pub(super) fn is_policy_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+    !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
 }
 
 /// `mon` .. `sun` or the full English name, in any case.
@@ -125,37 +100,25 @@ fn parse_weekday(text: &str) -> Option<Weekday> {
         ("sat", "saturday", Sat),
         ("sun", "sunday", Sun),
     ];
-    let found = NAMES.iter().find(|(short, long, _)| {
-        text.eq_ignore_ascii_case(short) || text.eq_ignore_ascii_case(long)
-    });
+    let found =
+        NAMES.iter().find(|(short, long, _)| text.eq_ignore_ascii_case(short) || text.eq_ignore_ascii_case(long));
     found.map(|&(_, _, day)| day)
 }
 
 /// A closed day: a TOML local date (`2026-12-31`) or a string in the same `YYYY-MM-DD` form.
 fn parse_date(value: &Value) -> Result<NaiveDate, String> {
-    let invalid =
-        |text: &str| format!("`{text}` is not a valid date; write YYYY-MM-DD, e.g. 2026-12-31");
+    let invalid = |text: &str| format!("`{text}` is not a valid date; write YYYY-MM-DD, e.g. 2026-12-31");
     match value {
         Value::String(text) => {
-            let shape_ok =
-                text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-            let date = shape_ok
-                .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-                .flatten();
+            let shape_ok = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+            let date = shape_ok.then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()).flatten();
             date.ok_or_else(|| invalid(text))
         }
         Value::Datetime(datetime) => match (datetime.date, datetime.time, datetime.offset) {
-            (Some(date), None, None) => {
-                NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())
-                    .ok_or_else(|| invalid(&datetime.to_string()))
-            }
-            _ => Err(format!(
-                "`{datetime}` is not a date; write YYYY-MM-DD, e.g. 2026-12-31"
-            )),
+            (Some(date), None, None) => NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())
+                .ok_or_else(|| invalid(&datetime.to_string())),
+            _ => Err(format!("`{datetime}` is not a date; write YYYY-MM-DD, e.g. 2026-12-31")),
         },
-        other => Err(format!(
-            "expected a date like 2026-12-31, found {}",
-            other.type_str()
-        )),
+        other => Err(format!("expected a date like 2026-12-31, found {}", other.type_str())),
     }
 }
