@@ -6,7 +6,8 @@
 //! - sends bad input (a permanent failure, contract.md "Bad input") straight to the queue's
 //!   dead-letter queue with its `error_code`; such a record counts as done and is not retried. If
 //!   that send fails, the record is reported as failed instead, so SQS retries it and nothing is lost.
-//! - groups the valid records by person ([`Pipeline::person_key`]) and runs the groups concurrently,
+//! - groups the valid records by person (by CPR number, in memory only: the keyed hash is computed
+//!   once per record, by the pipeline) and runs the groups concurrently,
 //!   each group sequentially in batch order. Records for one person never race each other, and
 //!   their facts are recorded in arrival order.
 //! - reports a transient failure as a batch item failure (the record's message id). Once a record
@@ -134,8 +135,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> BatchHandler<S, P, D> {
         for (index, record) in records.iter().enumerate() {
             match self.pipeline.parse(&delivery(record)) {
                 Ok(message) => {
-                    let person = self.pipeline.person_key(&message.cpr);
-                    let group = *group_of.entry(person).or_insert_with(|| {
+                    let group = *group_of.entry(message.cpr.clone()).or_insert_with(|| {
                         groups.push(Vec::new());
                         groups.len() - 1
                     });

@@ -96,11 +96,6 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
         &self.policies
     }
 
-    /// The storage key of the person with this CPR number. Batch handling groups records by it.
-    pub fn person_key(&self, cpr: &crate::contract::Cpr) -> crate::identity::PersonKey {
-        self.keyer.key(cpr)
-    }
-
     /// Parses and validates a delivery. Public so that batch handling can group by person first.
     pub fn parse(&self, delivery: &Delivery<'_>) -> Result<InboundMessage, BadInput> {
         let message = contract::parse(delivery.queue, delivery.body)?;
