@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The AWS emulator (moto server) for local runs and tests: start | stop | status.
 #
-# It listens on http://127.0.0.1:4566, runs from the project's .venv (see `make .venv/.installed`),
+# It listens on http://127.0.0.1:4566 (another port with MOTO_PORT, for runs side by side), runs from the project's .venv (see `make .venv/.installed`),
 # and keeps its pid file and log under target/moto/. `start` is idempotent.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 HOST=127.0.0.1
-PORT=4566
+PORT=${MOTO_PORT:-4566}
 URL="http://$HOST:$PORT"
 DIR=target/moto
 PIDFILE="$DIR/moto.pid"

@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export AWS_ENDPOINT_URL=http://127.0.0.1:4566
+export AWS_ENDPOINT_URL=http://127.0.0.1:${MOTO_PORT:-4566}
 export AWS_REGION=eu-north-1
 export AWS_DEFAULT_REGION=eu-north-1  # boto3 reads this one, not AWS_REGION
 export AWS_ACCESS_KEY_ID=testing
