@@ -25,6 +25,11 @@
 //! client, cost another 3.8 ms; it now happens once, on the first request
 //! ([`crate::aws::config`]).
 //!
+//! **Faults.** Each invocation keeps to its deadline (records not started in time, or abandoned at
+//! it, are reported as failed: [`BatchHandler::handle_until`]), and every failed message is made to
+//! wait before SQS delivers it again ([`Backoff::LAMBDA`], through `QUEUE_URL`), so an outage of
+//! DynamoDB or SNS is ridden out on the queue rather than in the dead-letter queue.
+//!
 //! A batch record without a message id that must be retried fails the whole invocation on purpose
 //! (see [`crate::pipeline::AbortBatch`]): an empty `itemIdentifier` would fail the batch anyway,
 //! less clearly.
@@ -37,10 +42,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lambda_runtime::{LambdaEvent, service_fn};
 use tokio::sync::OnceCell;
 
-use crate::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher, SqsDeadLetters};
+use crate::aws::{
+    AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, FailedReceipt, SnsPublisher, SqsDeadLetters, back_off,
+    receive_count,
+};
 use crate::contract::FactKind;
 use crate::identity::PersonKeyer;
-use crate::pipeline::{BatchHandler, BatchRecord, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
+use crate::pipeline::{Backoff, BatchHandler, BatchRecord, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
 use crate::policy::PolicyBook;
 use crate::telemetry::Metrics;
 
@@ -71,6 +79,9 @@ pub struct Config {
     pub table_name: String,
     /// `TOPIC_ARN`: the `meeting-updates` topic.
     pub topic_arn: String,
+    /// `QUEUE_URL`: the function's own queue, whose failed messages it backs off
+    /// ([`crate::pipeline::Backoff`]).
+    pub queue_url: String,
     /// `DLQ_URL`: the dead-letter queue of the function's queue, for bad input.
     pub dlq_url: String,
     /// `HMAC_SECRET` or `HMAC_SECRET_PARAMETER` (exactly one).
@@ -122,6 +133,7 @@ impl Config {
         Ok(Config {
             table_name: need("TABLE_NAME")?,
             topic_arn: need("TOPIC_ARN")?,
+            queue_url: need("QUEUE_URL")?,
             dlq_url: need("DLQ_URL")?,
             secret,
             policy_file: get("POLICY_FILE").map(PathBuf::from),
@@ -182,11 +194,24 @@ pub fn function_name(kind: FactKind) -> &'static str {
 
 impl Function {
     async fn invoke(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-        let handler = self.handler.get_or_try_init(|| self.build()).await?;
-        let records: Vec<BatchRecord> = event.payload.records.into_iter().map(|m| batch_record(m, self.kind)).collect();
+        let deadline = deadline_instant(event.context.deadline, Utc::now());
+        let messages = event.payload.records;
+        let handler = match self.handler.get_or_try_init(|| self.build()).await {
+            Ok(handler) => handler,
+            Err(e) => {
+                // The secret could not be read (an SSM outage, say): every record waits and returns.
+                self.back_off(messages.iter()).await;
+                return Err(e);
+            }
+        };
+        let records: Vec<BatchRecord> = messages.iter().map(|m| batch_record(m.clone(), self.kind)).collect();
         let time = processing_time(Utc::now());
-        let report = handler.handle(&records, time).await;
+        let report = handler.handle_until(&records, time, Some(deadline)).await;
         self.metrics.emit(&report.counts, time.now);
+        let failed = messages.iter().filter(|m| {
+            report.abort.is_some() || m.message_id.as_ref().is_some_and(|id| report.failed_message_ids.contains(id))
+        });
+        self.back_off(failed).await;
         if let Some(abort) = report.abort {
             tracing::error!("{abort}; failing the whole batch so that it is retried");
             return Err(abort.into());
@@ -196,6 +221,24 @@ impl Function {
             response.add_failure(id);
         }
         Ok(response)
+    }
+
+    /// Makes failed messages wait before they are delivered again ([`Backoff::LAMBDA`]).
+    async fn back_off<'a>(&self, failed: impl Iterator<Item = &'a SqsMessage>) {
+        let receipts: Vec<FailedReceipt<'_>> = failed
+            .filter_map(|m| {
+                Some(FailedReceipt {
+                    receipt_handle: m.receipt_handle.as_deref()?,
+                    receive_count: receive_count(m.attributes.get("ApproximateReceiveCount").map(String::as_str)),
+                })
+            })
+            .collect();
+        if receipts.is_empty() {
+            return;
+        }
+        if let Err(e) = back_off(&self.clients.sqs, &self.config.queue_url, &receipts, Backoff::LAMBDA).await {
+            tracing::warn!(error = %e, "could not back off failed messages; they return after the queue's visibility timeout");
+        }
     }
 
     /// The pipeline, once the secret is known.
@@ -245,6 +288,13 @@ fn logical_queue(arn: &str) -> Option<&'static str> {
         .into_iter()
         .map(FactKind::queue)
         .find(|q| name == *q || name.strip_suffix(q).is_some_and(|prefix| prefix.ends_with('-')))
+}
+
+/// The invocation's deadline (`Lambda-Runtime-Deadline-Ms`, epoch milliseconds) as an instant of
+/// this process's clock, given the wall-clock time `now`.
+pub fn deadline_instant(deadline_ms: u64, now: DateTime<Utc>) -> tokio::time::Instant {
+    let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    tokio::time::Instant::now() + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
 /// The processing time of an invocation at `now`.

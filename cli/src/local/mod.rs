@@ -25,7 +25,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use samspil::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher, SqsDeadLetters};
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::{BatchHandler, Pipeline};
+use samspil::pipeline::{Backoff, BatchHandler, Pipeline};
 use samspil::policy::PolicyBook;
 
 pub use poller::{PollOptions, Poller, ProcessingDay, Queue, RunSummary};
@@ -73,6 +73,10 @@ pub struct Args {
     /// Seconds a received message stays invisible; a failed one is received again after this.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(i32).range(0..=43200))]
     visibility_timeout: i32,
+    /// Longest wait before a failed message is received again. The first wait is the visibility
+    /// timeout; it doubles with each receive, as the Lambda functions do it (1 min to 1 h).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=43200))]
+    max_retry_wait: u64,
     /// Stop once every queue has been empty (in-flight messages included) for this many seconds.
     #[arg(long, value_name = "SECONDS")]
     until_idle: Option<f64>,
@@ -119,6 +123,10 @@ async fn serve(args: Args, endpoint: &str) -> Result<(), Error> {
         until_idle,
         once: args.once,
         report: true,
+        backoff: Backoff {
+            first: Duration::from_secs(args.visibility_timeout as u64),
+            cap: Duration::from_secs(args.max_retry_wait),
+        },
     };
     let handler = handler(&clients, &stack, policies, args.hmac_secret.as_bytes())?;
     let poller = Poller::new(handler, clients.sqs.clone(), queues(&stack), options);

@@ -10,6 +10,10 @@
 //! for Lambda. A batch the handler aborts (a record without a message id must be retried) is not
 //! acknowledged at all, like a failed invocation.
 //!
+//! A failed message is made to wait before it comes back: its visibility timeout is raised with its
+//! receive count ([`PollOptions::backoff`]), as the Lambda functions do, so an outage of the store or
+//! the topic does not empty the queues into their dead-letter queues.
+//!
 //! The three loops run concurrently, as three functions would. Stopping ([`Stop`]) always finishes
 //! the batch in hand, acknowledgement included.
 //!
@@ -23,9 +27,9 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName};
 use chrono::{NaiveDate, Utc};
 use futures::future::join_all;
-use samspil::aws::describe;
+use samspil::aws::{FailedReceipt, back_off, describe, long_poll, receive_count};
 use samspil::pipeline::{
-    BatchCounts, BatchHandler, BatchRecord, BatchReport, DeadLetters, ProcessingTime, Publisher, Store,
+    Backoff, BatchCounts, BatchHandler, BatchRecord, BatchReport, DeadLetters, ProcessingTime, Publisher, Store,
 };
 
 use super::records::{batch_line, batch_record};
@@ -68,6 +72,9 @@ pub struct PollOptions {
     pub once: bool,
     /// Print one line per batch to stderr.
     pub report: bool,
+    /// How long a failed message waits before it is received again (raised per receive, as the
+    /// Lambda functions do with [`Backoff::LAMBDA`]).
+    pub backoff: Backoff,
 }
 
 impl Default for PollOptions {
@@ -80,6 +87,7 @@ impl Default for PollOptions {
             until_idle: None,
             once: false,
             report: true,
+            backoff: Backoff { first: Duration::from_secs(30), cap: Duration::from_secs(3600) },
         }
     }
 }
@@ -198,6 +206,8 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
             .visibility_timeout(self.options.visibility_timeout)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .message_attribute_names("All")
+            .customize()
+            .config_override(long_poll(self.options.wait_seconds))
             .send()
             .await
             .map_err(|e| describe("ReceiveMessage", &e, None))?;
@@ -218,6 +228,22 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
         };
         let deleted = self.delete(queue, &done).await;
         let left = messages.len() as u64 - deleted;
+        let failed: Vec<FailedReceipt<'_>> = messages
+            .iter()
+            .filter(|m| !done.iter().any(|d| d.message_id() == m.message_id()))
+            .filter_map(|m| {
+                let count = m.attributes().and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount));
+                Some(FailedReceipt {
+                    receipt_handle: m.receipt_handle()?,
+                    receive_count: receive_count(count.map(String::as_str)),
+                })
+            })
+            .collect();
+        if !failed.is_empty()
+            && let Err(e) = back_off(&self.sqs, &queue.url, &failed, self.options.backoff).await
+        {
+            eprintln!("{}: {e}; the failed messages return after the visibility timeout", queue.name);
+        }
         if self.options.report {
             eprintln!("{}", batch_line(&queue.name, &report, left));
         }

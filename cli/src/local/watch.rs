@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
-use samspil::aws::describe;
+use samspil::aws::{describe, long_poll};
 
 use super::stop::Stop;
 use crate::Error;
@@ -136,6 +136,8 @@ impl Watcher {
             .queue_url(&self.url)
             .max_number_of_messages(10)
             .wait_time_seconds(wait_seconds)
+            .customize()
+            .config_override(long_poll(wait_seconds))
             .send()
             .await
             .map_err(|e| describe("ReceiveMessage", &e, None))?;

@@ -49,6 +49,7 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
     let topic = clients.sns.create_topic().name(format!("meeting-updates-{suffix}")).send().await.unwrap();
     let dlq = clients.sqs.create_queue().queue_name(format!("registrations-dlq-{suffix}")).send().await.unwrap();
     let dlq_url = dlq.queue_url().unwrap().to_string();
+    let queue = clients.sqs.create_queue().queue_name(format!("registrations-{suffix}")).send().await.unwrap();
 
     let runtime = FakeRuntime::start().unwrap();
     let mut command = lambda_command(Path::new(env!("CARGO_BIN_EXE_registration")), &runtime, "samspil-registration");
@@ -57,6 +58,7 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
             ("TABLE_NAME", &table),
             ("TOPIC_ARN", topic.topic_arn().unwrap()),
+            ("QUEUE_URL", queue.queue_url().unwrap()),
             ("DLQ_URL", &dlq_url),
             ("HMAC_SECRET", "runtime-test-secret"),
         ])

@@ -28,6 +28,7 @@ fn run_once(binary: &Path) -> Result<Sample, String> {
         .envs([
             ("TABLE_NAME", "people"),
             ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:meeting-updates"),
+            ("QUEUE_URL", "https://sqs.eu-north-1.amazonaws.com/123456789012/registrations"),
             ("DLQ_URL", "https://sqs.eu-north-1.amazonaws.com/123456789012/registrations-dlq"),
             ("HMAC_SECRET", "startup-bench-secret"),
         ])

@@ -19,6 +19,21 @@
 //! - **Region from the environment**, then the profile, else [`DEFAULT_REGION`]; never from IMDS,
 //!   whose probe costs a network timeout wherever there is no EC2 metadata service.
 //!
+//! - **Time limits and retries on every call** ([`timeouts`], [`retries`]): without them one stalled
+//!   call can hold a whole invocation until Lambda kills it, and the batch fails as a whole. The
+//!   values, and why:
+//!
+//!   | setting | value | why |
+//!   |---|---|---|
+//!   | connect | [`CONNECT_TIMEOUT`] 1 s | a TCP and TLS connect inside a region takes a few ms; after 1 s the endpoint is not there |
+//!   | one attempt | [`ATTEMPT_TIMEOUT`] 2 s | `GetItem`, `PutItem`, `Publish` and `SendMessage` answer in tens of ms at p99.9; an attempt still open after 2 s is stalled and a fresh one on another connection does better |
+//!   | one operation | [`OPERATION_TIMEOUT`] 5 s | all attempts and their backoff: a record (load, save, publish) then fits three times into the functions' 20 s timeout |
+//!   | attempts | [`MAX_ATTEMPTS`] 3, backoff 50 ms to 1 s with jitter | rides out a dropped connection or a short throttle inside the call; a longer outage is the queue's to ride out (the message comes back later, see [`crate::pipeline::Backoff`]) |
+//!
+//!   A long poll (`ReceiveMessage` waits up to 20 s) sets its own attempt timeout
+//!   ([`long_poll`]). A retried call may have taken effect the first time: every caller
+//!   is written for that (see [`crate::pipeline`]).
+//!
 //! `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_DYNAMODB`, ...) is honoured by the
 //! standard resolution: that is how tests and the local runner reach the emulator, with no
 //! emulator-specific code anywhere.
@@ -32,11 +47,14 @@
 //! pays the one-time costs: trust roots, the endpoint partition table, the connection.
 
 use std::env;
+use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableRegionProvider;
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::profile::region::ProfileFileRegionProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
@@ -48,6 +66,46 @@ use super::requests::RequestCounter;
 /// The region used when neither the environment nor a profile names one.
 pub const DEFAULT_REGION: &str = "eu-north-1";
 
+/// How long connecting to an AWS endpoint may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one attempt of a call may take.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a call may take, all its attempts and their backoff included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts per call, the first included.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The time limits of every call (see the module documentation for the values).
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// The retries of every call: standard mode (transient errors, throttling, timeouts and dropped
+/// connections), [`MAX_ATTEMPTS`] attempts, jittered backoff from 50 ms up to 1 s.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_secs(1))
+}
+
+/// The configuration override of a `ReceiveMessage` that waits up to `wait_seconds` for messages
+/// (a long poll): an attempt may take the wait plus [`ATTEMPT_TIMEOUT`]. Use it with the fluent
+/// builder's `.customize().config_override(..)`.
+pub fn long_poll(wait_seconds: i32) -> aws_sdk_sqs::config::Builder {
+    let attempt = Duration::from_secs(u64::try_from(wait_seconds).unwrap_or(0)) + ATTEMPT_TIMEOUT;
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(attempt + OPERATION_TIMEOUT)
+        .build();
+    aws_sdk_sqs::config::Builder::default().timeout_config(timeouts)
+}
+
 /// Loads the shared SDK configuration from the environment. Call once per process.
 pub async fn sdk_config() -> SdkConfig {
     let https =
@@ -55,8 +113,11 @@ pub async fn sdk_config() -> SdkConfig {
     let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
         .or_else(ProfileFileRegionProvider::new())
         .or_else(Region::from_static(DEFAULT_REGION));
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(connector_on_first_use(https)).region(region);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(connector_on_first_use(https))
+        .region(region)
+        .timeout_config(timeouts())
+        .retry_config(retries());
     if env_credentials_present() {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }

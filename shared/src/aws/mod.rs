@@ -4,6 +4,7 @@
 //! - [`dynamo`]: [`DynamoStore`], the [`crate::pipeline::Store`] on one DynamoDB item per person.
 //! - [`sns`]: [`SnsPublisher`], the [`crate::pipeline::Publisher`] on the `meeting-updates` topic.
 //! - [`sqs`]: [`SqsDeadLetters`], the [`crate::pipeline::DeadLetters`] on the queues' DLQs.
+//! - [`retry`]: [`back_off`], the wait before SQS delivers a failed message again.
 //! - [`requests`]: [`RequestCounter`], an SDK interceptor counting requests per operation.
 //!
 //! Locally and in CI the same code talks to the moto emulator: `AWS_ENDPOINT_URL` points the SDK at
@@ -14,12 +15,14 @@
 pub mod config;
 pub mod dynamo;
 pub mod requests;
+pub mod retry;
 pub mod sns;
 pub mod sqs;
 
-pub use config::{AwsClients, DEFAULT_REGION, sdk_config};
+pub use config::{AwsClients, DEFAULT_REGION, long_poll, sdk_config};
 pub use dynamo::{DEFAULT_RETENTION_DAYS, DynamoStore};
 pub use requests::{CountRequests, RequestCounter};
+pub use retry::{FailedReceipt, back_off, receive_count};
 pub use sns::SnsPublisher;
 pub use sqs::SqsDeadLetters;
 

@@ -14,6 +14,15 @@
 //!   of a person fails, that person's later records in the batch are reported as failed without
 //!   being processed, so they are retried after it and keep their order.
 //!
+//! - contains a panic to the person whose records caused it: their records are reported as failed
+//!   (and reach the dead-letter queue after `maxReceiveCount` if it happens every time), while the
+//!   other people of the batch finish normally.
+//! - keeps to the invocation's deadline ([`BatchHandler::handle_until`]): a record is not started
+//!   with less than [`START_RESERVE`] left, and one still running [`ANSWER_RESERVE`] before the
+//!   deadline is abandoned; both are reported as failed, so the caller can answer in time and
+//!   only those records come back. Abandoning a record at any await point is safe: whatever it
+//!   had written is found again on its redelivery (see [`super::handle`]).
+//!
 //! A batch item failure with an empty or missing id makes Lambda fail the *whole* batch (see the
 //! architecture's "Known pitfalls"). A record without a message id is therefore processed like any
 //! other, but if it must be retried the report says so in [`BatchReport::abort`]: the caller then
@@ -25,13 +34,27 @@
 //! this code.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::join_all;
+use tokio::time::Instant;
 
 use crate::contract::{BadInput, InboundMessage, UpdateType};
 
 use super::handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
 use super::ports::{DeadLetters, Publisher, Store};
+
+/// A record is not started with less time than this left before the deadline: one record is a
+/// load, a save and a publish, each bounded by the SDK's operation timeout
+/// ([`crate::aws::config::OPERATION_TIMEOUT`], 5 s); with less than that left it would most likely
+/// be abandoned halfway.
+pub const START_RESERVE: Duration = Duration::from_secs(5);
+
+/// A record still running this long before the deadline is abandoned, so that the report (and the
+/// retry back-off calls made with it) reach SQS before the invocation is killed.
+pub const ANSWER_RESERVE: Duration = Duration::from_secs(1);
 
 /// The SQS message attribute that marks a message moved back from a dead-letter queue by an
 /// operator: like a receive count above one, it means the message may have been processed before.
@@ -127,8 +150,19 @@ impl<S: Store, P: Publisher, D: DeadLetters> BatchHandler<S, P, D> {
         &self.dead_letters
     }
 
-    /// Processes one batch; see the module documentation for the rules.
+    /// Processes one batch with no deadline; see the module documentation for the rules.
     pub async fn handle(&self, records: &[BatchRecord], time: ProcessingTime) -> BatchReport {
+        self.handle_until(records, time, None).await
+    }
+
+    /// Processes one batch that must be answered by `deadline` (the Lambda invocation's, or the
+    /// end of the local runner's visibility timeout).
+    pub async fn handle_until(
+        &self,
+        records: &[BatchRecord],
+        time: ProcessingTime,
+        deadline: Option<Instant>,
+    ) -> BatchReport {
         let mut bad = Vec::new();
         let mut groups: Vec<Vec<(usize, InboundMessage)>> = Vec::new();
         let mut group_of = HashMap::new();
@@ -148,7 +182,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> BatchHandler<S, P, D> {
         let dead_lettering = join_all(
             bad.iter().map(|(index, reason)| async move { (*index, self.dead_letter(&records[*index], reason).await) }),
         );
-        let people = join_all(groups.iter().map(|group| self.person(records, group, time)));
+        let people = join_all(groups.iter().map(|group| self.person_contained(records, group, time, deadline)));
         let (dead_lettered, people) = futures::future::join(dead_lettering, people).await;
 
         let mut settled: Vec<Option<Settled>> = records.iter().map(|_| None).collect();
@@ -158,24 +192,55 @@ impl<S: Store, P: Publisher, D: DeadLetters> BatchHandler<S, P, D> {
         report(records, settled)
     }
 
+    /// One person's records; a panic while processing them fails those records only.
+    async fn person_contained(
+        &self,
+        records: &[BatchRecord],
+        group: &[(usize, InboundMessage)],
+        time: ProcessingTime,
+        deadline: Option<Instant>,
+    ) -> Vec<(usize, Settled)> {
+        // Unwind safety: the handler shares nothing mutable between people; a store or publisher
+        // left mid-call by the panic is in the same position as after a dropped connection.
+        let person = AssertUnwindSafe(self.person(records, group, time, deadline));
+        person.catch_unwind().await.unwrap_or_else(|_| {
+            let ids: Vec<&str> = group.iter().map(|(index, _)| id_for_log(&records[*index])).collect();
+            tracing::error!(message_ids = ?ids, "processing panicked; these records are retried");
+            group.iter().map(|(index, _)| (*index, Settled::Retry("processing panicked".into()))).collect()
+        })
+    }
+
     /// One person's records, in batch order. After a transient failure the rest are not tried.
     async fn person(
         &self,
         records: &[BatchRecord],
         group: &[(usize, InboundMessage)],
         time: ProcessingTime,
+        deadline: Option<Instant>,
     ) -> Vec<(usize, Settled)> {
         let mut out = Vec::with_capacity(group.len());
         let mut failed = false;
         for (index, message) in group {
             let record = &records[*index];
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let outcome = if failed {
                 Settled::Retry("an earlier message for the same person in this batch failed".into())
+            } else if left.is_some_and(|left| left < START_RESERVE) {
+                Settled::Retry("not started: the invocation's deadline is too close".into())
             } else {
-                match self.pipeline.handle_message(message, record.redelivered, time).await {
-                    Ok(outcome) => Settled::Done(outcome),
-                    Err(Failure::Permanent(reason)) => self.dead_letter(record, &reason).await,
-                    Err(Failure::Transient(reason)) => Settled::Retry(reason),
+                let handled = self.pipeline.handle_message(message, record.redelivered, time);
+                let handled = match deadline {
+                    Some(deadline) => {
+                        let abandon = deadline.checked_sub(ANSWER_RESERVE).unwrap_or(deadline);
+                        tokio::time::timeout_at(abandon, handled).await
+                    }
+                    None => Ok(handled.await),
+                };
+                match handled {
+                    Ok(Ok(outcome)) => Settled::Done(outcome),
+                    Ok(Err(Failure::Permanent(reason))) => self.dead_letter(record, &reason).await,
+                    Ok(Err(Failure::Transient(reason))) => Settled::Retry(reason),
+                    Err(_) => Settled::Retry("abandoned at the invocation's deadline".into()),
                 }
             };
             failed |= matches!(outcome, Settled::Retry(_));
@@ -244,5 +309,7 @@ fn report(records: &[BatchRecord], settled: Vec<Option<Settled>>) -> BatchReport
     report
 }
 
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod tests;

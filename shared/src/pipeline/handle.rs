@@ -49,7 +49,8 @@ pub enum Outcome {
     /// The fact was recorded; these updates were published (possibly none).
     Applied { updates: Vec<MeetingUpdate> },
     /// Seen before (R10). `republished` updates from its outbox were sent again because the
-    /// message was redelivered.
+    /// message was redelivered, or because this processing's own save may have taken effect
+    /// unseen (a lost answer, then a retry refused by the version condition).
     Duplicate { republished: usize },
 }
 
@@ -121,6 +122,11 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
         time: ProcessingTime,
     ) -> Result<Outcome, Failure> {
         let person = self.keyer.key(&message.cpr);
+        // Once a save has failed, the item may hold this very message: the write took effect but
+        // its answer was lost, and the SDK's retry then failed the version condition against the
+        // item it had written itself. A duplicate found then is ours to publish, exactly as if the
+        // queue had delivered the message again (architecture, "Known pitfalls").
+        let mut may_have_saved = redelivered;
         for attempt in 1..=MAX_ATTEMPTS {
             let stored = self.store.load(&person).await.map_err(Failure::from_store)?;
             let (state, version) = match stored {
@@ -131,7 +137,7 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
                 .map_err(|_| Failure::Permanent(unknown_municipality()))?;
             match decision {
                 Decision::Duplicate(state) => {
-                    let republished = if redelivered {
+                    let republished = if may_have_saved {
                         let updates = domain::updates_published_by(&state, &message.key);
                         self.publish(&updates, time.now).await?;
                         updates.len()
@@ -145,7 +151,10 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
                         self.publish(&updates, time.now).await?;
                         return Ok(Outcome::Applied { updates });
                     }
-                    Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => backoff(attempt).await,
+                    Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
+                        may_have_saved = true;
+                        backoff(attempt).await;
+                    }
                     Err(e) => return Err(Failure::from_store(e)),
                 },
             }

@@ -5,13 +5,16 @@
 //! mode ([`memory`] adapters) used by `samspil replay` and `samspil simulate`. [`BatchHandler`]
 //! runs a whole SQS batch: bad input to the dead-letter queue, people concurrently, partial failures.
 
+mod backoff;
 mod batch;
 mod handle;
 pub mod memory;
 mod ports;
 
+pub use backoff::{Backoff, MAX_RECEIVES};
 pub use batch::{
-    AbortBatch, BatchCounts, BatchHandler, BatchRecord, BatchReport, REDRIVEN_ATTRIBUTE, is_redelivered, queue_from_arn,
+    ANSWER_RESERVE, AbortBatch, BatchCounts, BatchHandler, BatchRecord, BatchReport, REDRIVEN_ATTRIBUTE, START_RESERVE,
+    is_redelivered, queue_from_arn,
 };
 pub use handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
 pub use ports::{DeadLetterError, DeadLetters, PublishError, Publisher, Store, StoreError, Stored};

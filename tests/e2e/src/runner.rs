@@ -9,7 +9,7 @@ use std::time::Duration;
 use samspil::aws::{DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher, SqsDeadLetters};
 use samspil::domain::PersonState;
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::{BatchHandler, DeadLetters, Pipeline, Publisher, Store};
+use samspil::pipeline::{Backoff, BatchHandler, DeadLetters, Pipeline, Publisher, Store};
 use samspil::policy::PolicyBook;
 use samspil_cli::local::{self, LOCAL_HMAC_SECRET, LocalHandler, PollOptions, Poller, ProcessingDay, RunSummary, Stop};
 
@@ -29,6 +29,8 @@ pub fn options() -> PollOptions {
         until_idle: Some(Duration::from_secs(1)),
         once: false,
         report: false,
+        // Failed messages come back after 2 s every time, so tests never wait long for retries.
+        backoff: Backoff { first: Duration::from_secs(2), cap: Duration::from_secs(2) },
     }
 }
 

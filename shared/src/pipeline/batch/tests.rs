@@ -16,18 +16,18 @@ use crate::pipeline::{
 };
 use crate::policy::PolicyBook;
 
-const ALICE: &str = "0101901111";
-const BOB: &str = "0202852222";
-const CAROL: &str = "0303803333";
+pub(super) const ALICE: &str = "0101901111";
+pub(super) const BOB: &str = "0202852222";
+pub(super) const CAROL: &str = "0303803333";
 
-fn time() -> ProcessingTime {
+pub(super) fn time() -> ProcessingTime {
     ProcessingTime {
         today: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
         now: Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap(),
     }
 }
 
-fn registration(id: &str, cpr: &str, registered_on: &str) -> String {
+pub(super) fn registration(id: &str, cpr: &str, registered_on: &str) -> String {
     serde_json::json!({
         "specversion": "1.0", "id": id, "source": "urn:dk:akasse:067",
         "type": "dk.akasse.registration.v1", "time": "2026-11-02T08:00:00+01:00",
@@ -36,7 +36,7 @@ fn registration(id: &str, cpr: &str, registered_on: &str) -> String {
     .to_string()
 }
 
-fn record(id: Option<&str>, body: &str) -> BatchRecord {
+pub(super) fn record(id: Option<&str>, body: &str) -> BatchRecord {
     BatchRecord {
         message_id: id.map(str::to_string),
         queue: "registrations".into(),
@@ -45,12 +45,12 @@ fn record(id: Option<&str>, body: &str) -> BatchRecord {
     }
 }
 
-fn handler<S: Store, P: Publisher, D: DeadLetters>(store: S, publisher: P, dlq: D) -> BatchHandler<S, P, D> {
+pub(super) fn handler<S: Store, P: Publisher, D: DeadLetters>(store: S, publisher: P, dlq: D) -> BatchHandler<S, P, D> {
     let keyer = PersonKeyer::new(b"test-secret").unwrap();
     BatchHandler::new(Pipeline::new(store, publisher, PolicyBook::builtin(), keyer), dlq)
 }
 
-fn key(cpr: &str) -> PersonKey {
+pub(super) fn key(cpr: &str) -> PersonKey {
     PersonKeyer::new(b"test-secret").unwrap().key(&crate::contract::Cpr::new_unchecked(cpr.into()))
 }
 

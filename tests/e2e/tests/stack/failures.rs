@@ -1,17 +1,22 @@
 //! Failures through the local stack: nothing is ever lost.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use samspil::contract::MeetingUpdate;
+use samspil::pipeline::Backoff;
 use samspil::policy::PolicyBook;
+use samspil_cli::local::{PollOptions, Stop};
 use samspil_cli::redrive::redrive;
 use samspil_e2e::faults::{Counter, FlakyPublisher, FlakyStore};
 use samspil_e2e::people::{DAY, Person};
 use samspil_e2e::reference::in_order;
-use samspil_e2e::runner::{dynamo, handler, handler_with, poller, run_until_idle, send, sns, stored};
+use samspil_e2e::runner::{
+    dynamo, handler, handler_with, options, poller, poller_with, run_until_idle, send, sns, stored,
+};
 use samspil_e2e::stack::{Env, setup};
-use samspil_e2e::subscriber::{Subscriber, take_matching};
+use samspil_e2e::subscriber::{Subscriber, receive, take_matching};
 
 fn updates(received: Vec<samspil_e2e::subscriber::Update>) -> Vec<MeetingUpdate> {
     received.iter().map(|u| u.update()).collect()
@@ -123,13 +128,16 @@ async fn samspil_redrive_moves_dead_letters_back_after_the_fix_and_they_are_proc
 
     // Before the fix: the policy file lacks Aalborg (851) and has no default, and the table is
     // down. The first message is bad input at once; the second fails until SQS gives up on it and,
-    // on the receive after maxReceiveCount (5), moves it to the dead-letter queue.
+    // on the receive after maxReceiveCount (8), moves it to the dead-letter queue.
     let policies = PolicyBook::from_toml("[municipalities.860]\nname = \"Hjørring\"\npolicy = \"baseline\"\n", "e2e")
         .expect("a policy file");
     let down = FlakyStore { inner: dynamo(&env), failures: u32::MAX, loads: Counter::default() };
     send(&env, &[no_policy.clone(), exhausted.clone()]).await;
     let before = run_until_idle(&poller(&env, handler_with(&env, down, sns(&env), policies))).await;
-    assert_eq!((before.counts.permanent_failures, before.counts.transient_failures), (1, 5));
+    assert_eq!(
+        (before.counts.permanent_failures, before.counts.transient_failures),
+        (1, samspil::pipeline::MAX_RECEIVES as u64)
+    );
 
     let dlq = env.stack.queue("registrations").expect("registrations").dlq_url.clone();
     let waiting = visible(&env, &dlq).await;
@@ -152,5 +160,35 @@ async fn samspil_redrive_moves_dead_letters_back_after_the_fix_and_they_are_proc
         list.sort_by(|a, b| a.meeting_id.cmp(&b.meeting_id));
     }
     assert_eq!(got, want, "each redriven message scheduled its meeting once");
+    subscriber.remove().await;
+}
+
+#[tokio::test]
+async fn a_failed_message_waits_longer_than_the_visibility_timeout_before_it_returns() {
+    let env = setup().await;
+    let subscriber = Subscriber::new(&env).await;
+    let person = Person::new();
+    let registration = person.registration("860", DAY);
+    let down = FlakyStore { inner: dynamo(&env), failures: 1, loads: Counter::default() };
+    // A 1 s visibility timeout, but the failed message is to wait 6 s (the back-off).
+    let backoff = Backoff { first: Duration::from_secs(6), cap: Duration::from_secs(6) };
+    let options = PollOptions { once: true, until_idle: None, visibility_timeout: 1, backoff, ..options() };
+    send(&env, std::slice::from_ref(&registration)).await;
+    let first = poller_with(&env, handler_with(&env, down, sns(&env), PolicyBook::repository()), options);
+    let summary = first.run(&Stop::new()).await.expect("polling");
+    assert_eq!(summary.left_for_retry, 1, "the store was down");
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let url = &env.stack.queue("registrations").expect("registrations").url;
+    let early = receive(&env.clients.sqs, url, 0, 0).await;
+    assert!(
+        !early.iter().any(|m| m.body() == Some(registration.body.as_str())),
+        "past its 1 s visibility timeout the failed message is still waiting"
+    );
+
+    let summary = run_until_idle(&poller(&env, handler(&env))).await;
+    assert_eq!(summary.counts.scheduled, 1, "it came back after the back-off and was processed");
+    let got = updates(subscriber.updates_for(&[&person]).await);
+    assert_eq!(got, in_order(&[registration]).await);
     subscriber.remove().await;
 }

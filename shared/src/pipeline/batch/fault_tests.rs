@@ -1,0 +1,123 @@
+//! Batch handling when calls fail after taking effect, stall, or panic.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::tests::{ALICE, BOB, CAROL, handler, key, record, registration, time};
+use crate::domain::PersonState;
+use crate::identity::PersonKey;
+use crate::pipeline::memory::{MemoryDeadLetters, MemoryPublisher, MemoryStore};
+use crate::pipeline::{START_RESERVE, Store, StoreError, Stored};
+
+/// A store whose first save takes effect but answers `Conflict`: the answer was lost, the SDK
+/// retried, and the retry failed the version condition against the item it had just written.
+#[derive(Default)]
+struct LostAnswerStore {
+    inner: MemoryStore,
+    answered_once: AtomicBool,
+}
+
+impl Store for LostAnswerStore {
+    async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
+        self.inner.load(person).await
+    }
+
+    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        let saved = self.inner.save(person, state, expected).await?;
+        if self.answered_once.swap(true, Ordering::SeqCst) { Ok(saved) } else { Err(StoreError::Conflict { expected }) }
+    }
+}
+
+#[tokio::test]
+async fn a_save_that_took_effect_but_lost_its_answer_still_publishes_its_updates() {
+    let handler = handler(LostAnswerStore::default(), MemoryPublisher::new(), MemoryDeadLetters::new());
+    let report = handler.handle(&[record(Some("m1"), &registration("r1", ALICE, "2026-11-02"))], time()).await;
+
+    assert!(report.failed_message_ids.is_empty(), "nothing to retry");
+    let published = handler.pipeline().publisher().take();
+    assert_eq!(published.len(), 1, "the meeting is announced although the save reported a lost race");
+    let stored = handler.pipeline().store().load(&key(ALICE)).await.unwrap().unwrap();
+    assert_eq!(stored.version, 1, "written once");
+    assert_eq!(published[0].to_update().unwrap(), stored.state.meetings[0].render(&cpr(ALICE)).unwrap());
+}
+
+/// A store that panics for some people and stalls (never answers) for others.
+#[derive(Default)]
+struct MisbehavingStore {
+    inner: MemoryStore,
+    panics_for: HashSet<PersonKey>,
+    stalls_for: HashSet<PersonKey>,
+    /// How long every other load takes.
+    delay: Duration,
+    loads: Mutex<Vec<PersonKey>>,
+}
+
+impl Store for MisbehavingStore {
+    async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
+        self.loads.lock().unwrap().push(person.clone());
+        if self.panics_for.contains(person) {
+            panic!("injected panic while loading a person");
+        }
+        if self.stalls_for.contains(person) {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(self.delay).await;
+        self.inner.load(person).await
+    }
+
+    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        self.inner.save(person, state, expected).await
+    }
+}
+
+#[tokio::test]
+async fn a_panic_fails_only_the_records_of_the_person_it_happened_for() {
+    let store = MisbehavingStore { panics_for: HashSet::from([key(ALICE)]), ..Default::default() };
+    let handler = handler(store, MemoryPublisher::new(), MemoryDeadLetters::new());
+    let records = [
+        record(Some("a1"), &registration("a1", ALICE, "2026-11-02")),
+        record(Some("b1"), &registration("b1", BOB, "2026-11-02")),
+        record(Some("a2"), &registration("a2", ALICE, "2026-12-01")),
+    ];
+    let report = handler.handle(&records, time()).await;
+
+    assert_eq!(report.failed_message_ids, ["a1", "a2"], "the panicking person's records come back");
+    assert!(report.abort.is_none());
+    assert_eq!(report.counts.scheduled, 1, "Bob's meeting is planned");
+    assert_eq!(handler.pipeline().publisher().take().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_keeps_to_its_deadline_and_reports_what_it_did_not_finish() {
+    let store = MisbehavingStore {
+        stalls_for: HashSet::from([key(ALICE)]),
+        delay: START_RESERVE + Duration::from_secs(3),
+        ..Default::default()
+    };
+    let handler = handler(store, MemoryPublisher::new(), MemoryDeadLetters::new());
+    let records = [
+        record(Some("a1"), &registration("a1", ALICE, "2026-11-02")),
+        record(Some("b1"), &registration("b1", BOB, "2026-11-02")),
+        record(Some("c1"), &registration("c1", CAROL, "2026-11-02")),
+        record(Some("c2"), &registration("c2", CAROL, "2026-12-01")),
+    ];
+    let started = Instant::now();
+    let deadline = started + START_RESERVE * 2 + Duration::from_secs(2);
+    let report = handler.handle_until(&records, time(), Some(deadline)).await;
+
+    assert!(Instant::now() < deadline, "answered before the deadline");
+    // Alice's call never answers: abandoned. Carol's second record would start with less than
+    // START_RESERVE left: not started. Bob's and Carol's first finish.
+    assert_eq!(report.failed_message_ids, ["a1", "c2"]);
+    assert_eq!(report.counts.scheduled, 2);
+    let carol_loads = handler.pipeline().store().loads.lock().unwrap().iter().filter(|k| **k == key(CAROL)).count();
+    assert_eq!(carol_loads, 1, "Carol's second record was never started");
+}
+
+fn cpr(digits: &str) -> crate::contract::Cpr {
+    crate::contract::Cpr::new_unchecked(digits.into())
+}
