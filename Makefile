@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test contracts bench bench-requests simulate startup
+.PHONY: run test soak contracts bench bench-requests simulate startup
 
 ## run: the pipeline on this machine, end to end: the emulator, the stack deployed from
 ## infra/template.yaml, the functions' code polling the queues (samspil local), examples/ sent to
@@ -14,6 +14,12 @@ run: .venv/.installed
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
 test: .venv/.installed template-check test-deploy-local
 	scripts/with-moto.sh $(CARGO) test --workspace --quiet
+
+## soak: 5,000 messages through four `samspil local` runners while one call in five fails and a
+## runner is killed every 3 s; then faults off, drain, and check nothing was lost (figures printed).
+soak: .venv/.installed
+	$(CARGO) build --quiet -p samspil-cli -p samspil-e2e --bins
+	scripts/with-moto.sh $${CARGO_TARGET_DIR:-target}/debug/soak --messages 5000
 
 ## .venv/.installed: the project-local Python tools, pinned in tools/requirements.txt.
 .venv/.installed: tools/requirements.txt

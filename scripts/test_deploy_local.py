@@ -2,7 +2,7 @@
 """Test of scripts/deploy_local.py against the running emulator (run it under scripts/with-moto.sh).
 
 Deploys the stack twice (the second run must change nothing), then checks what the local run relies
-on: the contract's queues and their DLQs with maxReceiveCount 5, the table keyed by `pk` with TTL on
+on: the contract's queues and their DLQs with maxReceiveCount 8, the table keyed by `pk` with TTL on
 `expires_at`, the `meeting-updates` topic, the example subscriber subscribed with its filter policy
 and raw delivery (and that the filter really filters), the event source mappings disabled, and the
 outputs in target/local-stack.json. Ends with the line 'deploy_local: N passed, N failed'.
@@ -82,8 +82,8 @@ def main() -> None:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = json.loads(attributes.get("RedrivePolicy", "{}"))
-        check(f"queue {queue} redrives to {queue}-dlq after 5 receives",
-              redrive.get("deadLetterTargetArn") == dlq_arn and int(redrive.get("maxReceiveCount", 0)) == 5, str(redrive))
+        check(f"queue {queue} redrives to {queue}-dlq after 8 receives",
+              redrive.get("deadLetterTargetArn") == dlq_arn and int(redrive.get("maxReceiveCount", 0)) == 8, str(redrive))
         check(f"queue {queue} visibility timeout >= 6 x 20 s", int(attributes["VisibilityTimeout"]) >= 120)
 
     table = ddb.describe_table(TableName=outputs.get("TableName", "people"))["Table"]
@@ -136,9 +136,32 @@ def main() -> None:
     check("inbound messages are not received by the emulator itself", counts == ["1", "1"], str(counts))
     drain(sqs, url)
 
+    check_alarms()
+
     print(f"({time.monotonic() - started:.1f} s)")
     print(f"deploy_local: {passed} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
+
+
+def check_alarms() -> None:
+    """The emulator creates no alarms, so the template itself is read: every function alarms on
+    failed invocations, throttles and transient failures, and the topic on failed deliveries
+    (docs/operations.md says what to do for each)."""
+    from cfnlint.decode import decode
+
+    template, errors = decode(str(ROOT / "infra" / "template.yaml"))
+    check("infra/template.yaml decodes", template is not None and not errors, str(errors))
+    alarms = [r.get("Properties", {}) for r in (template or {}).get("Resources", {}).values()
+              if r.get("Type") == "AWS::CloudWatch::Alarm"]
+    watched = {(a.get("MetricName"), json.dumps(a.get("Dimensions"), sort_keys=True, default=str)) for a in alarms}
+    metrics = {metric for metric, _ in watched}
+    for function, resource in (("registration", "RegistrationFunction"), ("cv-completed", "CvCompletedFunction"),
+                               ("job-exit", "JobExitFunction")):
+        for metric in ("Errors", "Throttles"):
+            check(f"alarm on {function} {metric}", any(m == metric and resource in d for m, d in watched))
+        check(f"alarm on {function} transient_failures",
+              any(m == "transient_failures" and f'"{function}"' in d for m, d in watched))
+    check("alarm on SNS delivery failures", "NumberOfNotificationsFailed" in metrics)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@
 //! - [`reference`](mod@reference): the same messages on the embedded pipeline, in order: what the stack must
 //!   agree with (rules R9 and R10).
 //! - [`faults`]: a store and a publisher that fail, or slow down, on purpose.
+//! - [`proxy`]: a fault-injecting HTTP proxy between samspil and the emulator (dropped
+//!   connections before and after the emulator acted, delays, throttling, 5xx).
+//! - [`soak`]: many messages through several `samspil local` processes under faults and kills,
+//!   then a check that nothing was lost or changed (`make soak`, and a small one in `make test`).
 //!
 //! The tests share the stack's queues, so they run one at a time ([`stack::setup`] holds a lock),
 //! and each uses people of its own, so a message left over by another test (or by `make run`)
@@ -22,7 +26,9 @@
 
 pub mod faults;
 pub mod people;
+pub mod proxy;
 pub mod reference;
 pub mod runner;
+pub mod soak;
 pub mod stack;
 pub mod subscriber;

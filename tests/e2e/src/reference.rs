@@ -63,38 +63,72 @@ pub fn assert_sequences_complete(updates: &[MeetingUpdate]) {
     }
 }
 
-/// The last updates agree with the reference's (rule R9): a meeting the reference leaves planned
-/// is planned on the same day with the same deadline, flags, form and parties; one the reference
-/// cancels is cancelled or was never announced; any other announced meeting ends cancelled.
+/// The last updates agree with the reference's (rule R9); panics naming the first difference.
 pub fn assert_same_outcome(got: &BTreeMap<String, MeetingUpdate>, want: &BTreeMap<String, MeetingUpdate>) {
+    if let Some(first) = outcome_differences(got, want).first() {
+        panic!("{first}");
+    }
+}
+
+/// Where the last updates disagree with the reference's (rule R9), one line per meeting: a meeting
+/// the reference leaves planned must be planned on the same day with the same deadline, flags,
+/// form and parties; one the reference cancels must be cancelled or never announced; any other
+/// announced meeting must end cancelled. Lines name meetings, never people.
+pub fn outcome_differences(
+    got: &BTreeMap<String, MeetingUpdate>,
+    want: &BTreeMap<String, MeetingUpdate>,
+) -> Vec<String> {
+    let fields = |u: &MeetingUpdate| {
+        (
+            u.date,
+            u.deadline,
+            u.deadline_missed,
+            u.form,
+            u.akasse_participation,
+            u.municipality.clone(),
+            u.akasse.clone(),
+        )
+    };
+    let mut differences = Vec::new();
     for (id, w) in want {
         let g = got.get(id);
         if w.update_type == UpdateType::Cancelled {
-            assert!(g.is_none_or(|g| g.update_type == UpdateType::Cancelled), "meeting {id} must end cancelled");
+            if g.is_some_and(|g| g.update_type != UpdateType::Cancelled) {
+                differences.push(format!("meeting {id} must end cancelled"));
+            }
             continue;
         }
-        let g = g.unwrap_or_else(|| panic!("meeting {id} was never announced"));
-        assert_ne!(g.update_type, UpdateType::Cancelled, "meeting {id} must end planned");
-        let fields = |u: &MeetingUpdate| {
-            (
-                u.date,
-                u.deadline,
-                u.deadline_missed,
-                u.form,
-                u.akasse_participation,
-                u.municipality.clone(),
-                u.akasse.clone(),
-            )
-        };
-        assert_eq!(fields(g), fields(w), "meeting {id}: date, deadline, deadline_missed, form, participation, parties");
-    }
-    for (id, g) in got {
-        if !want.contains_key(id) {
-            assert_eq!(
-                g.update_type,
-                UpdateType::Cancelled,
-                "meeting {id} is not in the reference and must end cancelled"
-            );
+        match g {
+            None => differences.push(format!("meeting {id} was never announced")),
+            Some(g) if g.update_type == UpdateType::Cancelled => {
+                differences.push(format!("meeting {id} must end planned"));
+            }
+            Some(g) if fields(g) != fields(w) => differences.push(format!(
+                "meeting {id}: date, deadline, deadline_missed, form, participation or parties differ \
+                 (got {} #{}, want {})",
+                g.date, g.sequence, w.date
+            )),
+            Some(_) => {}
         }
     }
+    for (id, g) in got {
+        if !want.contains_key(id) && g.update_type != UpdateType::Cancelled {
+            differences.push(format!("meeting {id} is not in the reference and must end cancelled"));
+        }
+    }
+    differences
+}
+
+/// Every `(meeting, sequence)` that arrived with two different contents.
+pub fn sequence_conflicts(updates: &[MeetingUpdate]) -> Vec<String> {
+    let mut seen: BTreeMap<(&str, u32), &MeetingUpdate> = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    for u in updates {
+        if let Some(earlier) = seen.insert((&u.meeting_id, u.sequence), u)
+            && earlier != u
+        {
+            conflicts.push(format!("meeting {} #{} arrived twice, differently", u.meeting_id, u.sequence));
+        }
+    }
+    conflicts
 }

@@ -1,0 +1,227 @@
+//! The soak: many messages through several `samspil local` runners while calls fail and runners
+//! die, then a check that nothing was lost or changed.
+//!
+//! 1. [`cohort`]: synthetic people and their messages, a few bad ones, shuffled, a share twice.
+//! 2. The messages go to the stack's queues (directly, without faults), and a test subscriber
+//!    queue on the topic collects every update.
+//! 3. [`runners`]: `samspil local` processes on the stack, all through the fault proxy
+//!    ([`crate::proxy`]), one killed with SIGKILL every few seconds and restarted, until the
+//!    queues are empty (or a time limit).
+//! 4. Faults off, no more kills: the runners drain the queues until they have been idle a while.
+//! 5. [`check`]: every message changed state, was a duplicate, or lies in its dead-letter queue
+//!    with its code; every meeting's last update equals that of the same messages replayed once
+//!    each on the embedded pipeline on the same processing day; no `(meeting, sequence)` was
+//!    published with two different contents.
+//!
+//! `make soak` runs it at full size (`soak` binary); `make test` runs a smaller one
+//! (`tests/soak.rs`).
+
+pub mod check;
+pub mod cohort;
+pub mod runners;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use futures::StreamExt;
+
+use crate::proxy::{Fault, FaultCounts, FaultProxy, FaultRates};
+use crate::stack::{Env, root, setup};
+use crate::subscriber::Subscriber;
+use cohort::Cohort;
+use runners::Runners;
+
+/// The size and the harshness of a soak.
+#[derive(Debug, Clone)]
+pub struct SoakConfig {
+    /// Messages sent, duplicates included.
+    pub messages: usize,
+    /// Share of the distinct messages sent twice.
+    pub duplicate_share: f64,
+    /// `samspil local` processes at once.
+    pub runners: usize,
+    /// Share of calls that fail while faults are on.
+    pub fault_rate: f64,
+    /// One runner is killed this often while faults are on.
+    pub kill_every: Duration,
+    /// The faulty phase ends when the queues are empty, or after this long.
+    pub fault_phase_limit: Duration,
+    /// Draining without faults may take this long.
+    pub drain_limit: Duration,
+}
+
+/// What a soak did and found.
+#[derive(Debug, Default)]
+pub struct SoakReport {
+    pub people: usize,
+    pub distinct: usize,
+    pub sent: usize,
+    pub bad: usize,
+    pub faults: FaultCounts,
+    pub kills: usize,
+    pub runner_exits: usize,
+    pub updates: usize,
+    pub meetings: usize,
+    pub fault_phase: Duration,
+    pub drain: Duration,
+    pub findings: check::Findings,
+}
+
+impl SoakReport {
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+impl fmt::Display for SoakReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dupes = self.sent - self.distinct;
+        writeln!(
+            f,
+            "soak: {} people, {} distinct messages ({} bad), {} sent ({dupes} twice)",
+            self.people, self.distinct, self.bad, self.sent
+        )?;
+        writeln!(
+            f,
+            "  calls through the proxy: {}, faults injected: {} ({:.1} %)",
+            self.faults.requests,
+            self.faults.total_faults(),
+            100.0 * self.faults.total_faults() as f64 / self.faults.requests.max(1) as f64
+        )?;
+        for fault in Fault::ALL {
+            writeln!(f, "    {:<34} {}", fault.name(), self.faults.of(fault))?;
+        }
+        writeln!(
+            f,
+            "  runners killed (SIGKILL): {}, ended on their own and restarted: {}",
+            self.kills, self.runner_exits
+        )?;
+        writeln!(
+            f,
+            "  faulty phase {:.1} s, drain {:.1} s; updates received {}, meetings {}",
+            self.fault_phase.as_secs_f64(),
+            self.drain.as_secs_f64(),
+            self.updates,
+            self.meetings
+        )?;
+        write!(f, "{}", self.findings)
+    }
+}
+
+/// Runs a soak on the local stack (deployed on first use) and reports; it does not panic on
+/// findings, so a caller can print them all.
+pub async fn run(config: &SoakConfig) -> SoakReport {
+    let env = setup().await;
+    let cohort = Cohort::generate(config.messages, config.duplicate_share);
+    let subscriber = Subscriber::new(&env).await;
+    send(&env, &cohort).await;
+
+    let proxy = FaultProxy::start(emulator_address(), FaultRates::spread(config.fault_rate)).await.expect("the proxy");
+    let logs = root().join("target/soak");
+    let mut runners = Runners::start(&runners::samspil_binary(), config.runners, &proxy.url(), &logs);
+
+    let started = Instant::now();
+    let mut last_kill = Instant::now();
+    while started.elapsed() < config.fault_phase_limit && backlog(&env).await > 0 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        runners.replace_exited();
+        if last_kill.elapsed() >= config.kill_every {
+            runners.kill_one();
+            last_kill = Instant::now();
+        }
+    }
+    let fault_phase = started.elapsed();
+
+    proxy.set_rates(FaultRates::OFF);
+    let drained = Instant::now();
+    let mut idle_since: Option<Instant> = None;
+    while drained.elapsed() < config.drain_limit {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        runners.replace_exited();
+        if backlog(&env).await == 0 {
+            if idle_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(3) {
+                break;
+            }
+        } else {
+            idle_since = None;
+        }
+    }
+    let drain = drained.elapsed();
+    runners.stop();
+
+    let findings = check::check(&env, &cohort, &subscriber).await;
+    subscriber.remove().await;
+    SoakReport {
+        people: cohort.people.len(),
+        distinct: cohort.valid.len() + cohort.bad.len(),
+        sent: cohort.sent.len(),
+        bad: cohort.bad.len(),
+        faults: proxy.counts(),
+        kills: runners.kills,
+        runner_exits: runners.exited,
+        updates: findings.updates,
+        meetings: findings.meetings,
+        fault_phase,
+        drain,
+        findings,
+    }
+}
+
+/// The emulator's address, from `AWS_ENDPOINT_URL` (checked to be local).
+fn emulator_address() -> SocketAddr {
+    let url = crate::stack::emulator();
+    let authority =
+        url.trim_start_matches("http://").split('/').next().unwrap_or_default().replace("localhost", "127.0.0.1");
+    authority.parse().unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL {url:?} is not http://<loopback address>:<port>"))
+}
+
+/// Sends every message to its queue, ten at a time, straight to the emulator.
+async fn send(env: &Env, cohort: &Cohort) {
+    let mut by_queue: std::collections::BTreeMap<&str, Vec<&crate::people::Msg>> = Default::default();
+    for m in &cohort.sent {
+        by_queue.entry(m.queue).or_default().push(m);
+    }
+    for (queue, messages) in by_queue {
+        let url = &env.stack.queue(queue).expect("a queue of the stack").url;
+        let sends = messages.chunks(10).map(|chunk| {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(&m.body).build())
+                .collect::<Result<Vec<_>, _>>()
+                .expect("batch entries");
+            env.clients.sqs.send_message_batch().queue_url(url).set_entries(Some(entries)).send()
+        });
+        let outputs: Vec<_> = futures::stream::iter(sends).buffer_unordered(16).collect().await;
+        for output in outputs {
+            let output = output.expect("SendMessageBatch");
+            assert!(output.failed().is_empty(), "every message is accepted by its queue");
+        }
+    }
+}
+
+/// Messages on the three queues: visible, in flight and delayed.
+async fn backlog(env: &Env) -> u64 {
+    let mut total = 0;
+    for queue in &env.stack.queues {
+        let output = env
+            .clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&queue.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await;
+        match output {
+            Ok(o) => {
+                total += o.attributes.unwrap_or_default().values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>()
+            }
+            Err(_) => return u64::MAX, // unknown: not idle
+        }
+    }
+    total
+}
