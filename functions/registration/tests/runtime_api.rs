@@ -4,7 +4,8 @@
 //! and the rest of AWS would see: a valid `SqsBatchResponse` with no failures, the bad record in the
 //! dead-letter queue with its `error_code`, the person's state in DynamoDB, and the process's log
 //! and metrics lines (message ids and codes, never the CPR number). Needs the moto emulator
-//! (`make test`, or `scripts/with-moto.sh cargo test`).
+//! (`make test`, or `scripts/with-moto.sh cargo test`). A second test: a record that fails for now
+//! is reported as a batch item failure and its message waits (the back-off) before it returns.
 
 use std::io::Read;
 use std::path::Path;
@@ -118,4 +119,56 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
     assert_eq!((metrics["messages"].as_u64(), metrics["scheduled"].as_u64()), (Some(2), Some(1)));
     assert_eq!(metrics["permanent_failures"].as_u64(), Some(1));
     assert_eq!(metrics["function"], "registration");
+}
+
+#[tokio::test]
+async fn a_record_that_fails_for_now_is_reported_and_waits_before_it_returns() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: run under the emulator (make test, or scripts/with-moto.sh cargo test)");
+    let clients = AwsClients::from_env().await;
+    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().subsec_nanos();
+    let suffix = format!("rt-backoff-{}-{nanos}", std::process::id());
+    let queue = clients.sqs.create_queue().queue_name(format!("registrations-{suffix}")).send().await.unwrap();
+    let queue_url = queue.queue_url().unwrap().to_string();
+    let dlq = clients.sqs.create_queue().queue_name(format!("registrations-dlq-{suffix}")).send().await.unwrap();
+    clients.sqs.send_message().queue_url(&queue_url).message_body(registration_body()).send().await.unwrap();
+    // Received as Lambda's event source would, with a visibility timeout of 1 s.
+    let received = clients
+        .sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .visibility_timeout(1)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+        .send()
+        .await
+        .unwrap();
+    let message = &received.messages()[0];
+    let mut record = sqs_record(message.message_id().unwrap(), &registration_body());
+    record["receiptHandle"] = json!(message.receipt_handle().unwrap());
+
+    let runtime = FakeRuntime::start().unwrap();
+    let mut command = lambda_command(Path::new(env!("CARGO_BIN_EXE_registration")), &runtime, "samspil-registration");
+    command
+        .envs([
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("TABLE_NAME", "no-such-table"), // every load fails: a transient failure
+            ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:no-such-topic"),
+            ("QUEUE_URL", &queue_url),
+            ("DLQ_URL", dlq.queue_url().unwrap()),
+            ("HMAC_SECRET", "runtime-test-secret"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut function = Running(command.spawn().expect("spawn the registration binary"));
+    let event = json!({ "Records": [record] });
+    runtime.next_poll(WAIT).unwrap().respond("req-1", &event.to_string()).unwrap();
+    let answer = runtime.answer("req-1", WAIT).unwrap();
+    function.stop();
+
+    let Answer::Response(body) = answer else { panic!("the function reported an error: {answer:?}") };
+    let response: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(response, json!({"batchItemFailures": [{"itemIdentifier": message.message_id().unwrap()}]}));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let early = clients.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();
+    assert!(early.messages().is_empty(), "past its 1 s visibility timeout the failed message still waits (1 min)");
 }

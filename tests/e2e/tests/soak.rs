@@ -4,11 +4,13 @@
 
 use std::time::Duration;
 
+use samspil_e2e::soak::runners::samspil_binary;
 use samspil_e2e::soak::{SoakConfig, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_lost_or_changed_when_calls_fail_and_runners_die() {
     let config = SoakConfig {
+        samspil: samspil_binary(),
         messages: 600,
         duplicate_share: 0.25,
         runners: 4,

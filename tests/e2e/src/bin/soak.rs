@@ -1,10 +1,12 @@
 //! `soak`: the full soak on the local stack (`make soak`); prints its figures and fails on any
 //! finding. See `samspil_e2e::soak`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use samspil_e2e::soak::runners::samspil_binary;
 use samspil_e2e::soak::{SoakConfig, run};
 
 /// Messages of mixed types through several `samspil local` runners, with calls failing and runners
@@ -26,6 +28,9 @@ struct Args {
     /// Seconds between two runner kills while faults are on.
     #[arg(long, default_value_t = 3.0)]
     kill_every: f64,
+    /// The samspil binary the runners run [default: the one beside this program].
+    #[arg(long, value_name = "PATH")]
+    samspil: Option<PathBuf>,
     /// Longest faulty phase, in seconds.
     #[arg(long, default_value_t = 600)]
     fault_phase_limit: u64,
@@ -35,6 +40,7 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     let config = SoakConfig {
+        samspil: args.samspil.unwrap_or_else(samspil_binary),
         messages: args.messages,
         duplicate_share: args.duplicates,
         runners: args.runners,
