@@ -39,6 +39,7 @@ import argparse
 import ast
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -133,6 +134,9 @@ def translate(region: str, account: str) -> dict:
     pseudo = {"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws"}
     # The translator checks that boto3 knows a region even when it is given one.
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    # Offline, it has no feature-toggle config and warns once per function with a deployment
+    # preference that it uses the defaults; that is all it says at warning level.
+    logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
     return transform(sam, {**pseudo, **PARAMETERS}, EmptyManagedPolicyMap())
 
 
@@ -148,7 +152,7 @@ def ensure_secret(ssm) -> None:
 
 def ensure_placeholder_code(s3, region: str) -> None:
     """The functions' code in the emulator: a bootstrap that only explains itself. It never runs:
-    the event source mappings are disabled, and `samspil local` runs the real handlers."""
+    the event source mappings are left out, and `samspil local` runs the real handlers."""
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if ARTIFACT_BUCKET not in existing:
         s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})

@@ -119,8 +119,36 @@ def subscribers(sqs, sns, topic: str, key_arn: str) -> None:
               f"{received} != {expected}")
 
 
+def release_and_dashboard() -> None:
+    """What AWS gets from the template, as SAM translates it (moto skips these types): each function
+    behind the alias `live`, shifted by CodeDeploy and rolled back on its errors alarm; the
+    dashboard with its six graphs."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import deploy_local
+
+    resources = deploy_local.translate("eu-north-1", "123456789012")["Resources"]
+    for function, alarm in (("RegistrationFunction", "RegistrationErrorsAlarm"),
+                            ("CvCompletedFunction", "CvCompletedErrorsAlarm"), ("JobExitFunction", "JobExitErrorsAlarm")):
+        alias = resources.get(f"{function}Aliaslive", {})
+        check(f"{function} published behind alias live", alias.get("Type") == "AWS::Lambda::Alias"
+              and "CodeDeployLambdaAliasUpdate" in alias.get("UpdatePolicy", {}))
+        group = resources.get(f"{function}DeploymentGroup", {}).get("Properties", {})
+        alarms = group.get("AlarmConfiguration", {}).get("Alarms", [])
+        check(f"{function} rolls back on {alarm}", {"Name": {"Ref": alarm}} in alarms
+              and "DEPLOYMENT_STOP_ON_ALARM" in group.get("AutoRollbackConfiguration", {}).get("Events", []), str(group))
+        mapping = resources.get(f"{function}Queue", {}).get("Properties", {})
+        check(f"{function}'s queue invokes the alias", mapping.get("FunctionName") == {"Ref": f"{function}Aliaslive"},
+              str(mapping.get("FunctionName")))
+    body = resources.get("Dashboard", {}).get("Properties", {}).get("DashboardBody", {}).get("Fn::Sub", "{}")
+    titles = [w["properties"]["title"] for w in json.loads(body).get("widgets", [])]
+    wanted = ["Messages in", "updates out", "Dead letters", "oldest message", "Transient failures", "Duration"]
+    check("the dashboard graphs messages in, updates out, dead letters, oldest age, transient failures, duration",
+          len(titles) == 6 and all(any(w.lower() in t.lower() for t in titles) for w in wanted), str(titles))
+
+
 def main() -> None:
     started = time.monotonic()
+    release_and_dashboard()
     first = deploy()
     second = deploy()
     check("the first run creates or updates the stack", "stack samspil:" in first)
