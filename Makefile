@@ -1,31 +1,50 @@
-# samspil: the two commands a newcomer needs are `make run` and `make test`.
-# Every target is a few lines; the scripts it calls live in scripts/.
+# samspil: the two commands a newcomer needs are `make run` and `make test`; `make help` lists the rest.
+# Every target is a few lines; the scripts it calls live in scripts/. A target's `## name: text`
+# comment is what `make help` prints.
 
 CARGO ?= cargo
+.DEFAULT_GOAL := help
 
-.PHONY: run test soak contracts bench bench-requests simulate startup
+.PHONY: help run test soak install contracts bench bench-requests simulate startup lock
 
-## run: the pipeline on this machine, end to end: the emulator, the stack deployed from
-## infra/template.yaml, the functions' code polling the queues (samspil local), examples/ sent to
-## the queues; each meeting update prints as it arrives, until Ctrl-C.
+## help: list the targets with what they do.
+help:
+	@awk '/^## [a-z][a-z-]*: / { sub(/^## /, ""); split($$0, p, ": "); printf "  %-18s %s\n", p[1], substr($$0, length(p[1]) + 3) }' $(MAKEFILE_LIST)
+
+## run: the pipeline on this machine, end to end, until Ctrl-C (emulator, stack, examples).
+## It starts the moto emulator, deploys the stack from infra/template.yaml and a jobcenter
+## subscriber from infra/subscriber.yaml into it, starts `samspil local` (the functions' code
+## polling the queues the way Lambda's event source mapping does), sends examples/ to the queues,
+## and prints each meeting update as it arrives.
 run: .venv/.installed
 	scripts/with-moto.sh scripts/run-local.sh
 
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
-test: .venv/.installed template-check test-deploy-local
+test: .venv/.installed template-check test-deploy-config test-deploy-local
 	scripts/with-moto.sh $(CARGO) test --workspace --quiet
 
-## soak: 5,000 messages through four `samspil local` runners while one call in five fails and a
-## runner is killed every 3 s; then faults off, drain, and check nothing was lost (figures printed).
+## soak: 5,000 messages through four runners, calls failing, runners killed; nothing may be lost.
 soak: .venv/.installed
 	$(CARGO) build --quiet -p samspil-cli -p samspil-e2e --bins
 	scripts/with-moto.sh $${CARGO_TARGET_DIR:-target}/debug/soak --messages 5000
 
-## .venv/.installed: the project-local Python tools, pinned in tools/requirements.txt.
+## install: put the `samspil` command on the PATH (cargo install into ~/.cargo/bin).
+install:
+	$(CARGO) install --locked --path cli
+
+# The project-local Python tools: tools/requirements.txt, locked with hashes (`make lock`).
 .venv/.installed: tools/requirements.txt
 	python3 -m venv .venv
-	.venv/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	.venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tools/requirements.txt
 	touch $@
+
+## lock: re-resolve tools/*.in into the hashed lock files tools/*.txt (pip-tools).
+lock:
+	python3 -m venv .tools/pip-tools
+	.tools/pip-tools/bin/pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+	cd tools && for f in requirements checkov-requirements; do \
+	    ../.tools/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	        --no-header --no-emit-find-links --output-file $$f.txt $$f.in; done
 
 ## contracts: regenerate contracts/ from the Rust types (a test fails when they drift).
 contracts:
@@ -44,20 +63,28 @@ startup:
 	$(CARGO) build --quiet --release -p registration -p cv-completed -p job-exit -p startup-bench
 	bin=$${CARGO_TARGET_DIR:-target}/release; $$bin/startup-bench $$bin/registration 20
 
-.PHONY: template-check test-deploy-local deploy-local package deploy
+## simulate: baseline vs rebild-trial on a seeded synthetic cohort, chart in target/simulation.svg.
+simulate:
+	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg
 
-## template-check: cfn-lint and the checkov security scan of infra/template.yaml.
+.PHONY: template-check test-deploy-config test-deploy-local deploy-local package deploy subscriber
+
+## template-check: cfn-lint and the checkov security scan of infra/template.yaml and infra/subscriber.yaml.
 template-check: .venv/.installed
 	scripts/check-template.sh
 
-## test-deploy-local: deploy infra/template.yaml into the emulator (twice) and check the stack.
+## test-deploy-config: scripts/deploy.py and samconfig.toml, dry runs (no AWS).
+test-deploy-config: .venv/.installed
+	.venv/bin/python scripts/test_deploy_config.py
+
+## test-deploy-local: deploy the stack and two subscribers into the emulator and check them.
 test-deploy-local: .venv/.installed
 	scripts/with-moto.sh .venv/bin/python scripts/test_deploy_local.py
 
-## deploy-local: start the emulator and deploy infra/template.yaml into it (target/local-stack.json).
+## deploy-local: start the emulator, deploy the stack and SUBSCRIBERS (default jobcenter:851).
 deploy-local: .venv/.installed
 	scripts/moto.sh start
-	.venv/bin/python scripts/deploy_local.py
+	scripts/with-moto.sh .venv/bin/python scripts/deploy_local.py $(foreach s,$(SUBSCRIBERS),--subscriber $(s))
 
 ## package: the three arm64 Lambda zips (cargo-lambda and zig from .venv), with their sizes.
 package: .venv/.installed
@@ -65,11 +92,10 @@ package: .venv/.installed
 	PATH="$(CURDIR)/.venv/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit
 	ls -l $${CARGO_TARGET_DIR:-target}/lambda/*/bootstrap.zip
 
-## deploy: build with the SAM CLI and deploy to AWS (samconfig.toml; needs `sam` and AWS credentials).
-deploy:
-	sam build
-	sam deploy
+## deploy: deploy the stack to AWS: make deploy ENV=staging|prod (needs `sam`, credentials, SAMSPIL_*).
+deploy: .venv/.installed
+	.venv/bin/python scripts/deploy.py stack $(ENV)
 
-## simulate: baseline vs rebild-trial on a seeded synthetic cohort (docs/simulation.md); chart in target/simulation.svg.
-simulate:
-	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg
+## subscriber: onboard one: make subscriber ENV=prod KIND=jobcenter|akasse CODE=851 CONSUMER=<role ARN>.
+subscriber: .venv/.installed
+	.venv/bin/python scripts/deploy.py subscriber $(ENV) $(KIND) $(CODE) $(CONSUMER)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks infra/template.yaml: cfn-lint (settings in .cfnlintrc) and the checkov security scan.
+# Checks the CloudFormation templates (infra/template.yaml, the stack; infra/subscriber.yaml, one
+# subscriber): cfn-lint (settings in .cfnlintrc) and the checkov security scan.
 # Accepted checkov findings are skipped in the template itself, each with its reason
 # (Metadata.checkov.skip); nothing is skipped on the command line.
 #
@@ -9,8 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "cfn-lint $(.venv/bin/cfn-lint --version | awk '{print $2}'): infra/template.yaml"
-.venv/bin/cfn-lint infra/template.yaml
+templates=(infra/template.yaml infra/subscriber.yaml)
+
+echo "cfn-lint $(.venv/bin/cfn-lint --version | awk '{print $2}'): ${templates[*]}"
+.venv/bin/cfn-lint "${templates[@]}"
 
 venv=.tools/checkov
 if ! cmp -s tools/checkov-requirements.txt "$venv/requirements.txt"; then
@@ -21,6 +24,6 @@ if ! cmp -s tools/checkov-requirements.txt "$venv/requirements.txt"; then
     cp tools/checkov-requirements.txt "$venv/requirements.txt"
 fi
 
-echo "checkov $("$venv/bin/checkov" --version): infra/template.yaml"
+echo "checkov $("$venv/bin/checkov" --version): ${templates[*]}"
 # --skip-download: no call to the vendor's platform (there is no network to it, and no need).
-"$venv/bin/checkov" --file infra/template.yaml --framework cloudformation --compact --quiet --skip-download
+"$venv/bin/checkov" "${templates[@]/#/--file=}" --framework cloudformation --compact --quiet --skip-download

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Deploys infra/template.yaml, the SAM template that goes to AWS, into the local AWS emulator.
+"""Deploys infra/template.yaml, the SAM template that goes to AWS, into the local AWS emulator, and
+one stack of infra/subscriber.yaml per subscriber, the way `make subscriber` deploys them to AWS.
 
     .venv/bin/python scripts/deploy_local.py            # or: scripts/with-moto.sh .venv/bin/python ...
+    .venv/bin/python scripts/deploy_local.py --subscriber jobcenter:851 --subscriber akasse:067
 
 What it does, in order:
 
@@ -12,14 +14,20 @@ What it does, in order:
 2. Creates the HMAC secret as an SSM SecureString in the emulator (a local development value,
    only if the parameter does not exist yet).
 3. Creates the CloudFormation stack `samspil`, or updates it if the translated template or the
-   parameters changed; otherwise it changes nothing (so a second run is a no-op).
-4. Disables the emulator's SQS event source mappings. moto's own SQS-to-Lambda wiring would
-   receive (and so count as delivered, and eventually dead-letter) every message sent to the inbound
-   queues, invoking a function one message at a time and ignoring batchItemFailures. Locally the
-   functions' code runs through `samspil local`, which polls the queues itself.
-5. Says which resources the emulator's CloudFormation skipped, and creates through the API what a
-   local run needs of them: the SNS subscriptions, with their FilterPolicy and RawMessageDelivery.
-6. Writes the stack outputs as JSON to target/local-stack.json and prints them.
+   parameters changed; otherwise it changes nothing (so a second run is a no-op). The SQS event
+   source mappings are left out of what goes to the emulator (and said so): moto's own SQS-to-Lambda
+   wiring would receive every message sent to the inbound queues, invoking a function one message
+   at a time and ignoring batchItemFailures, and their target, the functions' alias `live`, is a
+   type moto's CloudFormation skips. Locally the functions' code runs through `samspil local`,
+   which polls the queues itself.
+4. Says which resources the emulator's CloudFormation skipped, and creates through the API what a
+   local run needs of them: the SNS subscriptions, with their FilterPolicy, RawMessageDelivery and
+   RedrivePolicy.
+5. Deploys each subscriber (default: jobcenter:851) as stack `samspil-<kind>-<code>` from
+   infra/subscriber.yaml, which imports the main stack's exports, and creates its subscription the
+   same way.
+6. Writes the stack outputs as JSON to target/local-stack.json (the main stack) and
+   target/local-subscribers.json (per subscriber, `<kind>-<code>`), and prints them.
 
 Environment: AWS_ENDPOINT_URL (default http://127.0.0.1:4566, must be a loopback address: this
 script never deploys to AWS; `make deploy` does that), AWS_REGION (default eu-north-1).
@@ -31,6 +39,7 @@ import argparse
 import ast
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -44,7 +53,12 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
+SUBSCRIBER_TEMPLATE = ROOT / "infra" / "subscriber.yaml"
 OUTPUT = ROOT / "target" / "local-stack.json"
+SUBSCRIBERS_OUTPUT = ROOT / "target" / "local-subscribers.json"
+# The subscriber every local stack gets unless --subscriber says otherwise (README, "Talking to the
+# local stack").
+DEFAULT_SUBSCRIBERS = ["jobcenter:851"]
 
 STACK = "samspil"
 ARTIFACT_BUCKET = "samspil-local-artifacts"
@@ -58,9 +72,22 @@ PARAMETERS = {
     "HmacSecretParameterName": SECRET_PARAMETER,
 }
 
+# The local subscribers' consumer: moto does not enforce resource policies, any principal will do.
+LOCAL_CONSUMER = "arn:aws:iam::123456789012:root"
+
+# Resource types the deployer leaves out of what it gives the emulator, and why (step 3).
+WITHHELD_TYPES = {
+    "AWS::Lambda::EventSourceMapping": "left out: moto would poll the queues itself (one message per "
+                                       "invocation, batchItemFailures ignored); `samspil local` polls them",
+}
+
 # What the local run does about each resource type the emulator's CloudFormation skips.
 SKIPPED_TYPES = {
-    "AWS::SNS::Subscription": "created through the SNS API below (FilterPolicy, RawMessageDelivery)",
+    "AWS::SNS::Subscription": "created through the SNS API below (FilterPolicy, RawMessageDelivery, RedrivePolicy)",
+    "AWS::Lambda::Alias": "not needed locally (`samspil local` runs the code; no versions to shift between)",
+    "AWS::CodeDeploy::Application": "not needed locally (no gradual deployments in the emulator)",
+    "AWS::CodeDeploy::DeploymentGroup": "not needed locally (no gradual deployments in the emulator)",
+    "AWS::CloudWatch::Dashboard": "not created locally (the emulator has no metrics to show)",
     "AWS::SQS::QueuePolicy": "not needed locally (the emulator does not enforce resource policies)",
     "AWS::CloudWatch::Alarm": "not created locally (the emulator has no metrics to alarm on)",
     "AWS::SNS::TopicPolicy": "not needed locally (the emulator does not enforce resource policies)",
@@ -107,6 +134,9 @@ def translate(region: str, account: str) -> dict:
     pseudo = {"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws"}
     # The translator checks that boto3 knows a region even when it is given one.
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    # Offline, it has no feature-toggle config and warns once per function with a deployment
+    # preference that it uses the defaults; that is all it says at warning level.
+    logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
     return transform(sam, {**pseudo, **PARAMETERS}, EmptyManagedPolicyMap())
 
 
@@ -122,7 +152,7 @@ def ensure_secret(ssm) -> None:
 
 def ensure_placeholder_code(s3, region: str) -> None:
     """The functions' code in the emulator: a bootstrap that only explains itself. It never runs:
-    the event source mappings are disabled, and `samspil local` runs the real handlers."""
+    the event source mappings are left out, and `samspil local` runs the real handlers."""
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if ARTIFACT_BUCKET not in existing:
         s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
@@ -135,9 +165,9 @@ def ensure_placeholder_code(s3, region: str) -> None:
     s3.put_object(Bucket=ARTIFACT_BUCKET, Key=PLACEHOLDER_KEY, Body=archive.getvalue())
 
 
-def find_stack(cfn) -> dict | None:
+def find_stack(cfn, name: str) -> dict | None:
     try:
-        stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     except cfn.exceptions.ClientError as e:
         if "does not exist" in str(e):
             return None
@@ -145,44 +175,44 @@ def find_stack(cfn) -> dict | None:
     return None if stack["StackStatus"] == "DELETE_COMPLETE" else stack
 
 
-def wait(cfn, action: str) -> dict:
+def wait(cfn, name: str, action: str) -> dict:
     deadline = time.monotonic() + 120
     while True:
-        stack = find_stack(cfn)
+        stack = find_stack(cfn, name)
         status = stack["StackStatus"] if stack else "GONE"
         if not status.endswith("_IN_PROGRESS"):
             break
         if time.monotonic() > deadline:
-            sys.exit(f"deploy_local: stack {STACK} still {status} after 120 s")
+            sys.exit(f"deploy_local: stack {name} still {status} after 120 s")
         time.sleep(0.5)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         reason = stack.get("StackStatusReason", "") if stack else ""
-        sys.exit(f"deploy_local: {action} of stack {STACK} ended in {status} {reason}")
+        sys.exit(f"deploy_local: {action} of stack {name} ended in {status} {reason}")
     return stack
 
 
-def deploy_stack(cfn, body: str) -> str:
-    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()]
-    stack = find_stack(cfn)
+def deploy_stack(cfn, name: str, body: str, values: dict[str, str]) -> str:
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+    stack = find_stack(cfn, name)
     if stack and stack["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        say(f"stack {STACK} is {stack['StackStatus']}; deleting it and creating it again")
-        cfn.delete_stack(StackName=STACK)
+        say(f"stack {name} is {stack['StackStatus']}; deleting it and creating it again")
+        cfn.delete_stack(StackName=name)
         deadline = time.monotonic() + 60
-        while find_stack(cfn) and time.monotonic() < deadline:
+        while find_stack(cfn, name) and time.monotonic() < deadline:
             time.sleep(0.5)
         stack = None
     capabilities = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
     if stack is None:
-        cfn.create_stack(StackName=STACK, TemplateBody=body, Parameters=parameters, Capabilities=capabilities)
-        wait(cfn, "creation")
+        cfn.create_stack(StackName=name, TemplateBody=body, Parameters=parameters, Capabilities=capabilities)
+        wait(cfn, name, "creation")
         return "created"
-    deployed_body = cfn.get_template(StackName=STACK)["TemplateBody"]
+    deployed_body = cfn.get_template(StackName=name)["TemplateBody"]
     deployed_params = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
-    same_params = all(_parameter(deployed_params.get(k)) == v for k, v in PARAMETERS.items())
+    same_params = all(_parameter(deployed_params.get(k)) == v for k, v in values.items())
     if _normalised(deployed_body) == _normalised(body) and same_params:
         return "unchanged (no-op)"
-    cfn.update_stack(StackName=STACK, TemplateBody=body, Parameters=parameters, Capabilities=capabilities)
-    wait(cfn, "update")
+    cfn.update_stack(StackName=name, TemplateBody=body, Parameters=parameters, Capabilities=capabilities)
+    wait(cfn, name, "update")
     return "updated"
 
 
@@ -206,21 +236,13 @@ def _normalised(body) -> str:
     return json.dumps(body, sort_keys=True)
 
 
-def disable_event_source_mappings(lam, translated: dict, physical: dict) -> list[str]:
-    """Disables every event source mapping of the stack's functions; returns what it did."""
-    done = []
-    for logical, resource in translated["Resources"].items():
-        if resource["Type"] != "AWS::Lambda::Function" or logical not in physical:
-            continue
-        function = physical[logical]
-        for mapping in lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]:
-            queue = mapping["EventSourceArn"].rsplit(":", 1)[-1]
-            if mapping.get("State") != "Disabled":
-                lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
-                done.append(f"{queue} -> {function}: disabled")
-            else:
-                done.append(f"{queue} -> {function}: already disabled")
-    return done
+def withhold(template: dict) -> dict[str, str]:
+    """Takes the resources of WITHHELD_TYPES out of `template` (in memory); returns them by logical
+    id with their type."""
+    withheld = {k: r["Type"] for k, r in template["Resources"].items() if r["Type"] in WITHHELD_TYPES}
+    for logical in withheld:
+        del template["Resources"][logical]
+    return withheld
 
 
 def apply_ignored_properties(ddb, translated: dict, physical: dict) -> list[str]:
@@ -247,10 +269,39 @@ def apply_ignored_properties(ddb, translated: dict, physical: dict) -> list[str]
 
 class Resolver:
     """Resolves the intrinsic functions of a skipped resource's properties against the deployed
-    stack: Ref (parameters and resources), Fn::GetAtt <queue>.Arn and <queue>.QueueName, Fn::Sub."""
+    stack: Ref (parameters and resources), Fn::GetAtt <queue>.Arn and <queue>.QueueName, Fn::Sub,
+    Fn::ImportValue (the emulator's exports) and Fn::If on the stack's conditions."""
 
-    def __init__(self, translated: dict, physical: dict, sqs):
-        self.translated, self.physical, self.sqs = translated, physical, sqs
+    def __init__(self, template: dict, values: dict[str, str], physical: dict, aws: dict):
+        self.template, self.values, self.physical, self.aws = template, values, physical, aws
+
+    def parameter(self, name: str):
+        if name in self.values:
+            return self.values[name]
+        if name == "AWS::StackName":
+            return self.values.get("AWS::StackName")
+        default = self.template.get("Parameters", {}).get(name, {}).get("Default")
+        return default
+
+    def condition(self, name: str) -> bool:
+        return bool(self.evaluate(self.template["Conditions"][name]))
+
+    def evaluate(self, expression):
+        """A condition expression: Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition."""
+        if isinstance(expression, dict) and len(expression) == 1:
+            (function, argument), = expression.items()
+            if function == "Fn::Equals":
+                left, right = (self(a) for a in argument)
+                return str(left) == str(right)
+            if function == "Fn::Not":
+                return not self.evaluate(argument[0])
+            if function == "Fn::And":
+                return all(self.evaluate(a) for a in argument)
+            if function == "Fn::Or":
+                return any(self.evaluate(a) for a in argument)
+            if function == "Condition":
+                return self.condition(argument)
+        raise ValueError(f"cannot evaluate condition {expression!r} locally")
 
     def __call__(self, value):
         if isinstance(value, list):
@@ -259,26 +310,31 @@ class Resolver:
             return value
         if set(value) == {"Ref"}:
             name = value["Ref"]
-            if name in PARAMETERS:
-                return PARAMETERS[name]
-            default = self.translated.get("Parameters", {}).get(name, {}).get("Default")
-            if default is not None:
-                return default
-            return self.physical[name]
+            resolved = self.parameter(name)
+            return resolved if resolved is not None else self.physical[name]
         if set(value) == {"Fn::GetAtt"}:
             logical, attribute = value["Fn::GetAtt"]
             url = self.physical[logical]
             if attribute == "Arn":
-                return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                attributes = self.aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+                return attributes["Attributes"]["QueueArn"]
             if attribute == "QueueName":
                 return url.rsplit("/", 1)[-1]
             raise ValueError(f"cannot resolve Fn::GetAtt {logical}.{attribute} locally")
         if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
             text = value["Fn::Sub"]
-            for name in list(PARAMETERS) + list(self.translated.get("Parameters", {})):
+            names = list(self.values) + list(self.template.get("Parameters", {}))
+            for name in names:
                 if "${" + name + "}" in text:
                     text = text.replace("${" + name + "}", str(self({"Ref": name})))
             return text
+        if set(value) == {"Fn::ImportValue"}:
+            name = self(value["Fn::ImportValue"])
+            exports = {e["Name"]: e["Value"] for e in self.aws["cloudformation"].list_exports()["Exports"]}
+            return exports[name]
+        if set(value) == {"Fn::If"}:
+            condition, then, otherwise = value["Fn::If"]
+            return self(then if self.condition(condition) else otherwise)
         return {k: self(v) for k, v in value.items()}
 
 
@@ -288,9 +344,10 @@ def ensure_subscription(sns, props: dict) -> str:
     for name in ("RawMessageDelivery", "FilterPolicyScope"):
         if name in props:
             attributes[name] = str(props[name]).lower() if name == "RawMessageDelivery" else str(props[name])
-    if "FilterPolicy" in props:
-        policy = props["FilterPolicy"]
-        attributes["FilterPolicy"] = policy if isinstance(policy, str) else json.dumps(policy, sort_keys=True)
+    for name in ("FilterPolicy", "RedrivePolicy"):
+        if name in props:
+            policy = props[name]
+            attributes[name] = policy if isinstance(policy, str) else json.dumps(policy, sort_keys=True)
     topic, protocol, endpoint = props["TopicArn"], props["Protocol"], props["Endpoint"]
     existing = [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
                 if s["Protocol"] == protocol and s["Endpoint"] == endpoint]
@@ -309,15 +366,73 @@ def ensure_subscription(sns, props: dict) -> str:
 def _attribute_differs(name: str, current, wanted: str) -> bool:
     if current is None:
         return True
-    if name == "FilterPolicy":
+    if name in ("FilterPolicy", "RedrivePolicy"):
         return json.loads(current) != json.loads(wanted)
     return str(current).lower() != wanted.lower()
 
 
+def deploy(aws: dict, name: str, template: dict, values: dict[str, str]) -> dict[str, str]:
+    """Deploys `template` as stack `name` and does what the emulator skipped; returns the outputs."""
+    cfn = aws["cloudformation"]
+    withheld = withhold(template)
+    outcome = deploy_stack(cfn, name, json.dumps(template, sort_keys=True), values)
+    say(f"stack {name}: {outcome}")
+    for logical, type_ in sorted(withheld.items()):
+        say(f"  {type_} {logical}: {WITHHELD_TYPES[type_]}")
+
+    described = cfn.describe_stack_resources(StackName=name)["StackResources"]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described
+                if r.get("LogicalResourceId") and r.get("PhysicalResourceId")}
+    # moto lists some resources it created without a physical id (a function version, for one).
+    present = {r["LogicalResourceId"] for r in described if r.get("LogicalResourceId")}
+    resolve = Resolver(template, {**values, "AWS::StackName": name}, physical, aws)
+    wanted = {k: r for k, r in template["Resources"].items()
+              if "Condition" not in r or resolve.condition(r["Condition"])}
+    skipped = {k: r["Type"] for k, r in wanted.items() if k not in present}
+    if skipped:
+        say(f"  the emulator skipped {len(skipped)} of {len(wanted)} resources:")
+        for type_ in sorted(set(skipped.values())):
+            names = sorted(k for k, t in skipped.items() if t == type_)
+            say(f"    {type_} ({len(names)}): {', '.join(names)}")
+            say(f"      -> {SKIPPED_TYPES.get(type_, 'NOT handled locally')}")
+    else:
+        say("  the emulator created every resource")
+
+    for line in apply_ignored_properties(aws["dynamodb"], template, physical):
+        say(f"  {line}")
+    for logical, type_ in sorted(skipped.items()):
+        if type_ == "AWS::SNS::Subscription":
+            props = resolve(template["Resources"][logical]["Properties"])
+            say(f"  subscription {logical}: {ensure_subscription(aws['sns'], props)}")
+
+    stack = find_stack(cfn, name)
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def subscriber(text: str) -> tuple[str, str]:
+    """`jobcenter:851` or `akasse:067` as (kind, code)."""
+    kind, _, code = text.partition(":")
+    if kind not in ("jobcenter", "akasse") or not (len(code) == 3 and code.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r}: want jobcenter:<municipality code> or akasse:<number>, 3 digits")
+    return kind, code
+
+
+def write(path: Path, outputs: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    say(f"outputs written to {shown}:")
+    print(json.dumps(outputs, indent=2, sort_keys=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT, help="where the stack outputs go (JSON)")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="where the main stack's outputs go (JSON)")
+    parser.add_argument("--subscriber", type=subscriber, action="append", metavar="KIND:CODE",
+                        help="a subscriber stack to deploy, e.g. jobcenter:851 or akasse:067 (repeatable; "
+                             f"default {' '.join(DEFAULT_SUBSCRIBERS)})")
     args = parser.parse_args()
+    subscribers = args.subscriber or [subscriber(s) for s in DEFAULT_SUBSCRIBERS]
 
     endpoint, region = endpoint_and_region()
     aws = clients(endpoint, region)
@@ -328,45 +443,15 @@ def main() -> None:
     say(f"translated {TEMPLATE.relative_to(ROOT)}: {len(translated['Resources'])} CloudFormation resources")
     ensure_secret(aws["ssm"])
     ensure_placeholder_code(aws["s3"], region)
+    write(args.output, deploy(aws, STACK, translated, PARAMETERS))
 
-    outcome = deploy_stack(aws["cloudformation"], json.dumps(translated, sort_keys=True))
-    say(f"stack {STACK}: {outcome}")
-
-    described = aws["cloudformation"].describe_stack_resources(StackName=STACK)["StackResources"]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described if r.get("LogicalResourceId")}
-
-    for line in disable_event_source_mappings(aws["lambda"], translated, physical):
-        say(f"event source mapping {line}")
-    say("  (moto would otherwise receive inbound messages itself, one per invocation, ignoring")
-    say("   batchItemFailures; the functions run locally through `samspil local`, which polls the queues)")
-
-    skipped = {k: r["Type"] for k, r in translated["Resources"].items() if k not in physical}
-    if skipped:
-        say(f"the emulator skipped {len(skipped)} of {len(translated['Resources'])} resources:")
-        for type_ in sorted(set(skipped.values())):
-            names = sorted(k for k, t in skipped.items() if t == type_)
-            what = SKIPPED_TYPES.get(type_, "NOT handled locally")
-            say(f"  {type_} ({len(names)}): {', '.join(names)}")
-            say(f"    -> {what}")
-    else:
-        say("the emulator created every resource")
-
-    for line in apply_ignored_properties(aws["dynamodb"], translated, physical):
-        say(line)
-
-    resolve = Resolver(translated, physical, aws["sqs"])
-    for logical, type_ in sorted(skipped.items()):
-        if type_ == "AWS::SNS::Subscription":
-            props = resolve(translated["Resources"][logical]["Properties"])
-            say(f"subscription {logical}: {ensure_subscription(aws['sns'], props)}")
-
-    stack = find_stack(aws["cloudformation"])
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
-    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
-    say(f"stack outputs (written to {shown}):")
-    print(json.dumps(outputs, indent=2, sort_keys=True))
+    subscriber_template = yaml_parse(SUBSCRIBER_TEMPLATE.read_text())
+    outputs = {}
+    for kind, code in subscribers:
+        values = {"MainStackName": STACK, "Kind": kind, "Code": code, "ConsumerPrincipalArn": LOCAL_CONSUMER}
+        template = json.loads(json.dumps(subscriber_template))  # a copy: deploy() takes resources out
+        outputs[f"{kind}-{code}"] = deploy(aws, f"{STACK}-{kind}-{code}", template, values)
+    write(SUBSCRIBERS_OUTPUT, outputs)
 
 
 if __name__ == "__main__":

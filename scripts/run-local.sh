@@ -3,8 +3,9 @@
 # scripts/with-moto.sh (make run does), which starts the emulator if needed, points the AWS SDKs at
 # it, and stops it at the end if it started it.
 #
-#   1. deploys infra/template.yaml, the template that goes to AWS, into the emulator
-#      (scripts/deploy_local.py; its outputs go to target/local-stack.json);
+#   1. deploys infra/template.yaml, the template that goes to AWS, into the emulator, and the
+#      jobcenter subscriber 851 from infra/subscriber.yaml (scripts/deploy_local.py; outputs in
+#      target/local-stack.json and target/local-subscribers.json);
 #   2. starts `samspil local` in the background: the Lambda functions' code, polling the queues the
 #      way Lambda does, printing every meeting update published to the topic as it arrives;
 #   3. sends examples/messages.jsonl to the queues with `samspil send`;
@@ -23,7 +24,8 @@ if ! .venv/bin/python scripts/deploy_local.py >target/deploy-local.log 2>&1; the
     echo "run: deploying the local stack failed (target/deploy-local.log)" >&2
     exit 1
 fi
-echo "run: stack deployed from infra/template.yaml at $AWS_ENDPOINT_URL (log: target/deploy-local.log)"
+echo "run: stack deployed from infra/template.yaml, subscriber samspil-jobcenter-851-updates from infra/subscriber.yaml,"
+echo "     at $AWS_ENDPOINT_URL (log: target/deploy-local.log)"
 
 ready=target/local-runner.ready
 rm -f "$ready"

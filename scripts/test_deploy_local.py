@@ -3,9 +3,11 @@
 
 Deploys the stack twice (the second run must change nothing), then checks what the local run relies
 on: the contract's queues and their DLQs with maxReceiveCount 8, the table keyed by `pk` with TTL on
-`expires_at`, the `meeting-updates` topic, the example subscriber subscribed with its filter policy
-and raw delivery (and that the filter really filters), the event source mappings disabled, and the
-outputs in target/local-stack.json. Ends with the line 'deploy_local: N passed, N failed'.
+`expires_at`, the `meeting-updates` topic, no event source mapping in the emulator, and the outputs
+in target/local-stack.json. Then the subscribers of infra/subscriber.yaml: the default one
+(jobcenter 851) with its filter policy, raw delivery, delivery DLQ and the stack's KMS key; and a
+second one (a-kasse 010) added by a third run, which leaves the rest unchanged. Each subscriber
+receives exactly its own updates. Ends with the line 'deploy_local: N passed, N failed'.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ def check(name: str, condition: bool, detail: str = "") -> None:
         print(f"FAIL {name}{': ' + detail if detail else ''}")
 
 
-def deploy() -> str:
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "deploy_local.py")], capture_output=True, text=True,
-                         timeout=120)
+def deploy(*args: str) -> str:
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "deploy_local.py"), *args], capture_output=True,
+                         text=True, timeout=120)
     if run.returncode != 0:
         print(run.stdout + run.stderr)
         sys.exit(f"deploy_local.py failed with status {run.returncode}")
@@ -55,8 +57,98 @@ def drain(sqs, url: str) -> None:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
+def subscription_of(sns, topic: str, queue_arn: str) -> list[dict]:
+    return [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] if s["Endpoint"] == queue_arn]
+
+
+def check_subscriber(sqs, sns, topic: str, key_arn: str, kind: str, code: str) -> str:
+    """Checks one subscriber stack's queue and subscription; returns the queue URL."""
+    name = f"samspil-{kind}-{code}-updates"
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    check(f"{name} encrypted with the stack's KMS key", attributes.get("KmsMasterKeyId") == key_arn,
+          str(attributes.get("KmsMasterKeyId")))
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"],
+                                       AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    check(f"{name} redrives to {name}-dlq", json.loads(attributes.get("RedrivePolicy", "{}")).get(
+        "deadLetterTargetArn") == dlq_arn)
+    subscriptions = subscription_of(sns, topic, attributes["QueueArn"])
+    check(f"{name} subscribed exactly once", len(subscriptions) == 1, str(subscriptions))
+    if subscriptions:
+        sub = sns.get_subscription_attributes(SubscriptionArn=subscriptions[0]["SubscriptionArn"])["Attributes"]
+        attribute = "municipality" if kind == "jobcenter" else "akasse"
+        check(f"{name} filter policy {attribute} = [{code}]",
+              json.loads(sub.get("FilterPolicy", "{}")) == {attribute: [code]}, str(sub.get("FilterPolicy")))
+        check(f"{name} raw message delivery", sub.get("RawMessageDelivery") == "true")
+        delivery_dlq = sqs.get_queue_attributes(
+            QueueUrl=sqs.get_queue_url(QueueName=f"{name}-delivery-dlq")["QueueUrl"],
+            AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        check(f"{name} subscription dead-letters to {name}-delivery-dlq",
+              json.loads(sub.get("RedrivePolicy", "{}")).get("deadLetterTargetArn") == delivery_dlq,
+              str(sub.get("RedrivePolicy")))
+    return url
+
+
+def subscribers(sqs, sns, topic: str, key_arn: str) -> None:
+    """The default subscriber, then a second one added without touching the rest; each receives
+    exactly the updates its filter names."""
+    jobcenter = check_subscriber(sqs, sns, topic, key_arn, "jobcenter", "851")
+    third = deploy("--subscriber", "jobcenter:851", "--subscriber", "akasse:010")
+    check("adding a subscriber leaves the main stack unchanged", "stack samspil: unchanged (no-op)" in third)
+    check("adding a subscriber leaves the first unchanged", "stack samspil-jobcenter-851: unchanged (no-op)" in third)
+    check("the second subscriber's stack is created", "stack samspil-akasse-010: created" in third)
+    akasse = check_subscriber(sqs, sns, topic, key_arn, "akasse", "010")
+
+    for url in (jobcenter, akasse):
+        drain(sqs, url)
+    sent = [("851", "067"), ("101", "010"), ("851", "010"), ("101", "067")]
+    for municipality, akasse_number in sent:
+        sns.publish(TopicArn=topic, Message=json.dumps({"m": municipality, "a": akasse_number}), MessageAttributes={
+            "municipality": {"DataType": "String", "StringValue": municipality},
+            "akasse": {"DataType": "String", "StringValue": akasse_number},
+            "event_type": {"DataType": "String", "StringValue": "dk.jobcenter.meeting-scheduled.v1"}})
+    for url, own in ((jobcenter, lambda m, a: m == "851"), (akasse, lambda m, a: a == "010")):
+        received = []
+        for _ in range(3):
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            received += [m["Body"] for m in messages]
+            for m in messages:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        expected = [json.dumps({"m": m, "a": a}) for m, a in sent if own(m, a)]
+        check(f"{url.rsplit('/', 1)[-1]} receives exactly its own updates, raw", sorted(received) == sorted(expected),
+              f"{received} != {expected}")
+
+
+def release_and_dashboard() -> None:
+    """What AWS gets from the template, as SAM translates it (moto skips these types): each function
+    behind the alias `live`, shifted by CodeDeploy and rolled back on its errors alarm; the
+    dashboard with its six graphs."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import deploy_local
+
+    resources = deploy_local.translate("eu-north-1", "123456789012")["Resources"]
+    for function, alarm in (("RegistrationFunction", "RegistrationErrorsAlarm"),
+                            ("CvCompletedFunction", "CvCompletedErrorsAlarm"), ("JobExitFunction", "JobExitErrorsAlarm")):
+        alias = resources.get(f"{function}Aliaslive", {})
+        check(f"{function} published behind alias live", alias.get("Type") == "AWS::Lambda::Alias"
+              and "CodeDeployLambdaAliasUpdate" in alias.get("UpdatePolicy", {}))
+        group = resources.get(f"{function}DeploymentGroup", {}).get("Properties", {})
+        alarms = group.get("AlarmConfiguration", {}).get("Alarms", [])
+        check(f"{function} rolls back on {alarm}", {"Name": {"Ref": alarm}} in alarms
+              and "DEPLOYMENT_STOP_ON_ALARM" in group.get("AutoRollbackConfiguration", {}).get("Events", []), str(group))
+        mapping = resources.get(f"{function}Queue", {}).get("Properties", {})
+        check(f"{function}'s queue invokes the alias", mapping.get("FunctionName") == {"Ref": f"{function}Aliaslive"},
+              str(mapping.get("FunctionName")))
+    body = resources.get("Dashboard", {}).get("Properties", {}).get("DashboardBody", {}).get("Fn::Sub", "{}")
+    titles = [w["properties"]["title"] for w in json.loads(body).get("widgets", [])]
+    wanted = ["Messages in", "updates out", "Dead letters", "oldest message", "Transient failures", "Duration"]
+    check("the dashboard graphs messages in, updates out, dead letters, oldest age, transient failures, duration",
+          len(titles) == 6 and all(any(w.lower() in t.lower() for t in titles) for w in wanted), str(titles))
+
+
 def main() -> None:
     started = time.monotonic()
+    release_and_dashboard()
     first = deploy()
     second = deploy()
     check("the first run creates or updates the stack", "stack samspil:" in first)
@@ -71,8 +163,8 @@ def main() -> None:
 
     outputs = json.loads(OUTPUT.read_text()) if OUTPUT.exists() else {}
     for key in ["RegistrationsQueueUrl", "RegistrationsDlqUrl", "CvCompletionsQueueUrl", "CvCompletionsDlqUrl",
-                "JobExitsQueueUrl", "JobExitsDlqUrl", "TableName", "MeetingUpdatesTopicArn",
-                "ExampleSubscriberQueueUrl", "RegistrationFunctionName", "CvCompletedFunctionName",
+                "JobExitsQueueUrl", "JobExitsDlqUrl", "TableName", "MeetingUpdatesTopicArn", "DataKeyArn",
+                "RegistrationFunctionName", "CvCompletedFunctionName",
                 "JobExitFunctionName"]:
         check(f"output {key} in target/local-stack.json", bool(outputs.get(key)))
 
@@ -97,33 +189,13 @@ def main() -> None:
     topic = next((t for t in topics if t.rsplit(":", 1)[-1] == "meeting-updates"), None)
     check("topic meeting-updates exists", topic is not None and outputs.get("MeetingUpdatesTopicArn") == topic)
 
-    subscriber_url = sqs.get_queue_url(QueueName="jobcenter-851-updates")["QueueUrl"]
-    subscriber_arn = sqs.get_queue_attributes(QueueUrl=subscriber_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    subscriptions = [s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-                     if s["Endpoint"] == subscriber_arn] if topic else []
-    check("jobcenter-851-updates subscribed exactly once", len(subscriptions) == 1, str(subscriptions))
-    if subscriptions:
-        attributes = sns.get_subscription_attributes(SubscriptionArn=subscriptions[0]["SubscriptionArn"])["Attributes"]
-        check("subscription filter policy municipality = [851]",
-              json.loads(attributes.get("FilterPolicy", "{}")) == {"municipality": ["851"]}, str(attributes))
-        check("subscription raw message delivery", attributes.get("RawMessageDelivery") == "true")
-
-        # The filter really filters: only municipality 851 arrives, raw (the body as published).
-        drain(sqs, subscriber_url)
-        for municipality in ("101", "851"):
-            sns.publish(TopicArn=topic, Message=json.dumps({"test": municipality}), MessageAttributes={
-                "municipality": {"DataType": "String", "StringValue": municipality},
-                "akasse": {"DataType": "String", "StringValue": "067"},
-                "event_type": {"DataType": "String", "StringValue": "dk.jobcenter.meeting-scheduled.v1"}})
-        bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=subscriber_url, MaxNumberOfMessages=10,
-                                                          WaitTimeSeconds=1).get("Messages", [])]
-        check("subscriber receives only its municipality, raw", bodies == [json.dumps({"test": "851"})], str(bodies))
-        drain(sqs, subscriber_url)
-
+    check("the example subscriber of the main template is off", "ExampleSubscriberQueueUrl" not in outputs)
     for function in ("registration", "cv-completed", "job-exit"):
         mappings = lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
-        check(f"event source mapping of {function} is disabled",
-              bool(mappings) and all(m["State"] == "Disabled" for m in mappings), str([m["State"] for m in mappings]))
+        check(f"no event source mapping of {function} in the emulator", not mappings, str(mappings))
+
+    if topic:
+        subscribers(sqs, sns, topic, outputs.get("DataKeyArn"))
 
     # An inbound message stays untouched (nothing in the emulator consumes it).
     url = sqs.get_queue_url(QueueName="job-exits")["QueueUrl"]

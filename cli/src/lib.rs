@@ -17,6 +17,29 @@ pub mod send;
 
 use samspil::aws::describe;
 
+/// How a command prints its results on stdout (`--format`). Diagnostics and summaries for people go
+/// to stderr, as text, whatever the format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (JSON Lines), for scripts.
+    Json,
+}
+
+/// Where an SQS client's requests go, for the line a command prints before it changes anything:
+/// the endpoint (`AWS_ENDPOINT_URL_SQS` or `AWS_ENDPOINT_URL`, else AWS's own for the region) and the
+/// region.
+pub fn sqs_target(sqs: &aws_sdk_sqs::Client) -> String {
+    let region = sqs.config().region().map_or_else(|| "(no region)".to_owned(), |r| r.to_string());
+    let endpoint = ["AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| format!("https://sqs.{region}.amazonaws.com (AWS)"));
+    format!("{endpoint}, region {region}")
+}
+
 /// The error of a command: a readable message. Never carries a message body or a CPR number.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 

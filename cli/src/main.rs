@@ -3,6 +3,7 @@
 //! `main` only parses the command line and hands over to one module per command.
 
 mod contracts;
+mod logging;
 mod replay;
 mod simulate;
 mod summary;
@@ -12,15 +13,22 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 // The AWS-facing commands are the library half (cli/src/lib.rs), which the end-to-end tests drive.
-use samspil_cli::{local, redrive, render, send};
+use samspil_cli::{Format, local, redrive, send};
 
 /// samspil: plans, moves and cancels first joint meetings between jobcenters and a-kasser.
 #[derive(Debug, Parser)]
-#[command(name = "samspil", version, about)]
+#[command(name = "samspil", version, about, after_help = LOGGING)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How results are printed on stdout: readable lines, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
+
+/// What `--help` says about logging.
+const LOGGING: &str = "Logging: RUST_LOG sets what is logged on stderr (e.g. RUST_LOG=debug, or \
+RUST_LOG=samspil=debug,warn); warnings and errors only by default.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -44,12 +52,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init();
+    let format = cli.format;
     let result = match cli.command {
-        Command::Replay(args) => replay::run(args),
-        Command::Simulate(args) => simulate::run(args),
-        Command::Local(args) => local::run(args).map_err(unsync),
-        Command::Send(args) => send::run(args).map_err(unsync),
-        Command::Redrive(args) => redrive::run(args).map_err(unsync),
+        Command::Replay(args) => replay::run(args, format),
+        Command::Simulate(args) => simulate::run(args, format),
+        Command::Local(args) => local::run(args, format).map_err(unsync),
+        Command::Send(args) => send::run(args, format).map_err(unsync),
+        Command::Redrive(args) => redrive::run(args, format).map_err(unsync),
         Command::Contracts { out } => contracts::write(&out),
     };
     match result {

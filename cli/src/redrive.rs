@@ -25,7 +25,7 @@ use aws_sdk_sqs::types::{
 use samspil::aws::describe;
 use samspil::pipeline::REDRIVEN_ATTRIBUTE;
 
-use crate::Error;
+use crate::{Error, Format};
 
 /// Seconds a message being moved stays invisible in the dead-letter queue: if the move stops
 /// between the send and the delete, it is back in the DLQ after this (and moved again later).
@@ -57,25 +57,38 @@ pub struct Redriven {
     pub new_message_id: Option<String>,
 }
 
-pub fn run(args: Args) -> Result<(), Error> {
+pub fn run(args: Args, format: Format) -> Result<(), Error> {
     crate::runtime()?.block_on(async {
         let clients = crate::clients().await;
         let dlq = format!("{}-dlq", args.queue);
+        let what = if args.dry_run { "listing (dry run, nothing changes)" } else { "moving" };
+        eprintln!(
+            "samspil redrive: {what} the messages of {dlq} back to {} at {}",
+            args.queue,
+            crate::sqs_target(&clients.sqs)
+        );
         let moved = redrive(&clients.sqs, &args.queue, args.dry_run, |r| {
             let code = r.error_code.as_deref().unwrap_or("- (retries exhausted)");
-            match &r.new_message_id {
-                Some(new) => println!("moved {} -> {} as {new}  error_code {code}", r.message_id, args.queue),
-                None => println!("would move {}  error_code {code}", r.message_id),
+            match (format, &r.new_message_id) {
+                (Format::Json, _) => println!(
+                    "{}",
+                    serde_json::json!({"message_id": r.message_id, "error_code": r.error_code,
+                        "moved_as": r.new_message_id, "queue": args.queue})
+                ),
+                (Format::Text, Some(new)) => {
+                    println!("moved {} -> {} as {new}  error_code {code}", r.message_id, args.queue)
+                }
+                (Format::Text, None) => println!("would move {}  error_code {code}", r.message_id),
             }
         })
         .await?;
         match args.dry_run {
-            true => println!(
+            true => eprintln!(
                 "dry run: {} message(s) in {dlq} would be moved to {}; nothing changed",
                 moved.len(),
                 args.queue
             ),
-            false => println!("moved {} message(s) from {dlq} to {}", moved.len(), args.queue),
+            false => eprintln!("moved {} message(s) from {dlq} to {}", moved.len(), args.queue),
         }
         Ok(())
     })

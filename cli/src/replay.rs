@@ -3,9 +3,10 @@
 //! Each line of FILE is one SQS delivery: `{"queue": "...", "body": <JSON value or string>,
 //! "received_on": "YYYY-MM-DD"}`, processed in file order on the in-memory store and publisher.
 //! `received_on` is the line's processing day (rule R0); `--today` is that of lines without it.
-//! Every published update goes out as one CloudEvent per line (or a readable line with
-//! `--pretty`); a summary with counts by outcome goes to stderr. A bad line is reported with its
-//! code and line number, and the replay goes on.
+//! Every published update goes out as a readable line (`--format text`) or as its CloudEvent, one
+//! per line (`--format json`); a summary with counts by outcome goes to stderr. A bad line is
+//! reported with its code and line number, and the replay goes on; the exit status then says that
+//! lines were rejected (see [`EXIT_STATUS`]).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -18,14 +19,19 @@ use samspil::pipeline::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
 use samspil::policy::PolicyBook;
 use serde::Deserialize;
 
-use crate::render;
 use crate::summary::Tally;
+use samspil_cli::{Format, render};
 
 /// The HMAC secret of the embedded mode. Meeting ids depend on it; it protects nothing, since the
 /// embedded store lives only as long as the process.
 pub const EMBEDDED_SECRET: &[u8] = b"samspil-embedded";
 
+/// The exit statuses, as `samspil replay --help` shows them.
+pub const EXIT_STATUS: &str = "Exit status: 0 when every line was processed; 1 when a line was rejected as bad \
+input (the other lines are still processed and printed) or the replay could not run; 2 on a usage error.";
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS)]
 pub struct Args {
     /// Messages, one JSON object per line: {"queue", "body", "received_on"}.
     file: PathBuf,
@@ -35,9 +41,6 @@ pub struct Args {
     /// Write the updates to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Print each update as a readable line instead of CloudEvents JSON.
-    #[arg(long)]
-    pretty: bool,
     /// The municipality policy file [default: the repository's infra/policies.toml].
     #[arg(long, value_name = "FILE")]
     policies: Option<PathBuf>,
@@ -51,7 +54,7 @@ struct Line {
     received_on: Option<String>,
 }
 
-pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>> {
     let policies = match &args.policies {
         Some(path) => PolicyBook::load(path)?,
         None => PolicyBook::repository(),
@@ -89,10 +92,9 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 tally.applied(updates.iter().map(|u| u.update_type));
                 for event in pipeline.publisher().take() {
                     let json = event.to_json();
-                    if args.pretty {
-                        writeln!(out, "{}", render::update_line(&json))?;
-                    } else {
-                        writeln!(out, "{json}")?;
+                    match format {
+                        Format::Text => writeln!(out, "{}", render::update_line(&json))?,
+                        Format::Json => writeln!(out, "{json}")?,
                     }
                 }
             }
@@ -105,7 +107,11 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     out.flush()?;
     eprintln!("{}", tally.summary(&display_name(&args.file)));
-    Ok(())
+    let rejected: u64 = tally.rejections.values().sum();
+    match rejected {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} lines rejected (codes in the summary above)", tally.messages).into()),
+    }
 }
 
 fn display_name(path: &Path) -> String {

@@ -6,7 +6,9 @@
 //! queue of that name, whose URL `GetQueueUrl` finds; that is what an a-kasse system does.
 //! `received_on` is not sent: whoever processes the message processes it on their own day.
 //!
-//! A line that is not a replay line stops the command, naming its line number (never its content).
+//! A line that is not a replay line stops the command, naming its line number (never its content),
+//! before anything is sent. Before the first message goes out, the command says on stderr which
+//! endpoint and region it is about to send to, and how many messages to which queues.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use samspil::aws::describe;
 use serde::Deserialize;
 
-use crate::Error;
+use crate::{Error, Format};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,18 +44,43 @@ impl Sent {
     }
 }
 
-pub fn run(args: Args) -> Result<(), Error> {
+pub fn run(args: Args, format: Format) -> Result<(), Error> {
     crate::runtime()?.block_on(async {
         let clients = crate::clients().await;
-        let sent = send_file(&clients.sqs, &args.file).await?;
-        let per_queue: Vec<String> = sent.by_queue.iter().map(|(q, n)| format!("{q} {n}")).collect();
-        println!("sent {} messages from {} ({})", sent.total(), args.file.display(), per_queue.join(", "));
+        let lines = read_file(&args.file)?;
+        let mut planned: BTreeMap<&str, u64> = BTreeMap::new();
+        for (queue, _) in &lines {
+            *planned.entry(queue.as_str()).or_default() += 1;
+        }
+        let planned: Vec<String> = planned.iter().map(|(q, n)| format!("{q} {n}")).collect();
+        eprintln!(
+            "samspil send: sending {} messages to SQS at {} ({})",
+            lines.len(),
+            crate::sqs_target(&clients.sqs),
+            planned.join(", ")
+        );
+        let sent = send_lines(&clients.sqs, lines).await?;
+        match format {
+            Format::Text => {
+                let per_queue: Vec<String> = sent.by_queue.iter().map(|(q, n)| format!("{q} {n}")).collect();
+                println!("sent {} messages from {} ({})", sent.total(), args.file.display(), per_queue.join(", "));
+            }
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({"file": args.file.display().to_string(), "sent": sent.total(), "by_queue": sent.by_queue})
+            ),
+        }
         Ok(())
     })
 }
 
 /// Sends every line of `path` to its queue, in file order.
 pub async fn send_file(sqs: &aws_sdk_sqs::Client, path: &Path) -> Result<Sent, Error> {
+    send_lines(sqs, read_file(path)?).await
+}
+
+/// The queue and body of every line of `path`; the first bad line stops it, by its number.
+fn read_file(path: &Path) -> Result<Vec<(String, String)>, Error> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = Vec::new();
     for (index, line) in BufReader::new(file).lines().enumerate() {
@@ -64,6 +91,11 @@ pub async fn send_file(sqs: &aws_sdk_sqs::Client, path: &Path) -> Result<Sent, E
         let (queue, body) = parse_line(&line).map_err(|e| format!("{}:{}: {e}", path.display(), index + 1))?;
         lines.push((queue, body));
     }
+    Ok(lines)
+}
+
+/// Sends each `(queue, body)` to its queue, in order.
+async fn send_lines(sqs: &aws_sdk_sqs::Client, lines: Vec<(String, String)>) -> Result<Sent, Error> {
     let mut urls: HashMap<String, String> = HashMap::new();
     let mut sent = Sent::default();
     for (queue, body) in lines {
@@ -75,7 +107,8 @@ pub async fn send_file(sqs: &aws_sdk_sqs::Client, path: &Path) -> Result<Sent, E
                 url
             }
         };
-        send_body(sqs, &url, &body).await.map_err(|e| format!("sending to {queue}: {e}"))?;
+        let id = send_body(sqs, &url, &body).await.map_err(|e| format!("sending to {queue}: {e}"))?;
+        tracing::debug!(queue = %queue, message_id = %id, "sent");
         *sent.by_queue.entry(queue).or_default() += 1;
     }
     Ok(sent)

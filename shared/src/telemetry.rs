@@ -1,10 +1,11 @@
 //! Logs and metrics of the Lambda functions.
 //!
 //! **Logs** are one JSON object per line on stdout ([`init`]), which CloudWatch Logs indexes and
-//! Lambda's JSON log format passes through as is. They carry no timestamp of their own: CloudWatch
-//! Logs stamps every log event when Lambda hands it over, so a second time field would only cost
-//! bytes and start-up work. Each line made while an invocation runs carries the runtime's span with
-//! the `requestId`. Log lines name message ids, queues and error codes; never a message body or a
+//! Lambda's JSON log format passes through as is. Each line carries `level` (`ERROR`, `WARN`, ...)
+//! and `timestamp` (RFC 3339, UTC, e.g. `2026-11-30T08:00:00.123456Z`): with `LogFormat: JSON`,
+//! Lambda reads a line's level only when it also has a valid timestamp, and takes a line without one
+//! as INFO, so an error would slip past `ApplicationLogLevel` filters and level-based queries.
+//! Each line made while an invocation runs carries the runtime's span with the `requestId`. Log lines name message ids, queues and error codes; never a message body or a
 //! CPR number (the `Cpr` type masks itself, and nothing here logs bodies).
 //!
 //! The level comes from `RUST_LOG` (tracing's `target=level,...` syntax, e.g. `info` or
@@ -21,8 +22,13 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::time::SystemTime;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::pipeline::BatchCounts;
@@ -34,19 +40,29 @@ pub const NAMESPACE: &str = "samspil";
 /// module documentation). Calling it again does nothing.
 pub fn init() {
     let (filter, problem) = log_filter(|name| std::env::var(name).ok());
-    let format = tracing_subscriber::fmt::layer()
-        .json()
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_writer(std::io::stdout);
+    let format = json_lines(std::io::stdout);
     let installed = tracing_subscriber::registry().with(format).with(filter).try_init().is_ok();
     if let (true, Some(problem)) = (installed, problem) {
         tracing::warn!("{problem}; logging at info");
     }
+}
+
+/// The log line format: one flat JSON object per event with `timestamp` (RFC 3339, UTC) and
+/// `level`, the fields CloudWatch's JSON log format reads, written to `writer`.
+fn json_lines<S, W>(writer: W) -> impl Layer<S> + Send + Sync
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .with_ansi(false)
+        .with_timer(SystemTime)
+        .with_target(false)
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(writer)
 }
 
 /// The level filter from `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`, and what was wrong with them if the
@@ -163,6 +179,44 @@ mod tests {
         assert!(directive["Metrics"].as_array().unwrap().iter().all(|m| m["Unit"] == "Count"));
         let values: Vec<u64> = names.iter().map(|n| doc[*n].as_u64().unwrap()).collect();
         assert_eq!(values, [7, 1, 2, 1, 1, 1, 1]);
+    }
+
+    /// A log destination the test can read back.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_error_line_carries_level_and_an_rfc3339_timestamp_as_cloudwatch_expects() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(json_lines(move || writer.clone()));
+        let before = Utc::now();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(error_code = "store_unavailable", "saving the person failed");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        let line: Value = serde_json::from_str(lines[0]).unwrap();
+        // Lambda's JSON log format: `level` in capitals and `timestamp` in RFC 3339, or the line is INFO.
+        assert_eq!(line["level"], "ERROR", "{line}");
+        let stamp = line["timestamp"].as_str().unwrap_or_else(|| panic!("no timestamp: {line}"));
+        let at = DateTime::parse_from_rfc3339(stamp).unwrap_or_else(|e| panic!("{stamp}: {e}"));
+        assert!(stamp.ends_with('Z'), "UTC: {stamp}");
+        let at = at.with_timezone(&Utc);
+        assert!(at >= before - chrono::Duration::seconds(1) && at <= Utc::now(), "{stamp}");
+        assert_eq!(line["message"], "saving the person failed");
+        assert_eq!(line["error_code"], "store_unavailable");
     }
 
     fn filter_for(vars: &[(&str, &str)]) -> (String, Option<String>) {

@@ -33,7 +33,7 @@ pub use stack::Stack;
 pub use stop::Stop;
 pub use watch::{WATCH_QUEUE, Watcher};
 
-use crate::{Error, render};
+use crate::{Error, Format, render};
 
 /// The HMAC secret of the local stack, when neither `--hmac-secret` nor `HMAC_SECRET` gives one. It
 /// is the value `scripts/deploy_local.py` stores in the local stack's SSM parameter, so people are
@@ -91,15 +91,15 @@ pub struct Args {
     ready_file: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> Result<(), Error> {
+pub fn run(args: Args, format: Format) -> Result<(), Error> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .ok()
         .filter(|v| !v.trim().is_empty())
         .ok_or("`local` runs against the local stack: set AWS_ENDPOINT_URL=http://127.0.0.1:4566 (make run does)")?;
-    crate::runtime()?.block_on(serve(args, &endpoint))
+    crate::runtime()?.block_on(serve(args, &endpoint, format))
 }
 
-async fn serve(args: Args, endpoint: &str) -> Result<(), Error> {
+async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> {
     let clients = crate::clients().await;
     let stack = match (&args.table, &args.topic_arn) {
         (Some(table), Some(topic)) => Stack::resolve(&clients.sqs, table, topic).await?,
@@ -168,7 +168,13 @@ async fn serve(args: Args, endpoint: &str) -> Result<(), Error> {
     };
     let watching = async {
         match &watcher {
-            Some(w) => w.run(&stop, args.wait_seconds.min(5), |body| println!("{}", render::update_line(body))).await,
+            Some(w) => {
+                w.run(&stop, args.wait_seconds.min(5), |body| match format {
+                    Format::Text => println!("{}", render::update_line(body)),
+                    Format::Json => println!("{body}"),
+                })
+                .await
+            }
             None => 0,
         }
     };

@@ -20,11 +20,13 @@ mod survival;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use samspil_cli::Format;
 
 use cohort::{Cohort, CohortSpec, Rates, Size};
 use report::Metrics;
@@ -53,9 +55,10 @@ pub struct Args {
     /// A policy file (infra/policies.toml format): its named policies are simulated too.
     #[arg(long, value_name = "FILE")]
     policies: Option<PathBuf>,
-    /// Where to write the SVG chart.
-    #[arg(long, value_name = "FILE", default_value = "target/simulation.svg")]
-    chart: PathBuf,
+    /// Also draw the SVG chart into FILE (none without this option; `make simulate` writes
+    /// target/simulation.svg).
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -73,7 +76,7 @@ pub struct Outcome {
     pub cpu_seconds: Option<f64>,
 }
 
-pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>> {
     let survival = match (&args.survival, &args.survival_file) {
         (Some(text), _) => SurvivalCurve::parse_option(text)?,
         (None, Some(path)) => {
@@ -114,6 +117,12 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     progress.finish_and_clear();
 
     let metrics: Vec<Metrics> = outcomes.iter().map(|o| o.metrics.clone()).collect();
+    if format == Format::Json {
+        for outcome in &outcomes {
+            println!("{}", report::json(outcome));
+        }
+        return write_chart(args.chart.as_deref(), &metrics, args.start);
+    }
     print!("{}", report::table(&metrics));
     println!();
     for outcome in &outcomes {
@@ -134,12 +143,17 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             print!("{}", stages::profile(&cohort, policy)?);
         }
     }
-    if let Some(parent) = args.chart.parent().filter(|p| !p.as_os_str().is_empty()) {
+    write_chart(args.chart.as_deref(), &metrics, args.start)
+}
+
+/// Draws the chart into `path`, if one was asked for.
+fn write_chart(path: Option<&Path>, metrics: &[Metrics], start: NaiveDate) -> Result<(), Box<dyn std::error::Error>> {
+    let Some(path) = path else { return Ok(()) };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(&args.chart, chart::svg(&metrics, args.start))
-        .map_err(|e| format!("{}: {e}", args.chart.display()))?;
-    eprintln!("chart: {}", args.chart.display());
+    std::fs::write(path, chart::svg(metrics, start)).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("chart: {}", path.display());
     Ok(())
 }
 

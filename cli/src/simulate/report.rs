@@ -28,7 +28,7 @@ use super::cohort::Cohort;
 use super::feed::Fed;
 
 /// The numbers of one policy run. Deterministic: no timings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Metrics {
     pub policy: String,
     pub people: u64,
@@ -206,6 +206,14 @@ fn mean_and_median(values: &mut [i64]) -> (f64, f64) {
 }
 
 /// The runs side by side, one column per policy, as plain aligned text.
+/// One policy's run as one JSON object (`--format json`): every metric, and the pipeline's speed.
+pub fn json(outcome: &super::Outcome) -> String {
+    let mut value = serde_json::to_value(&outcome.metrics).expect("metrics serialize");
+    value["messages_per_second"] = serde_json::json!(outcome.messages_per_second);
+    value["seconds"] = serde_json::json!(outcome.seconds);
+    value.to_string()
+}
+
 pub fn table(runs: &[Metrics]) -> String {
     type Row = (&'static str, fn(&Metrics) -> String);
     let rows: [Row; 19] = [

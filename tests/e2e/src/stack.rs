@@ -57,6 +57,20 @@ pub fn stack() -> &'static Stack {
     })
 }
 
+/// The queue URL of a subscriber stack the deployer made from infra/subscriber.yaml, by
+/// `<kind>-<code>` (e.g. `jobcenter-851`, deployed with every local stack), from
+/// target/local-subscribers.json.
+pub fn subscriber_queue_url(subscriber: &str) -> String {
+    stack();
+    let path = root().join("target/local-subscribers.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let outputs: serde_json::Value = serde_json::from_str(&text).expect("the deployer's subscriber outputs");
+    outputs[subscriber]["UpdatesQueueUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no subscriber {subscriber} in {}", path.display()))
+        .to_string()
+}
+
 /// One test's access to the stack. While it lives, no other test of this binary runs.
 pub struct Env {
     pub stack: &'static Stack,

@@ -14,7 +14,7 @@ use samspil_e2e::reference::{assert_same_outcome, assert_sequences_complete, in_
 use samspil_e2e::runner::{
     dynamo, handler, handler_with, options, poller, poller_with, run_until_idle, send, sns, stored,
 };
-use samspil_e2e::stack::{root, setup};
+use samspil_e2e::stack::{root, setup, subscriber_queue_url};
 use samspil_e2e::subscriber::{Subscriber, take_from_shared_queue};
 
 fn types(updates: &[MeetingUpdate]) -> Vec<UpdateType> {
@@ -170,9 +170,10 @@ fn send_with_boto3(queue_url: &str, body: &str) {
 }
 
 #[tokio::test]
-async fn a_registration_sent_with_boto3_reaches_the_templates_example_jobcenter_subscriber() {
+async fn a_registration_sent_with_boto3_reaches_the_jobcenter_subscriber_stack() {
     let env = setup().await;
-    let example = env.stack.example_subscriber_url.clone().expect("the stack's ExampleSubscriberQueueUrl output");
+    // The subscriber stack of infra/subscriber.yaml for jobcenter 851, which the deployer adds.
+    let example = subscriber_queue_url("jobcenter-851");
     let (aalborg, hjorring) = (Person::new(), Person::new());
     let registrations = env.stack.queue("registrations").expect("the registrations queue").url.clone();
     send_with_boto3(&registrations, &aalborg.registration("851", "2026-11-02").body);
@@ -180,9 +181,9 @@ async fn a_registration_sent_with_boto3_reaches_the_templates_example_jobcenter_
     let summary = run_until_idle(&poller(&env, handler(&env))).await;
     assert_eq!(summary.counts.scheduled, 2);
 
-    // The example subscription filters on municipality 851: Aalborg's update arrives, Hjørring's does not.
+    // The subscription filters on municipality 851: Aalborg's update arrives, Hjørring's does not.
     let received = take_from_shared_queue(&env.clients.sqs, &example, &[&aalborg, &hjorring]).await;
-    assert_eq!(received.len(), 1, "exactly one update for the two people reaches jobcenter-851-updates");
+    assert_eq!(received.len(), 1, "exactly one update for the two people reaches samspil-jobcenter-851-updates");
     let update = &received[0];
     assert_eq!(update.event.event_type(), "dk.jobcenter.meeting-scheduled.v1");
     assert_eq!(update.event.data().cpr.expose(), aalborg.cpr(), "the update is Aalborg's person's");
