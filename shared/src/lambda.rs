@@ -42,6 +42,7 @@ use crate::contract::FactKind;
 use crate::identity::PersonKeyer;
 use crate::pipeline::{BatchHandler, BatchRecord, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
 use crate::policy::PolicyBook;
+use crate::senders::Senders;
 use crate::telemetry::Metrics;
 
 pub use lambda_runtime::Error;
@@ -79,6 +80,8 @@ pub struct Config {
     pub policy_file: Option<PathBuf>,
     /// `RETENTION_DAYS`: days a person's data is kept after their last period closed.
     pub retention_days: u32,
+    /// `AKASSE_SENDERS`: which sending principal may speak for which a-kasse ([`Senders::parse`]).
+    pub senders: Senders,
 }
 
 /// What is wrong with the environment. Names the variable, never a secret's value.
@@ -119,7 +122,10 @@ impl Config {
                 problem: "expected a whole number of days".into(),
             })?,
         };
+        let senders = Senders::parse(&need("AKASSE_SENDERS")?)
+            .map_err(|e| ConfigError::Invalid { name: "AKASSE_SENDERS", problem: e.to_string() })?;
         Ok(Config {
+            senders,
             table_name: need("TABLE_NAME")?,
             topic_arn: need("TOPIC_ARN")?,
             dlq_url: need("DLQ_URL")?,
@@ -209,7 +215,9 @@ impl Function {
             DynamoStore::new(self.clients.dynamodb.clone(), &self.config.table_name, self.config.retention_days);
         let publisher = SnsPublisher::new(self.clients.sns.clone(), &self.config.topic_arn);
         let dead_letters = SqsDeadLetters::single(self.clients.sqs.clone(), &self.config.dlq_url);
-        Ok(BatchHandler::new(Pipeline::new(store, publisher, self.policies.clone(), keyer), dead_letters))
+        let pipeline =
+            Pipeline::new(store, publisher, self.policies.clone(), keyer).with_senders(self.config.senders.clone());
+        Ok(BatchHandler::new(pipeline, dead_letters))
     }
 
     async fn fetch_secret(&self, name: &str) -> Result<String, Error> {
@@ -235,6 +243,7 @@ pub fn batch_record(message: SqsMessage, kind: FactKind) -> BatchRecord {
         redelivered: crate::pipeline::is_redelivered(received, redriven),
         queue: queue.to_string(),
         message_id: message.message_id,
+        sender: message.attributes.get("SenderId").cloned(),
         body: message.body,
     }
 }

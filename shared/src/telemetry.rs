@@ -11,6 +11,8 @@
 //! `samspil=debug,info`), else from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging
 //! controls: `TRACE` to `FATAL`), else `info`. No regex-based `EnvFilter`: the simple
 //! [`Targets`] filter keeps the binary small and start-up fast.
+//! Whatever the level, the runtime, the AWS SDK and the HTTP stack log no finer than [`caps`] allows:
+//! at TRACE they would log raw events and request bodies, CPR numbers included.
 //!
 //! **Metrics** are CloudWatch Embedded Metric Format: [`Metrics::emit`] prints one JSON line per
 //! invocation to stdout, and CloudWatch turns it into metrics in the namespace `samspil` with the
@@ -27,6 +29,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::pipeline::BatchCounts;
 
+pub mod caps;
+
 /// The CloudWatch metrics namespace.
 pub const NAMESPACE: &str = "samspil";
 
@@ -34,6 +38,7 @@ pub const NAMESPACE: &str = "samspil";
 /// module documentation). Calling it again does nothing.
 pub fn init() {
     let (filter, problem) = log_filter(|name| std::env::var(name).ok());
+    let filter = caps::cap(filter);
     let format = tracing_subscriber::fmt::layer()
         .json()
         .with_ansi(false)

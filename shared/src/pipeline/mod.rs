@@ -9,6 +9,7 @@ mod batch;
 mod handle;
 pub mod memory;
 mod ports;
+mod redacted;
 
 pub use batch::{
     AbortBatch, BatchCounts, BatchHandler, BatchRecord, BatchReport, REDRIVEN_ATTRIBUTE, is_redelivered, queue_from_arn,
