@@ -91,7 +91,13 @@ impl Stack {
             let dlq_url = crate::queue_url(sqs, &format!("{name}-dlq")).await?;
             queues.push(QueuePair { name: name.to_string(), url, dlq_url });
         }
-        Ok(Stack { table: table.to_string(), topic_arn: topic_arn.to_string(), queues, example_subscriber_url: None, senders: None })
+        Ok(Stack {
+            table: table.to_string(),
+            topic_arn: topic_arn.to_string(),
+            queues,
+            example_subscriber_url: None,
+            senders: None,
+        })
     }
 
     /// Each queue's dead-letter queue URL, by queue name: what [`samspil::aws::SqsDeadLetters::new`] takes.

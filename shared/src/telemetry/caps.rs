@@ -80,7 +80,8 @@ mod tests {
     fn trace_everywhere_still_keeps_the_runtime_sdk_and_http_stack_quiet() {
         let t = capped("trace");
         assert!(t.would_enable("samspil::pipeline", &Level::TRACE));
-        for target in ["lambda_runtime", "lambda_runtime_api_client::body", "aws_smithy_runtime::client", "aws_sdk_sqs"] {
+        for target in ["lambda_runtime", "lambda_runtime_api_client::body", "aws_smithy_runtime::client", "aws_sdk_sqs"]
+        {
             assert!(!t.would_enable(target, &Level::DEBUG), "{target} at DEBUG");
             assert!(t.would_enable(target, &Level::INFO), "{target} at INFO");
         }

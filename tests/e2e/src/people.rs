@@ -114,6 +114,14 @@ impl Msg {
         self
     }
 
+    /// The same message with the CloudEvents `source` set to `source` (keeps the id).
+    pub fn with_source(mut self, source: &str) -> Msg {
+        let mut event: serde_json::Value = serde_json::from_str(&self.body).expect("own JSON");
+        event["source"] = serde_json::Value::String(source.to_string());
+        self.body = event.to_string();
+        self
+    }
+
     /// Its idempotency key (rule R10).
     pub fn key(&self) -> MessageKey {
         MessageKey { source: SOURCE.to_string(), id: self.id.clone() }
