@@ -35,6 +35,7 @@ use std::time::Instant;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, NaiveDate, Utc};
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::value::RawValue;
 use tokio::sync::OnceCell;
 
 use crate::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher, SqsDeadLetters};
@@ -187,9 +188,10 @@ pub fn function_name(kind: FactKind) -> &'static str {
 }
 
 impl Function {
-    async fn invoke(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+    async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<SqsBatchResponse, Error> {
+        let event = sqs_event(&event.payload)?;
         let handler = self.handler.get_or_try_init(|| self.build()).await?;
-        let records: Vec<BatchRecord> = event.payload.records.into_iter().map(|m| batch_record(m, self.kind)).collect();
+        let records: Vec<BatchRecord> = event.records.into_iter().map(|m| batch_record(m, self.kind)).collect();
         let time = processing_time(Utc::now());
         let report = handler.handle(&records, time).await;
         self.metrics.emit(&report.counts, time.now);
@@ -230,6 +232,21 @@ impl Function {
         let value = output.parameter.and_then(|p| p.value);
         Ok(value.ok_or_else(|| format!("the SSM parameter {name} (HMAC_SECRET_PARAMETER) has no value"))?)
     }
+}
+
+/// The invocation event as an SQS event. The runtime hands it over raw: had it deserialized the
+/// event itself, its error for an event that does not fit would quote the offending value (which
+/// can be a CPR number) in the log and in the error sent to the Runtime API. This error says only
+/// where the event does not fit.
+pub fn sqs_event(raw: &RawValue) -> Result<SqsEvent, String> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        format!(
+            "the invocation event is not an SQS event ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 /// One SQS record as the pipeline sees it. The queue is the logical one (`registrations`, ...):
