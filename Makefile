@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test contracts bench bench-requests simulate startup
+.PHONY: run test contracts bench bench-requests simulate startup fuzz
 
 ## run: the pipeline on this machine, end to end: the emulator, the stack deployed from
 ## infra/template.yaml, the functions' code polling the queues (samspil local), examples/ sent to
@@ -32,6 +32,11 @@ bench:
 ## bench-requests: AWS requests per message against the emulator, as a table (fails over budget).
 bench-requests: .venv/.installed
 	scripts/with-moto.sh $(CARGO) test --quiet -p samspil-e2e --test stack requests -- --nocapture
+
+## fuzz: the cargo-fuzz target over parsing, validation and decide, for FUZZ_SECONDS (default 120),
+## seeded from tests/hostile/ and examples/; prints executions and crashes (scripts/fuzz.sh).
+fuzz: .venv/.installed
+	scripts/fuzz.sh
 
 ## startup: build the Lambda binaries for release and measure one's cold start (first poll, RSS).
 startup:

@@ -4,8 +4,8 @@
 Deploys the stack twice (the second run must change nothing), then checks what the local run relies
 on: the contract's queues and their DLQs with maxReceiveCount 5, the table keyed by `pk` with TTL on
 `expires_at`, the `meeting-updates` topic, the example subscriber subscribed with its filter policy
-and raw delivery (and that the filter really filters), the event source mappings disabled, and the
-outputs in target/local-stack.json. Ends with the line 'deploy_local: N passed, N failed'.
+and raw delivery (and that the filter really filters), the event source mappings disabled, the
+dead-letter queues encrypted with the customer managed key, and the outputs in target/local-stack.json. Ends with the line 'deploy_local: N passed, N failed'.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main() -> None:
     for key in ["RegistrationsQueueUrl", "RegistrationsDlqUrl", "CvCompletionsQueueUrl", "CvCompletionsDlqUrl",
                 "JobExitsQueueUrl", "JobExitsDlqUrl", "TableName", "MeetingUpdatesTopicArn",
                 "ExampleSubscriberQueueUrl", "RegistrationFunctionName", "CvCompletedFunctionName",
-                "JobExitFunctionName"]:
+                "JobExitFunctionName", "AkasseSenders"]:
         check(f"output {key} in target/local-stack.json", bool(outputs.get(key)))
 
     for queue in QUEUES:
@@ -85,6 +85,9 @@ def main() -> None:
         check(f"queue {queue} redrives to {queue}-dlq after 5 receives",
               redrive.get("deadLetterTargetArn") == dlq_arn and int(redrive.get("maxReceiveCount", 0)) == 5, str(redrive))
         check(f"queue {queue} visibility timeout >= 6 x 20 s", int(attributes["VisibilityTimeout"]) >= 120)
+        dlq_key = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["KmsMasterKeyId"])["Attributes"]
+        check(f"queue {queue}-dlq encrypted with the stack's customer managed key",
+              bool(dlq_key.get("KmsMasterKeyId")) and dlq_key["KmsMasterKeyId"] != "alias/aws/sqs", str(dlq_key))
 
     table = ddb.describe_table(TableName=outputs.get("TableName", "people"))["Table"]
     check("table keyed by pk (S)", table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
