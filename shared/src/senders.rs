@@ -9,6 +9,13 @@
 //! without its session, or an account id) may send for that a-kasse (three digits). A principal
 //! may send for several a-kasser (a shared IT provider): one entry per a-kasse.
 //!
+//! `samspil redrive` sends dead-lettered messages back to their queue, so SQS names the operator as
+//! their sender. An entry `principal=redrive` names such an operator role: its messages pass the
+//! check for any a-kasse. Operators can read the dead-letter queues anyway, they are few and named
+//! (`DeadLetterOperatorArns`), and CloudTrail records who redrove what; the stricter alternative
+//! (carrying the original `SenderId` through the dead-letter queue in a message attribute) is in
+//! `docs/security.md`.
+//!
 //! The map is configuration deployed with the stack: the template parameter `AkasseSenders`,
 //! passed to every function as `AKASSE_SENDERS` (`"AROAEXAMPLE1=067,AROAEXAMPLE1=010"`). A valid
 //! message passes [`Senders::check`] only if its sender is in the map, its `source` is
@@ -30,16 +37,32 @@ pub const AKASSE_SOURCE_PREFIX: &str = "urn:dk:akasse:";
 #[derive(Clone, PartialEq, Eq)]
 pub struct Senders {
     /// `None`: no sender is known in this run (no SQS), so nothing is checked.
-    map: Option<BTreeMap<String, BTreeSet<String>>>,
+    map: Option<BTreeMap<String, Allowed>>,
 }
+
+/// What one principal may send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Allowed {
+    /// Messages of these a-kasser (three-digit numbers).
+    Akasser(BTreeSet<String>),
+    /// Redriven messages of any a-kasse: an operator's role (`principal=redrive`).
+    Redrive,
+}
+
+/// The value of a `principal=redrive` entry.
+pub const REDRIVE: &str = "redrive";
 
 /// What is wrong with a sender map. Names the entry's position, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendersError {
     #[error("the sender map is empty: no a-kasse could send")]
     Empty,
-    #[error("entry {position} of the sender map is not `principal=akasse` with a 3-digit a-kasse number")]
+    #[error(
+        "entry {position} of the sender map is not `principal=akasse` with a 3-digit a-kasse number (or `principal=redrive`)"
+    )]
     Malformed { position: usize },
+    #[error("entry {position} of the sender map names a redrive principal that also sends for an a-kasse")]
+    Mixed { position: usize },
 }
 
 impl Senders {
@@ -50,17 +73,28 @@ impl Senders {
 
     /// The map from its configuration form: comma-separated `principal=akasse` entries.
     pub fn parse(text: &str) -> Result<Self, SendersError> {
-        let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut map: BTreeMap<String, Allowed> = BTreeMap::new();
         for (index, entry) in text.split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
             let malformed = SendersError::Malformed { position: index + 1 };
             let (principal, akasse) = entry.split_once('=').ok_or(malformed.clone())?;
             let (principal, akasse) = (principal.trim(), akasse.trim());
             let principal_ok = !principal.is_empty() && principal.bytes().all(|b| b.is_ascii_alphanumeric());
             let akasse_ok = akasse.len() == 3 && akasse.bytes().all(|b| b.is_ascii_digit());
-            if !(principal_ok && akasse_ok) {
+            if !(principal_ok && (akasse_ok || akasse == REDRIVE)) {
                 return Err(malformed);
             }
-            map.entry(principal.to_owned()).or_default().insert(akasse.to_owned());
+            let mixed = SendersError::Mixed { position: index + 1 };
+            let redrive = akasse == REDRIVE;
+            let allowed = map
+                .entry(principal.to_owned())
+                .or_insert_with(|| if redrive { Allowed::Redrive } else { Allowed::Akasser(BTreeSet::new()) });
+            match (allowed, redrive) {
+                (Allowed::Akasser(akasser), false) => {
+                    akasser.insert(akasse.to_owned());
+                }
+                (Allowed::Redrive, true) => {}
+                _ => return Err(mixed),
+            }
         }
         if map.is_empty() {
             return Err(SendersError::Empty);
@@ -73,8 +107,10 @@ impl Senders {
         let Some(map) = &self.map else { return Ok(()) };
         // A role session's id is `<role id>:<session name>`; the role is what is registered.
         let principal = sender.map(|s| s.split(':').next().unwrap_or(s)).filter(|p| !p.is_empty());
-        let Some(akasser) = principal.and_then(|p| map.get(p)) else {
-            return Err(mismatch("the sender (SQS SenderId) is not registered for any a-kasse"));
+        let akasser = match principal.and_then(|p| map.get(p)) {
+            None => return Err(mismatch("the sender (SQS SenderId) is not registered for any a-kasse")),
+            Some(Allowed::Redrive) => return Ok(()),
+            Some(Allowed::Akasser(akasser)) => akasser,
         };
         let named = message.key.source.strip_prefix(AKASSE_SOURCE_PREFIX);
         if !named.is_some_and(|n| akasser.contains(n)) {
@@ -130,7 +166,7 @@ mod tests {
     }
 
     fn senders() -> Senders {
-        Senders::parse("AROAPROVIDER=067, AROAPROVIDER=010,AIDAUSER048=048").unwrap()
+        Senders::parse("AROAPROVIDER=067, AROAPROVIDER=010,AIDAUSER048=048,AROAOPERATOR=redrive").unwrap()
     }
 
     fn code(result: Result<(), BadInput>) -> Option<&'static str> {
@@ -143,6 +179,17 @@ mod tests {
         assert_eq!(code(s.check(Some("AROAPROVIDER:session-1"), &registration("urn:dk:akasse:067", "067"))), None);
         assert_eq!(code(s.check(Some("AROAPROVIDER"), &registration("urn:dk:akasse:010", "010"))), None);
         assert_eq!(code(s.check(Some("AIDAUSER048"), &cv("urn:dk:akasse:048"))), None);
+    }
+
+    #[test]
+    fn an_operator_redriving_sends_for_any_akasse_and_nobody_else_does() {
+        let s = senders();
+        assert_eq!(code(s.check(Some("AROAOPERATOR:alice"), &registration("urn:dk:akasse:099", "099"))), None);
+        assert_eq!(code(s.check(Some("AROAOPERATOR"), &cv("urn:other"))), None);
+        assert_eq!(
+            code(s.check(Some("AROAPROVIDER"), &registration("urn:dk:akasse:099", "099"))),
+            Some("sender_mismatch")
+        );
     }
 
     #[test]
@@ -175,6 +222,8 @@ mod tests {
         assert_eq!(Senders::parse("AROA=067,AROA=67"), Err(SendersError::Malformed { position: 2 }));
         assert_eq!(Senders::parse("AROA:x=067"), Err(SendersError::Malformed { position: 1 }));
         assert_eq!(Senders::parse("067"), Err(SendersError::Malformed { position: 1 }));
-        assert_eq!(format!("{:?}", senders()), "Senders(2 principals)");
+        assert_eq!(Senders::parse("AROA=067,AROA=redrive"), Err(SendersError::Mixed { position: 2 }));
+        assert_eq!(Senders::parse("AROA=redrive,AROA=067"), Err(SendersError::Mixed { position: 2 }));
+        assert_eq!(format!("{:?}", senders()), "Senders(3 principals)");
     }
 }

@@ -38,7 +38,7 @@ use super::ports::{DeadLetters, Publisher, Store};
 pub const REDRIVEN_ATTRIBUTE: &str = "samspil-redriven";
 
 /// One record of an SQS batch, as far as the pipeline cares. Its `Debug` hides the body
-/// ([`super::redacted`]).
+/// (`pipeline/redacted.rs`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct BatchRecord {
     /// The SQS message id; `None` if the event did not carry one.

@@ -23,7 +23,7 @@ use super::ports::{Publisher, Store, StoreError};
 /// queue as a transient failure.
 const MAX_ATTEMPTS: u32 = 5;
 
-/// One message as the queue delivered it. Its `Debug` hides the body ([`super::redacted`]).
+/// One message as the queue delivered it. Its `Debug` hides the body (`pipeline/redacted.rs`).
 #[derive(Clone, Copy)]
 pub struct Delivery<'a> {
     /// The queue it arrived on: `registrations`, `cv-completions` or `job-exits`.

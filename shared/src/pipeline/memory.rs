@@ -76,7 +76,7 @@ impl Publisher for MemoryPublisher {
     }
 }
 
-/// A message in an in-memory dead-letter queue. Its `Debug` hides the body ([`super::redacted`]).
+/// A message in an in-memory dead-letter queue. Its `Debug` hides the body (`pipeline/redacted.rs`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     pub queue: String,
