@@ -47,7 +47,7 @@ touch "$log.start"
 status=0
 "$tools/bin/cargo-fuzz" run --fuzz-dir fuzz -s none --release pipeline "$corpus" -- \
     -max_total_time="$seconds" -artifact_prefix="$artifacts/" -print_final_stats=1 > "$log" 2>&1 || status=$?
-grep -E "^#[0-9]+ +(INITED|DONE)|^Done|^stat::number_of_executed_units|panicked|^SUMMARY" "$log" || true
+grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|^Done|^stat::number_of_executed_units|panicked|^SUMMARY" "$log" || true
 runs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || true)
 crashes=$(find "$artifacts" -type f -newer "$log.start" | wc -l)
 echo "fuzz pipeline: ${runs:-?} executions in ${seconds}s, $crashes crash input(s) in $artifacts/ (log: $log)"

@@ -15,6 +15,9 @@ use samspil::contract::MessageKey;
 pub const AKASSE: &str = "067";
 /// Its CloudEvents `source`.
 pub const SOURCE: &str = "urn:dk:akasse:067";
+/// The `SenderId` the emulator reports for every message (its default IAM user); the local stack's
+/// sender map registers it for 067, 010 and 048 (`scripts/deploy_local.py`).
+pub const EMULATOR_SENDER: &str = "AIDAIT2UOQQY3AUEKVGXU";
 /// The processing day the tests run on (rule R0), as the embedded reference does.
 pub const DAY: &str = "2026-11-02";
 
