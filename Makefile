@@ -5,7 +5,7 @@
 CARGO ?= cargo
 .DEFAULT_GOAL := help
 
-.PHONY: help run test soak install contracts bench bench-requests simulate startup lock
+.PHONY: help run test soak fuzz install contracts bench bench-requests simulate startup lock
 
 ## help: list the targets with what they do.
 help:
@@ -57,6 +57,11 @@ bench:
 ## bench-requests: AWS requests per message against the emulator, as a table (fails over budget).
 bench-requests: .venv/.installed
 	scripts/with-moto.sh $(CARGO) test --quiet -p samspil-e2e --test stack requests -- --nocapture
+
+## fuzz: fuzz parsing, validation and decide for FUZZ_SECONDS (default 120); prints executions, crashes.
+## The cargo-fuzz target is seeded from tests/hostile/ and examples/ (scripts/fuzz.sh).
+fuzz: .venv/.installed
+	scripts/fuzz.sh
 
 ## startup: build the Lambda binaries for release and measure one's cold start (first poll, RSS).
 startup:

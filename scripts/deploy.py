@@ -12,8 +12,12 @@ default is NOT in that file, and this script refuses to deploy without it, befor
     SAMSPIL_AKASSE_ACCOUNT_IDS   the a-kasse accounts allowed to send (comma-separated, 12 digits each)
     SAMSPIL_ALARM_TOPIC_ARN      the SNS topic the alarms notify (arn:aws:sns:...)
     SAMSPIL_OWNER                the owning team, as the `owner` tag (e.g. samspil-team@example.org)
+    SAMSPIL_AKASSE_SENDERS       which sending principal speaks for which a-kasse (AkasseSenders,
+                                 docs/security.md), e.g. AROAEXAMPLE067=067,AROAEXAMPLEOPS=redrive
+    SAMSPIL_KEY_ADMINISTRATOR_ARNS     who administers the data key (cannot decrypt with it)
+    SAMSPIL_DEAD_LETTER_OPERATOR_ARNS  who may read dead letters (decrypt through SQS only)
 
-(a subscriber needs only the last two).
+(a subscriber needs only the alarm topic and the owner).
 
 The stack: `sam build --config-env ENV`, then `sam deploy --config-env ENV` with samconfig.toml's
 parameters and tags plus the ones above (sam replaces, not merges, a list given on the command
@@ -45,6 +49,20 @@ REQUIRED = {
     "SAMSPIL_AKASSE_ACCOUNT_IDS": (r"^[0-9]{12}(,[0-9]{12})*$", "comma-separated 12-digit AWS account ids"),
     "SAMSPIL_ALARM_TOPIC_ARN": (r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", "an SNS topic ARN"),
     "SAMSPIL_OWNER": (r"^[A-Za-z0-9 ._:/=+@-]{2,256}$", "the owning team (a tag value)"),
+    "SAMSPIL_AKASSE_SENDERS": (r"^[A-Za-z0-9]+=([0-9]{3}|redrive)(,[A-Za-z0-9]+=([0-9]{3}|redrive))*$",
+                               "comma-separated principal-id=akasse (or =redrive) entries (docs/security.md)"),
+    "SAMSPIL_KEY_ADMINISTRATOR_ARNS": (r"^arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+(,arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+)*$",
+                                       "comma-separated IAM ARNs of the data key's administrators"),
+    "SAMSPIL_DEAD_LETTER_OPERATOR_ARNS": (r"^arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+(,arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+)*$",
+                                          "comma-separated IAM ARNs of those who may read dead letters"),
+}
+# The stack's parameters that come from the values above.
+PARAMETERS = {
+    "AkasseAccountIds": "SAMSPIL_AKASSE_ACCOUNT_IDS",
+    "AlarmTopicArn": "SAMSPIL_ALARM_TOPIC_ARN",
+    "AkasseSenders": "SAMSPIL_AKASSE_SENDERS",
+    "KeyAdministratorArns": "SAMSPIL_KEY_ADMINISTRATOR_ARNS",
+    "DeadLetterOperatorArns": "SAMSPIL_DEAD_LETTER_OPERATOR_ARNS",
 }
 
 
@@ -98,8 +116,7 @@ def stack_commands(env: str, environ: dict[str, str]) -> list[list[str]]:
     config = settings(env)
     values = required(environ)
     overrides = list(config.get("parameter_overrides", [])) + [
-        f"AkasseAccountIds={values['SAMSPIL_AKASSE_ACCOUNT_IDS']}",
-        f"AlarmTopicArn={values['SAMSPIL_ALARM_TOPIC_ARN']}",
+        f"{parameter}={values[name]}" for parameter, name in PARAMETERS.items()
     ]
     commands = [
         ["sam", "build", "--config-env", env],

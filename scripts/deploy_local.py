@@ -69,6 +69,12 @@ LOCAL_SECRET = "samspil-local-development-secret"  # not a secret: the emulator 
 PARAMETERS = {
     "NamePrefix": "",  # the contract's names exactly
     "AkasseAccountIds": "111111111111,222222222222",  # dummies: queue policies are not enforced locally
+    # moto reports one SenderId for every message (its default IAM user): locally that principal
+    # sends for the a-kasser of examples/ and the tests; any other a-kasse is a sender_mismatch.
+    "AkasseSenders": "AIDAIT2UOQQY3AUEKVGXU=067,AIDAIT2UOQQY3AUEKVGXU=010,AIDAIT2UOQQY3AUEKVGXU=048",
+    # dummies: key policies are not enforced locally
+    "KeyAdministratorArns": "arn:aws:iam::123456789012:role/samspil-key-admin",
+    "DeadLetterOperatorArns": "arn:aws:iam::123456789012:role/samspil-operator",
     "HmacSecretParameterName": SECRET_PARAMETER,
 }
 

@@ -17,6 +17,9 @@ REAL = {
     "SAMSPIL_AKASSE_ACCOUNT_IDS": "111111111111,222222222222",
     "SAMSPIL_ALARM_TOPIC_ARN": "arn:aws:sns:eu-north-1:333333333333:samspil-alarms",
     "SAMSPIL_OWNER": "team-samspil",
+    "SAMSPIL_AKASSE_SENDERS": "AROAEXAMPLEAKASSE067=067,AROAEXAMPLEOPERATOR=redrive",
+    "SAMSPIL_KEY_ADMINISTRATOR_ARNS": "arn:aws:iam::123456789012:role/samspil-key-admin",
+    "SAMSPIL_DEAD_LETTER_OPERATOR_ARNS": "arn:aws:iam::123456789012:role/samspil-operator",
 }
 passed, failed = 0, []
 

@@ -4,7 +4,7 @@
 Deploys the stack twice (the second run must change nothing), then checks what the local run relies
 on: the contract's queues and their DLQs with maxReceiveCount 8, the table keyed by `pk` with TTL on
 `expires_at`, the `meeting-updates` topic, no event source mapping in the emulator, and the outputs
-in target/local-stack.json. Then the subscribers of infra/subscriber.yaml: the default one
+in target/local-stack.json, the dead-letter queues encrypted with the customer managed key. Then the subscribers of infra/subscriber.yaml: the default one
 (jobcenter 851) with its filter policy, raw delivery, delivery DLQ and the stack's KMS key; and a
 second one (a-kasse 010) added by a third run, which leaves the rest unchanged. Each subscriber
 receives exactly its own updates. Ends with the line 'deploy_local: N passed, N failed'.
@@ -165,7 +165,7 @@ def main() -> None:
     for key in ["RegistrationsQueueUrl", "RegistrationsDlqUrl", "CvCompletionsQueueUrl", "CvCompletionsDlqUrl",
                 "JobExitsQueueUrl", "JobExitsDlqUrl", "TableName", "MeetingUpdatesTopicArn", "DataKeyArn",
                 "RegistrationFunctionName", "CvCompletedFunctionName",
-                "JobExitFunctionName"]:
+                "JobExitFunctionName", "AkasseSenders"]:
         check(f"output {key} in target/local-stack.json", bool(outputs.get(key)))
 
     for queue in QUEUES:
@@ -177,6 +177,9 @@ def main() -> None:
         check(f"queue {queue} redrives to {queue}-dlq after 8 receives",
               redrive.get("deadLetterTargetArn") == dlq_arn and int(redrive.get("maxReceiveCount", 0)) == 8, str(redrive))
         check(f"queue {queue} visibility timeout >= 6 x 20 s", int(attributes["VisibilityTimeout"]) >= 120)
+        dlq_key = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["KmsMasterKeyId"])["Attributes"]
+        check(f"queue {queue}-dlq encrypted with the stack's customer managed key",
+              bool(dlq_key.get("KmsMasterKeyId")) and dlq_key["KmsMasterKeyId"] != "alias/aws/sqs", str(dlq_key))
 
     table = ddb.describe_table(TableName=outputs.get("TableName", "people"))["Table"]
     check("table keyed by pk (S)", table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]

@@ -80,7 +80,7 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let delivery = Delivery { queue: &line.queue, body: &body, redelivered: false };
+            let delivery = Delivery { queue: &line.queue, body: &body, sender: None, redelivered: false };
             let time = ProcessingTime { today, now: today.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() };
             runtime.block_on(pipeline.handle(delivery, time)).map_err(|failure| match failure {
                 Failure::Permanent(bad) => bad,

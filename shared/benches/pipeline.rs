@@ -55,7 +55,7 @@ fn body(kind: &str, id: &str, data: &str) -> String {
 }
 
 fn handle(pipeline: &Memory, queue: &str, body: &str, day: &str) -> Outcome {
-    ready(pipeline.handle(Delivery { queue, body, redelivered: false }, time(day))).expect("processed")
+    ready(pipeline.handle(Delivery { queue, body, sender: None, redelivered: false }, time(day))).expect("processed")
 }
 
 fn bench_pipeline(c: &mut Criterion) {
@@ -96,7 +96,7 @@ fn bench_pipeline(c: &mut Criterion) {
             b.iter_batched_ref(
                 setup,
                 |pipeline| {
-                    let delivery = Delivery { queue, body: black_box(body), redelivered: false };
+                    let delivery = Delivery { queue, body: black_box(body), sender: None, redelivered: false };
                     ready(pipeline.handle(delivery, time))
                 },
                 BatchSize::SmallInput,

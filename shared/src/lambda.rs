@@ -40,6 +40,7 @@ use std::time::Instant;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, NaiveDate, Utc};
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::value::RawValue;
 use tokio::sync::OnceCell;
 
 use crate::aws::{
@@ -50,6 +51,7 @@ use crate::contract::FactKind;
 use crate::identity::PersonKeyer;
 use crate::pipeline::{Backoff, BatchHandler, BatchRecord, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
 use crate::policy::PolicyBook;
+use crate::senders::Senders;
 use crate::telemetry::Metrics;
 
 pub use lambda_runtime::Error;
@@ -90,6 +92,8 @@ pub struct Config {
     pub policy_file: Option<PathBuf>,
     /// `RETENTION_DAYS`: days a person's data is kept after their last period closed.
     pub retention_days: u32,
+    /// `AKASSE_SENDERS`: which sending principal may speak for which a-kasse ([`Senders::parse`]).
+    pub senders: Senders,
 }
 
 /// What is wrong with the environment. Names the variable, never a secret's value.
@@ -130,7 +134,10 @@ impl Config {
                 problem: "expected a whole number of days".into(),
             })?,
         };
+        let senders = Senders::parse(&need("AKASSE_SENDERS")?)
+            .map_err(|e| ConfigError::Invalid { name: "AKASSE_SENDERS", problem: e.to_string() })?;
         Ok(Config {
+            senders,
             table_name: need("TABLE_NAME")?,
             topic_arn: need("TOPIC_ARN")?,
             queue_url: need("QUEUE_URL")?,
@@ -193,9 +200,9 @@ pub fn function_name(kind: FactKind) -> &'static str {
 }
 
 impl Function {
-    async fn invoke(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+    async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<SqsBatchResponse, Error> {
         let deadline = deadline_instant(event.context.deadline, Utc::now());
-        let messages = event.payload.records;
+        let messages = sqs_event(&event.payload)?.records;
         let handler = match self.handler.get_or_try_init(|| self.build()).await {
             Ok(handler) => handler,
             Err(e) => {
@@ -252,7 +259,9 @@ impl Function {
             DynamoStore::new(self.clients.dynamodb.clone(), &self.config.table_name, self.config.retention_days);
         let publisher = SnsPublisher::new(self.clients.sns.clone(), &self.config.topic_arn);
         let dead_letters = SqsDeadLetters::single(self.clients.sqs.clone(), &self.config.dlq_url);
-        Ok(BatchHandler::new(Pipeline::new(store, publisher, self.policies.clone(), keyer), dead_letters))
+        let pipeline =
+            Pipeline::new(store, publisher, self.policies.clone(), keyer).with_senders(self.config.senders.clone());
+        Ok(BatchHandler::new(pipeline, dead_letters))
     }
 
     async fn fetch_secret(&self, name: &str) -> Result<String, Error> {
@@ -267,6 +276,21 @@ impl Function {
     }
 }
 
+/// The invocation event as an SQS event. The runtime hands it over raw: had it deserialized the
+/// event itself, its error for an event that does not fit would quote the offending value (which
+/// can be a CPR number) in the log and in the error sent to the Runtime API. This error says only
+/// where the event does not fit.
+pub fn sqs_event(raw: &RawValue) -> Result<SqsEvent, String> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        format!(
+            "the invocation event is not an SQS event ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
 /// One SQS record as the pipeline sees it. The queue is the logical one (`registrations`, ...):
 /// the ARN's last segment, without a stack-name prefix; the function's own queue if the ARN is
 /// missing or names no samspil queue.
@@ -278,6 +302,7 @@ pub fn batch_record(message: SqsMessage, kind: FactKind) -> BatchRecord {
         redelivered: crate::pipeline::is_redelivered(received, redriven),
         queue: queue.to_string(),
         message_id: message.message_id,
+        sender: message.attributes.get("SenderId").cloned(),
         body: message.body,
     }
 }

@@ -9,6 +9,7 @@
 //!   (rule R3), read from the policy file.
 //! - [`domain`]: the pure decision function `decide` (rules R1 and R4 to R11). No I/O, no clock.
 //! - [`identity`]: the keyed hash that turns a CPR number into a storage key.
+//! - [`senders`]: which sending AWS principal may speak for which a-kasse.
 //! - [`pipeline`]: one message through parse, idempotency, load, decide, conditional write and
 //!   publish, against the [`pipeline::Store`] and [`pipeline::Publisher`] ports, with in-memory
 //!   adapters for the embedded mode and unit tests; [`pipeline::BatchHandler`] runs one SQS batch.
@@ -24,4 +25,5 @@ pub mod identity;
 pub mod lambda;
 pub mod pipeline;
 pub mod policy;
+pub mod senders;
 pub mod telemetry;

@@ -12,6 +12,8 @@
 //! `samspil=debug,info`), else from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging
 //! controls: `TRACE` to `FATAL`), else `info`. No regex-based `EnvFilter`: the simple
 //! [`Targets`] filter keeps the binary small and start-up fast.
+//! Whatever the level, the runtime, the AWS SDK and the HTTP stack log no finer than [`caps`] allows:
+//! at TRACE they would log raw events and request bodies, CPR numbers included.
 //!
 //! **Metrics** are CloudWatch Embedded Metric Format: [`Metrics::emit`] prints one JSON line per
 //! invocation to stdout, and CloudWatch turns it into metrics in the namespace `samspil` with the
@@ -33,6 +35,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::pipeline::BatchCounts;
 
+pub mod caps;
+
 /// The CloudWatch metrics namespace.
 pub const NAMESPACE: &str = "samspil";
 
@@ -40,6 +44,7 @@ pub const NAMESPACE: &str = "samspil";
 /// module documentation). Calling it again does nothing.
 pub fn init() {
     let (filter, problem) = log_filter(|name| std::env::var(name).ok());
+    let filter = caps::cap(filter);
     let format = json_lines(std::io::stdout);
     let installed = tracing_subscriber::registry().with(format).with(filter).try_init().is_ok();
     if let (true, Some(problem)) = (installed, problem) {

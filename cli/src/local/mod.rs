@@ -27,6 +27,7 @@ use samspil::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher
 use samspil::identity::PersonKeyer;
 use samspil::pipeline::{Backoff, BatchHandler, Pipeline};
 use samspil::policy::PolicyBook;
+use samspil::senders::Senders;
 
 pub use poller::{PollOptions, Poller, ProcessingDay, Queue, RunSummary};
 pub use stack::Stack;
@@ -197,7 +198,8 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     Ok(())
 }
 
-/// The Lambda functions' handler on the local stack: DynamoDB, SNS, and each queue's DLQ.
+/// The Lambda functions' handler on the local stack: DynamoDB, SNS, each queue's DLQ, and the
+/// stack's sender map.
 pub fn handler(
     clients: &AwsClients,
     stack: &Stack,
@@ -208,7 +210,11 @@ pub fn handler(
     let store = DynamoStore::new(clients.dynamodb.clone(), &stack.table, DEFAULT_RETENTION_DAYS);
     let publisher = SnsPublisher::new(clients.sns.clone(), &stack.topic_arn);
     let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), stack.dlq_urls());
-    Ok(BatchHandler::new(Pipeline::new(store, publisher, policies, keyer), dead_letters))
+    let mut pipeline = Pipeline::new(store, publisher, policies, keyer);
+    if let Some(senders) = &stack.senders {
+        pipeline = pipeline.with_senders(Senders::parse(senders).map_err(|e| format!("output AkasseSenders: {e}"))?);
+    }
+    Ok(BatchHandler::new(pipeline, dead_letters))
 }
 
 /// The stack's inbound queues, to poll.

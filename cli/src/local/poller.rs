@@ -1,7 +1,7 @@
 //! The SQS poller: what Lambda's SQS event source mapping does, done by this process.
 //!
 //! For each queue, one loop: `ReceiveMessage` (a batch of up to ten, long polling, with a visibility
-//! timeout, the system attribute `ApproximateReceiveCount` and all message attributes), then the
+//! timeout, the system attributes `ApproximateReceiveCount` and `SenderId`, and all message attributes), then the
 //! batch through [`BatchHandler::handle`] (the code every Lambda function runs), then
 //! `DeleteMessageBatch` for the records that did not fail. The failed ones are left alone: they
 //! become visible again when their visibility timeout ends and are received again, with a higher
@@ -205,6 +205,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
             .wait_time_seconds(self.options.wait_seconds)
             .visibility_timeout(self.options.visibility_timeout)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::SenderId)
             .message_attribute_names("All")
             .customize()
             .config_override(long_poll(self.options.wait_seconds))

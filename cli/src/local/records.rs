@@ -6,7 +6,7 @@ use samspil::pipeline::{BatchRecord, BatchReport, REDRIVEN_ATTRIBUTE, is_redeliv
 
 /// A received SQS message as the pipeline sees it, like `samspil::lambda::batch_record` does for
 /// a Lambda event: redelivered when its receive count is above one or it carries the
-/// [`REDRIVEN_ATTRIBUTE`].
+/// [`REDRIVEN_ATTRIBUTE`]; its sender is the `SenderId` system attribute.
 pub fn batch_record(queue: &str, message: &Message) -> BatchRecord {
     let received = message
         .attributes
@@ -14,7 +14,9 @@ pub fn batch_record(queue: &str, message: &Message) -> BatchRecord {
         .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
         .map(String::as_str);
     let redriven = message.message_attributes.as_ref().is_some_and(|a| a.contains_key(REDRIVEN_ATTRIBUTE));
+    let sender = message.attributes.as_ref().and_then(|a| a.get(&MessageSystemAttributeName::SenderId)).cloned();
     BatchRecord {
+        sender,
         message_id: message.message_id.clone().filter(|id| !id.is_empty()),
         queue: queue.to_string(),
         body: message.body.clone(),

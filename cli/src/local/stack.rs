@@ -32,6 +32,9 @@ pub struct Stack {
     pub queues: Vec<QueuePair>,
     /// The example jobcenter subscriber queue (municipality 851), if the stack has one.
     pub example_subscriber_url: Option<String>,
+    /// The stack's sender map (output `AkasseSenders`, see [`samspil::senders`]); `None` for a
+    /// stack given by explicit names, whose senders are then not checked.
+    pub senders: Option<String>,
 }
 
 /// The prefix of the template's output names for each queue: `RegistrationsQueueUrl`, ...
@@ -74,6 +77,7 @@ impl Stack {
             topic_arn: need("MeetingUpdatesTopicArn")?,
             queues,
             example_subscriber_url: outputs.get("ExampleSubscriberQueueUrl").cloned(),
+            senders: outputs.get("AkasseSenders").cloned(),
         })
     }
 
@@ -87,7 +91,13 @@ impl Stack {
             let dlq_url = crate::queue_url(sqs, &format!("{name}-dlq")).await?;
             queues.push(QueuePair { name: name.to_string(), url, dlq_url });
         }
-        Ok(Stack { table: table.to_string(), topic_arn: topic_arn.to_string(), queues, example_subscriber_url: None })
+        Ok(Stack {
+            table: table.to_string(),
+            topic_arn: topic_arn.to_string(),
+            queues,
+            example_subscriber_url: None,
+            senders: None,
+        })
     }
 
     /// Each queue's dead-letter queue URL, by queue name: what [`samspil::aws::SqsDeadLetters::new`] takes.

@@ -60,7 +60,7 @@ pub fn feed(cohort: &Cohort, run: &PolicyRun, progress: &ProgressBar) -> Result<
     let (started, cpu_started) = (Instant::now(), thread_cpu_time());
     for chunk in cohort.messages.chunks(CHUNK) {
         for message in chunk {
-            let delivery = Delivery { queue: message.queue(), body: &message.body, redelivered: false };
+            let delivery = Delivery { queue: message.queue(), body: &message.body, sender: None, redelivered: false };
             let now = message.received_on.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc();
             let time = ProcessingTime { today: message.received_on, now };
             let outcome = match run_to_completion(&runtime, pipeline.handle(delivery, time)) {

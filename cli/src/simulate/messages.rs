@@ -13,8 +13,8 @@ use samspil::contract::FactKind;
 
 use super::cohort::{Person, Rates};
 
-/// One message of the cohort.
-#[derive(Debug, Clone, PartialEq)]
+/// One message of the cohort. Its `Debug` leaves out the body, which holds a CPR number.
+#[derive(Clone, PartialEq)]
 pub struct Message {
     /// The person it is about: an index into [`super::cohort::Cohort::people`].
     pub person: u32,
@@ -25,6 +25,18 @@ pub struct Message {
     pub body: String,
     /// A second delivery of a message sent before (same `source` and `id`).
     pub duplicate: bool,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("person", &self.person)
+            .field("kind", &self.kind)
+            .field("received_on", &self.received_on)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("duplicate", &self.duplicate)
+            .finish()
+    }
 }
 
 impl Message {

@@ -18,6 +18,8 @@ use samspil_runtime_tests::{Answer, FakeRuntime, Running, lambda_command};
 use serde_json::{Value, json};
 
 const CPR: &str = "0101901111";
+/// The a-kasse system's role, as SQS names it in `SenderId` (role id and session).
+const SENDER: &str = "AROAEXAMPLEAKASSE067:akasse-067";
 const WAIT: Duration = Duration::from_secs(15);
 
 fn registration_body() -> String {
@@ -32,7 +34,7 @@ fn registration_body() -> String {
 fn sqs_record(message_id: &str, body: &str) -> Value {
     json!({
         "messageId": message_id, "receiptHandle": "handle", "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1793606400000"},
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1793606400000", "SenderId": SENDER},
         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:registrations", "awsRegion": "eu-north-1"
     })
@@ -62,6 +64,7 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
             ("QUEUE_URL", queue.queue_url().unwrap()),
             ("DLQ_URL", &dlq_url),
             ("HMAC_SECRET", "runtime-test-secret"),
+            ("AKASSE_SENDERS", "AROAEXAMPLEAKASSE067=067"),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

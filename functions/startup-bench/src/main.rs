@@ -31,6 +31,7 @@ fn run_once(binary: &Path) -> Result<Sample, String> {
             ("QUEUE_URL", "https://sqs.eu-north-1.amazonaws.com/123456789012/registrations"),
             ("DLQ_URL", "https://sqs.eu-north-1.amazonaws.com/123456789012/registrations-dlq"),
             ("HMAC_SECRET", "startup-bench-secret"),
+            ("AKASSE_SENDERS", "AROAEXAMPLE=067"),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -137,10 +137,7 @@ impl Store for DynamoStore {
             Err(SdkError::ServiceError(e)) if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {
                 Err(StoreError::Conflict { expected })
             }
-            Err(e) => {
-                let cpr = state.cpr.as_ref().map(|c| c.expose());
-                Err(StoreError::Unavailable(describe("PutItem", &e, cpr)))
-            }
+            Err(e) => Err(StoreError::Unavailable(describe("PutItem", &e, None))),
         }
     }
 }

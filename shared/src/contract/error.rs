@@ -30,11 +30,14 @@ pub enum ErrorCode {
     InvalidCpr,
     /// The municipality has no policy and the policy file has no default.
     UnknownMunicipality,
+    /// The message's sender (SQS `SenderId`) is not registered for the a-kasse in its `source` or
+    /// `data.akasse` (see [`crate::senders`]).
+    SenderMismatch,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the table in `docs/error-codes.md`.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::NotJson,
         ErrorCode::NotCloudEvent,
         ErrorCode::UnknownType,
@@ -44,6 +47,7 @@ impl ErrorCode {
         ErrorCode::ImpossibleDate,
         ErrorCode::InvalidCpr,
         ErrorCode::UnknownMunicipality,
+        ErrorCode::SenderMismatch,
     ];
 
     /// The wire form, as sent in the `error_code` message attribute.
@@ -58,6 +62,7 @@ impl ErrorCode {
             ErrorCode::ImpossibleDate => "impossible_date",
             ErrorCode::InvalidCpr => "invalid_cpr",
             ErrorCode::UnknownMunicipality => "unknown_municipality",
+            ErrorCode::SenderMismatch => "sender_mismatch",
         }
     }
 }

@@ -35,11 +35,22 @@ pub(crate) const THREE_DIGITS_PATTERN: &str = "^[0-9]{3}$";
 /// Strings borrow from the body unless they contain escapes. Numbers are kept as `f64`, which is
 /// all the contract needs (`prior_hours`, `weekly_hours`). Booleans, arrays and objects are only
 /// ever the wrong type for a samspil field, so they are skipped and remembered as [`Field::Other`].
-#[derive(Debug, Clone, PartialEq)]
+/// Its `Debug` names the kind and the length, never the value: a field may be the CPR number.
+#[derive(Clone, PartialEq)]
 pub(crate) enum Field<'a> {
     Str(Cow<'a, str>),
     Num(f64),
     Other,
+}
+
+impl fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Str(s) => write!(f, "Str(<{} bytes>)", s.len()),
+            Field::Num(_) => f.write_str("Num(<number>)"),
+            Field::Other => f.write_str("Other"),
+        }
+    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
@@ -104,7 +115,7 @@ impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
 ///
 /// `data` stays raw until `type` is known, so it is parsed once, into the struct for that type.
 /// The schema of each message narrows `type` to one value and `data` to that type's members.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Deserialize, JsonSchema)]
 pub(crate) struct Envelope<'a> {
     /// The CloudEvents version: always "1.0".
     #[serde(borrow)]
@@ -134,6 +145,21 @@ pub(crate) struct Envelope<'a> {
     #[serde(borrow)]
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub data: Option<&'a RawValue>,
+}
+
+impl fmt::Debug for Envelope<'_> {
+    // `data` is raw JSON holding the CPR number: only its length is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Envelope")
+            .field("specversion", &self.specversion)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("event_type", &self.event_type)
+            .field("time", &self.time)
+            .field("datacontenttype", &self.datacontenttype)
+            .field("data", &self.data.map(|d| format!("<{} bytes>", d.get().len())))
+            .finish()
+    }
 }
 
 /// `data` of `dk.akasse.registration.v1`: a person registered as unemployed.
@@ -213,4 +239,21 @@ fn weekly_hours_schema(_: &mut SchemaGenerator) -> Schema {
         "enum": [37, 30],
         "default": 37,
     })
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_and_fields_print_no_values() {
+        let cpr = "0101900000";
+        let body = format!(r#"{{"specversion":"1.0","id":"x","source":"{cpr}","data":{{"cpr":"{cpr}"}}}}"#);
+        let envelope: Envelope<'_> = serde_json::from_str(&body).unwrap();
+        let shown = format!("{envelope:?}");
+        assert!(!shown.contains(cpr) && shown.contains("Str(<10 bytes>)") && shown.contains("bytes>"), "{shown}");
+        let json = format!(r#"{{"cpr":"{cpr}"}}"#);
+        let data: CvCompletedData<'_> = serde_json::from_str(&json).unwrap();
+        assert!(!format!("{data:?}").contains(cpr));
+    }
 }

@@ -62,7 +62,7 @@ pub fn decide(
     if next.has_processed(&message.key) {
         return Ok(Decision::Duplicate(next));
     }
-    let cpr = next.cpr.get_or_insert_with(|| message.cpr.clone()).clone();
+    let cpr = message.cpr.clone();
     next.facts.push(RecordedFact { key: message.key.clone(), received_on: today, fact: message.fact.clone() });
 
     let mut updates = Vec::new();
@@ -113,9 +113,9 @@ pub fn decide(
 
 /// The updates in the outbox of `key`: the last update of every meeting whose last change `key`
 /// caused. A message that is delivered again after its state was written publishes these again,
-/// since the earlier attempt may have died before publishing them.
-pub fn updates_published_by(state: &PersonState, key: &MessageKey) -> Vec<MeetingUpdate> {
-    let Some(cpr) = &state.cpr else { return Vec::new() };
+/// since the earlier attempt may have died before publishing them. They are rendered for `cpr`, the
+/// number in the message (the state holds none).
+pub fn updates_published_by(state: &PersonState, key: &MessageKey, cpr: &Cpr) -> Vec<MeetingUpdate> {
     state
         .meetings
         .iter()

@@ -14,10 +14,13 @@ use crate::contract::{
 };
 
 /// Everything stored for one person, under their [`crate::identity::PersonKey`].
+///
+/// It holds no CPR number: every inbound message carries it, so updates are rendered with the
+/// number of the message being processed, and backups and exports of the table carry none. An item
+/// written before this rule may still hold a `cpr` member; decoding ignores it and the next write
+/// of the person drops it (`docs/security.md`, "What is stored").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PersonState {
-    /// The person's CPR number, needed in outbound updates. Stored as a value, never as a key.
-    pub cpr: Option<Cpr>,
     /// Every accepted fact, in arrival order.
     pub facts: Vec<RecordedFact>,
     /// Every meeting ever planned for the person, announced or not.

@@ -340,11 +340,37 @@ fn outbox_holds_the_last_update_of_each_meeting_a_message_changed() {
     let mut p = Person::new();
     p.register("r1", registration("851", "2026-11-02"), "2026-11-02");
     let key = |id: &str| MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() };
-    assert_eq!(updates_published_by(&p.state, &key("r1")).len(), 1);
+    let cpr = Cpr::new_unchecked(SYNTHETIC_CPR.into());
+    assert_eq!(updates_published_by(&p.state, &key("r1"), &cpr).len(), 1);
     let moved = only(p.send("c1", cv("2026-11-26"), "2026-11-26").unwrap());
     // The move superseded r1's update: only c1's remains to republish.
-    assert!(updates_published_by(&p.state, &key("r1")).is_empty());
-    assert_eq!(updates_published_by(&p.state, &key("c1")), vec![moved]);
+    assert!(updates_published_by(&p.state, &key("r1"), &cpr).is_empty());
+    assert_eq!(updates_published_by(&p.state, &key("c1"), &cpr), vec![moved]);
+}
+
+#[test]
+fn the_stored_state_holds_no_cpr_number() {
+    let mut p = Person::new();
+    p.register("r1", registration("851", "2026-11-02"), "2026-11-02");
+    p.send("c1", cv("2026-11-26"), "2026-11-26").unwrap();
+    p.send("j1", job("2027-01-04"), "2026-11-27").unwrap();
+    let json = serde_json::to_string(&p.state).unwrap();
+    assert!(!json.contains(SYNTHETIC_CPR), "the encoded state carries the CPR number");
+    assert!(!json.contains("\"cpr\""), "the encoded state has a `cpr` member");
+}
+
+#[test]
+fn a_state_written_with_a_cpr_member_loses_it_on_the_next_write() {
+    let mut p = Person::new();
+    p.register("r1", registration("851", "2026-11-02"), "2026-11-02");
+    // An item as written before the CPR left the state: the number beside the facts.
+    let mut old = serde_json::to_value(&p.state).unwrap();
+    old["cpr"] = serde_json::Value::String(SYNTHETIC_CPR.into());
+    let decoded: PersonState = serde_json::from_value(old).expect("an old item still decodes");
+    assert_eq!(decoded, p.state);
+    p.state = decoded;
+    p.send("c1", cv("2026-11-26"), "2026-11-26").unwrap();
+    assert!(!serde_json::to_string(&p.state).unwrap().contains(SYNTHETIC_CPR));
 }
 
 #[test]

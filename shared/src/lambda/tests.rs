@@ -14,11 +14,12 @@ fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |name| vars.get(name).cloned()
 }
 
-const COMPLETE: [(&str, &str); 5] = [
+const COMPLETE: [(&str, &str); 6] = [
     ("TABLE_NAME", "people"),
     ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:meeting-updates"),
     ("QUEUE_URL", "http://127.0.0.1:4566/123456789012/registrations"),
     ("DLQ_URL", "http://127.0.0.1:4566/123456789012/registrations-dlq"),
+    ("AKASSE_SENDERS", "AROAEXAMPLE=067"),
     ("HMAC_SECRET_PARAMETER", "/samspil/hmac-secret"),
 ];
 
@@ -30,7 +31,7 @@ fn a_complete_environment_gives_the_config_with_defaults() {
     assert_eq!(config.policy_file, None);
     assert_eq!(config.retention_days, DEFAULT_RETENTION_DAYS);
 
-    let mut local = COMPLETE[..4].to_vec();
+    let mut local = COMPLETE[..5].to_vec();
     local.extend([("HMAC_SECRET", "s3cret"), ("POLICY_FILE", "/opt/policies.toml"), ("RETENTION_DAYS", "30")]);
     let config = Config::from_env(env(&local)).unwrap();
     assert_eq!(config.secret, SecretSource::Inline("s3cret".into()));
@@ -41,7 +42,7 @@ fn a_complete_environment_gives_the_config_with_defaults() {
 
 #[test]
 fn a_missing_or_wrong_variable_is_named() {
-    for missing in ["TABLE_NAME", "TOPIC_ARN", "QUEUE_URL", "DLQ_URL"] {
+    for missing in ["TABLE_NAME", "TOPIC_ARN", "QUEUE_URL", "DLQ_URL", "AKASSE_SENDERS"] {
         let vars: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != missing).collect();
         let error = Config::from_env(env(&vars)).unwrap_err();
         assert_eq!(error.to_string(), format!("missing environment variable {missing}"));
@@ -50,12 +51,16 @@ fn a_missing_or_wrong_variable_is_named() {
     let blank: Vec<_> = COMPLETE.iter().map(|&(k, v)| if k == "TABLE_NAME" { (k, " ") } else { (k, v) }).collect();
     assert_eq!(Config::from_env(env(&blank)).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
 
-    let no_secret = Config::from_env(env(&COMPLETE[..4])).unwrap_err();
+    let no_secret = Config::from_env(env(&COMPLETE[..5])).unwrap_err();
     assert!(no_secret.to_string().contains("HMAC_SECRET_PARAMETER"), "{no_secret}");
     let mut both = COMPLETE.to_vec();
     both.push(("HMAC_SECRET", "s3cret"));
     let both = Config::from_env(env(&both)).unwrap_err();
     assert!(both.to_string().contains("not both") && !both.to_string().contains("s3cret"), "{both}");
+    let mut senders = COMPLETE.to_vec();
+    senders[3].1 = "AROAEXAMPLE=67";
+    let senders = Config::from_env(env(&senders)).unwrap_err().to_string();
+    assert!(senders.contains("AKASSE_SENDERS") && senders.contains("entry 1"), "{senders}");
     let mut days = COMPLETE.to_vec();
     days.push(("RETENTION_DAYS", "a year"));
     assert!(Config::from_env(env(&days)).unwrap_err().to_string().contains("RETENTION_DAYS"));
@@ -68,7 +73,7 @@ fn sqs_event(records: serde_json::Value) -> SqsEvent {
 #[test]
 fn sqs_records_become_batch_records_with_logical_queue_and_redelivery() {
     let event = sqs_event(serde_json::json!([
-        {"messageId": "m1", "body": "{}", "attributes": {"ApproximateReceiveCount": "1"},
+        {"messageId": "m1", "body": "{}", "attributes": {"ApproximateReceiveCount": "1", "SenderId": "AROAEXAMPLE:s"},
          "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:samspil-prod-job-exits"},
         {"messageId": "m2", "body": "{}", "attributes": {"ApproximateReceiveCount": "3"},
          "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:registrations"},
@@ -88,6 +93,8 @@ fn sqs_records_become_batch_records_with_logical_queue_and_redelivery() {
             (Some("m4"), "registrations", false, None),
         ]
     );
+    let senders: Vec<Option<&str>> = records.iter().map(|r| r.sender.as_deref()).collect();
+    assert_eq!(senders, [Some("AROAEXAMPLE:s"), None, None, None], "the sender is the SenderId attribute");
 }
 
 #[test]

@@ -60,8 +60,9 @@ pub const ANSWER_RESERVE: Duration = Duration::from_secs(1);
 /// operator: like a receive count above one, it means the message may have been processed before.
 pub const REDRIVEN_ATTRIBUTE: &str = "samspil-redriven";
 
-/// One record of an SQS batch, as far as the pipeline cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One record of an SQS batch, as far as the pipeline cares. Its `Debug` hides the body
+/// (`pipeline/redacted.rs`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct BatchRecord {
     /// The SQS message id; `None` if the event did not carry one.
     pub message_id: Option<String>,
@@ -69,6 +70,8 @@ pub struct BatchRecord {
     pub queue: String,
     /// The message body. SQS never sends an empty one; a missing body is bad input (`not_json`).
     pub body: Option<String>,
+    /// The SQS `SenderId` system attribute: who sent the message (see [`crate::senders`]).
+    pub sender: Option<String>,
     /// Whether it may have been processed before (see [`is_redelivered`]).
     pub redelivered: bool,
 }
@@ -266,7 +269,12 @@ impl<S: Store, P: Publisher, D: DeadLetters> BatchHandler<S, P, D> {
 }
 
 fn delivery(record: &BatchRecord) -> Delivery<'_> {
-    Delivery { queue: &record.queue, body: record.body.as_deref().unwrap_or(""), redelivered: record.redelivered }
+    Delivery {
+        queue: &record.queue,
+        body: record.body.as_deref().unwrap_or(""),
+        sender: record.sender.as_deref(),
+        redelivered: record.redelivered,
+    }
 }
 
 fn id_for_log(record: &BatchRecord) -> &str {

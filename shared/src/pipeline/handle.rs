@@ -15,6 +15,7 @@ use crate::contract::{self, BadInput, ErrorCode, Fact, InboundMessage, MeetingUp
 use crate::domain::{self, Decision};
 use crate::identity::PersonKeyer;
 use crate::policy::PolicyBook;
+use crate::senders::Senders;
 
 use super::ports::{Publisher, Store, StoreError};
 
@@ -22,13 +23,15 @@ use super::ports::{Publisher, Store, StoreError};
 /// queue as a transient failure.
 const MAX_ATTEMPTS: u32 = 5;
 
-/// One message as the queue delivered it.
-#[derive(Debug, Clone, Copy)]
+/// One message as the queue delivered it. Its `Debug` hides the body (`pipeline/redacted.rs`).
+#[derive(Clone, Copy)]
 pub struct Delivery<'a> {
     /// The queue it arrived on: `registrations`, `cv-completions` or `job-exits`.
     pub queue: &'a str,
     /// The SQS message body.
     pub body: &'a str,
+    /// Who sent it: the SQS `SenderId`, if the queue said (see [`crate::senders`]).
+    pub sender: Option<&'a str>,
     /// Whether this message may have been processed before without finishing: SQS delivered it
     /// more than once, or it was moved back from a dead-letter queue.
     pub redelivered: bool,
@@ -78,11 +81,19 @@ pub struct Pipeline<S, P> {
     publisher: P,
     policies: PolicyBook,
     keyer: PersonKeyer,
+    senders: Senders,
 }
 
 impl<S: Store, P: Publisher> Pipeline<S, P> {
     pub fn new(store: S, publisher: P, policies: PolicyBook, keyer: PersonKeyer) -> Self {
-        Pipeline { store, publisher, policies, keyer }
+        Pipeline { store, publisher, policies, keyer, senders: Senders::unchecked() }
+    }
+
+    /// Checks every delivery's sender against `senders` (the Lambda functions and the local runner
+    /// do; in-process runs without SQS have no sender to check).
+    pub fn with_senders(mut self, senders: Senders) -> Self {
+        self.senders = senders;
+        self
     }
 
     pub fn store(&self) -> &S {
@@ -100,6 +111,7 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
     /// Parses and validates a delivery. Public so that batch handling can group by person first.
     pub fn parse(&self, delivery: &Delivery<'_>) -> Result<InboundMessage, BadInput> {
         let message = contract::parse(delivery.queue, delivery.body)?;
+        self.senders.check(delivery.sender, &message)?;
         if let Fact::Registration(r) = &message.fact
             && self.policies.for_municipality(&r.municipality).is_none()
         {
@@ -138,7 +150,7 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
             match decision {
                 Decision::Duplicate(state) => {
                     let republished = if may_have_saved {
-                        let updates = domain::updates_published_by(&state, &message.key);
+                        let updates = domain::updates_published_by(&state, &message.key, &message.cpr);
                         self.publish(&updates, time.now).await?;
                         updates.len()
                     } else {

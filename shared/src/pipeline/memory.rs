@@ -76,8 +76,8 @@ impl Publisher for MemoryPublisher {
     }
 }
 
-/// A message in an in-memory dead-letter queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message in an in-memory dead-letter queue. Its `Debug` hides the body (`pipeline/redacted.rs`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     pub queue: String,
     pub body: String,

@@ -10,6 +10,7 @@ mod batch;
 mod handle;
 pub mod memory;
 mod ports;
+mod redacted;
 
 pub use backoff::{Backoff, MAX_RECEIVES};
 pub use batch::{

@@ -15,6 +15,9 @@ use samspil::contract::MessageKey;
 pub const AKASSE: &str = "067";
 /// Its CloudEvents `source`.
 pub const SOURCE: &str = "urn:dk:akasse:067";
+/// The `SenderId` the emulator reports for every message (its default IAM user); the local stack's
+/// sender map registers it for 067, 010 and 048 (`scripts/deploy_local.py`).
+pub const EMULATOR_SENDER: &str = "AIDAIT2UOQQY3AUEKVGXU";
 /// The processing day the tests run on (rule R0), as the embedded reference does.
 pub const DAY: &str = "2026-11-02";
 
@@ -110,6 +113,14 @@ impl Msg {
     pub fn with_data(mut self, field: &str, value: &str) -> Msg {
         let mut event: serde_json::Value = serde_json::from_str(&self.body).expect("own JSON");
         event["data"][field] = serde_json::Value::String(value.to_string());
+        self.body = event.to_string();
+        self
+    }
+
+    /// The same message with the CloudEvents `source` set to `source` (keeps the id).
+    pub fn with_source(mut self, source: &str) -> Msg {
+        let mut event: serde_json::Value = serde_json::from_str(&self.body).expect("own JSON");
+        event["source"] = serde_json::Value::String(source.to_string());
         self.body = event.to_string();
         self
     }

@@ -25,7 +25,7 @@ pub async fn in_order(messages: &[Msg]) -> Vec<MeetingUpdate> {
     let time = ProcessingTime { today: day(), now: Utc::now() };
     let mut updates = Vec::new();
     for m in messages {
-        let delivery = Delivery { queue: m.queue, body: &m.body, redelivered: false };
+        let delivery = Delivery { queue: m.queue, body: &m.body, sender: None, redelivered: false };
         match pipeline.handle(delivery, time).await {
             Ok(Outcome::Applied { updates: u }) => updates.extend(u),
             Ok(Outcome::Duplicate { .. }) => {}

@@ -87,6 +87,19 @@ impl Subscriber {
         }
     }
 
+    /// Every message now in the queue, whoever it is for (the queue is emptied).
+    pub async fn drain(&self) -> Vec<Message> {
+        let mut all = Vec::new();
+        loop {
+            let batch = receive(&self.sqs, &self.url, 1, 30).await;
+            if batch.is_empty() {
+                return all;
+            }
+            delete(&self.sqs, &self.url, &batch).await;
+            all.extend(batch);
+        }
+    }
+
     /// Unsubscribes and deletes the queue.
     pub async fn remove(self) {
         let _ = self.sns.unsubscribe().subscription_arn(&self.subscription).send().await;

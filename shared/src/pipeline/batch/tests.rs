@@ -41,6 +41,7 @@ pub(super) fn record(id: Option<&str>, body: &str) -> BatchRecord {
         message_id: id.map(str::to_string),
         queue: "registrations".into(),
         body: Some(body.to_string()),
+        sender: None,
         redelivered: false,
     }
 }

@@ -2,11 +2,11 @@
 //! die, then a check that nothing was lost or changed.
 //!
 //! 1. [`cohort`]: synthetic people and their messages, a few bad ones, shuffled, a share twice.
-//! 2. The messages go to the stack's queues (directly, without faults), and a test subscriber
-//!    queue on the topic collects every update.
+//! 2. A test subscriber queue on the topic collects every update.
 //! 3. [`runners`]: `samspil local` processes on the stack, all through the fault proxy
-//!    ([`crate::proxy`]), one killed with SIGKILL every few seconds and restarted, until the
-//!    queues are empty (or a time limit).
+//!    ([`crate::proxy`]), one killed with SIGKILL every few seconds and restarted, while the
+//!    messages go to the stack's queues (directly, without faults) and until the queues are empty
+//!    (or a time limit).
 //! 4. Faults off, no more kills: the runners drain the queues until they have been idle a while.
 //! 5. [`check`]: every message changed state, was a duplicate, or lies in its dead-letter queue
 //!    with its code; every meeting's last update equals that of the same messages replayed once
@@ -22,10 +22,10 @@ pub mod runners;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
-use futures::StreamExt;
 
 use crate::proxy::{Fault, FaultCounts, FaultProxy, FaultRates};
 use crate::stack::{Env, root, setup};
@@ -118,42 +118,35 @@ pub async fn run(config: &SoakConfig) -> SoakReport {
     let env = setup().await;
     let cohort = Cohort::generate(config.messages, config.duplicate_share);
     let subscriber = Subscriber::new(&env).await;
-    send(&env, &cohort).await;
 
     let proxy = FaultProxy::start(emulator_address(), FaultRates::spread(config.fault_rate)).await.expect("the proxy");
     let logs = root().join("target/soak");
     let mut runners = Runners::start(&config.samspil, config.runners, &proxy.url(), &logs);
 
-    let started = Instant::now();
-    let mut last_kill = Instant::now();
-    while started.elapsed() < config.fault_phase_limit && backlog(&env).await > 0 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        runners.replace_exited();
-        if last_kill.elapsed() >= config.kill_every {
-            runners.kill_one();
-            last_kill = Instant::now();
+    let done = AtomicBool::new(false);
+    let people: Vec<&crate::people::Person> = cohort.people.iter().collect();
+    let mut updates = Vec::new();
+    // The emulator's queues slow down with their length: the updates are taken off the subscriber
+    // queue as they arrive, as a jobcenter system would.
+    let collecting = async {
+        while !done.load(Ordering::SeqCst) {
+            updates.extend(subscriber.updates_for(&people).await.iter().map(|u| u.update()));
         }
-    }
-    let fault_phase = started.elapsed();
+    };
+    let phases = async {
+        let started = Instant::now();
+        faulty_phase(&env, &cohort, &mut runners, config).await;
+        let fault_phase = started.elapsed();
+        proxy.set_rates(FaultRates::OFF);
+        let drain = drain(&env, &mut runners, config.drain_limit).await;
+        runners.stop();
+        done.store(true, Ordering::SeqCst);
+        (fault_phase, drain)
+    };
+    let ((fault_phase, drain), ()) = tokio::join!(phases, collecting);
+    updates.extend(subscriber.updates_for(&people).await.iter().map(|u| u.update()));
 
-    proxy.set_rates(FaultRates::OFF);
-    let drained = Instant::now();
-    let mut idle_since: Option<Instant> = None;
-    while drained.elapsed() < config.drain_limit {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        runners.replace_exited();
-        if backlog(&env).await == 0 {
-            if idle_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(3) {
-                break;
-            }
-        } else {
-            idle_since = None;
-        }
-    }
-    let drain = drained.elapsed();
-    runners.stop();
-
-    let findings = check::check(&env, &cohort, &subscriber).await;
+    let findings = check::check(&env, &cohort, &updates).await;
     subscriber.remove().await;
     SoakReport {
         people: cohort.people.len(),
@@ -171,6 +164,51 @@ pub async fn run(config: &SoakConfig) -> SoakReport {
     }
 }
 
+/// Sends the cohort while the runners work through the faults, one killed every
+/// `config.kill_every`, until everything is sent and the queues are empty (or the time limit).
+async fn faulty_phase(env: &Env, cohort: &Cohort, runners: &mut Runners, config: &SoakConfig) {
+    let started = Instant::now();
+    let all_sent = AtomicBool::new(false);
+    let sending = async {
+        send(env, cohort).await;
+        all_sent.store(true, Ordering::SeqCst);
+    };
+    let supervising = async {
+        let mut last_kill = Instant::now();
+        while started.elapsed() < config.fault_phase_limit {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            runners.replace_exited();
+            if last_kill.elapsed() >= config.kill_every {
+                runners.kill_one();
+                last_kill = Instant::now();
+            }
+            if all_sent.load(Ordering::SeqCst) && backlog(env).await == 0 {
+                break;
+            }
+        }
+    };
+    tokio::join!(sending, supervising);
+}
+
+/// Lets the runners work, without faults or kills, until the queues have been idle for 3 s (or
+/// `limit`); returns how long that took.
+async fn drain(env: &Env, runners: &mut Runners, limit: Duration) -> Duration {
+    let drained = Instant::now();
+    let mut idle_since: Option<Instant> = None;
+    while drained.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        runners.replace_exited();
+        if backlog(env).await == 0 {
+            if idle_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(3) {
+                break;
+            }
+        } else {
+            idle_since = None;
+        }
+    }
+    drained.elapsed()
+}
+
 /// The emulator's address, from `AWS_ENDPOINT_URL` (checked to be local).
 fn emulator_address() -> SocketAddr {
     let url = crate::stack::emulator();
@@ -179,17 +217,21 @@ fn emulator_address() -> SocketAddr {
     authority.parse().unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL {url:?} is not http://<loopback address>:<port>"))
 }
 
-/// Sends every message to its queue, ten at a time, straight to the emulator. A batch whose call
-/// fails (the emulator is slow under load) is sent again: a message that arrives twice is only one
-/// more duplicate.
+/// Sends every message to its queue, ten at a time, straight to the emulator, while the runners
+/// work: a-kasse systems send through the day, and the emulator's queues slow down with their
+/// length, so sending waits while more than [`MAX_BACKLOG`] messages are waiting. A batch whose
+/// call fails is sent again: a message that arrives twice is only one more duplicate.
 async fn send(env: &Env, cohort: &Cohort) {
-    let mut by_queue: std::collections::BTreeMap<&str, Vec<&crate::people::Msg>> = Default::default();
-    for m in &cohort.sent {
-        by_queue.entry(m.queue).or_default().push(m);
-    }
-    for (queue, messages) in by_queue {
-        let url = &env.stack.queue(queue).expect("a queue of the stack").url;
-        let sends = messages.chunks(10).map(|chunk| async move {
+    for chunk in cohort.sent.chunks(10) {
+        while backlog(env).await > MAX_BACKLOG {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let mut by_queue: std::collections::BTreeMap<&str, Vec<&crate::people::Msg>> = Default::default();
+        for m in chunk {
+            by_queue.entry(m.queue).or_default().push(m);
+        }
+        let sends = by_queue.into_iter().map(|(queue, chunk)| async move {
+            let url = &env.stack.queue(queue).expect("a queue of the stack").url;
             let entries = chunk
                 .iter()
                 .enumerate()
@@ -207,9 +249,12 @@ async fn send(env: &Env, cohort: &Cohort) {
                 }
             }
         });
-        futures::stream::iter(sends).buffer_unordered(4).collect::<Vec<()>>().await;
+        futures::future::join_all(sends).await;
     }
 }
+
+/// Sending waits while more messages than this wait on the queues.
+const MAX_BACKLOG: u64 = 200;
 
 /// Messages on the three queues: visible, in flight and delayed.
 async fn backlog(env: &Env) -> u64 {

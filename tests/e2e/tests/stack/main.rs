@@ -8,7 +8,10 @@
 //! - [`failures`]: bad input to the dead-letter queue; transient failures retried by redelivery,
 //!   with the outbox republished; `samspil redrive`.
 //! - [`requests`]: the AWS requests per message, counted at the SDK, against the budget.
+//! - [`security`]: no CPR number in the stored items; a sender speaking for another a-kasse
+//!   dead-lettered; the hostile corpus (`tests/hostile/`) dead-lettered with its codes.
 
 mod failures;
 mod flow;
 mod requests;
+mod security;

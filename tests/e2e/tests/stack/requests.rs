@@ -85,6 +85,7 @@ async fn requests_per_message_stay_within_the_budget() {
             message_id: Some(format!("budget-{i}")),
             queue: message.queue.to_string(),
             body: Some(message.body.clone()),
+            sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
             redelivered,
         };
         counter.reset();

@@ -1,0 +1,83 @@
+//! The hostile corpus (`tests/hostile/`) through the embedded pipeline: every case is dead-lettered
+//! with the code its file name gives, and nothing is stored or published.
+//!
+//! One file per case, `tests/hostile/<queue>/<error_code>--<case>.<json|bin>`; the file is the SQS
+//! message body. SQS carries only Unicode text, so a `.bin` case (bytes that are not UTF-8) is sent
+//! as what such bytes become on the way, with U+FFFD in place of each bad sequence. The same cases
+//! go through the stack deployed into the emulator in `tests/e2e/tests/stack/security.rs`, and
+//! seed the fuzz target (`make fuzz`).
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use samspil::identity::PersonKeyer;
+use samspil::pipeline::memory::{MemoryDeadLetters, MemoryPublisher, MemoryStore};
+use samspil::pipeline::{BatchHandler, BatchRecord, Pipeline, ProcessingTime};
+use samspil::policy::PolicyBook;
+use samspil::senders::Senders;
+
+/// The sender every case is sent by; registered for 067, 010 and 048 as in the local stack.
+const SENDER: &str = "AIDAIT2UOQQY3AUEKVGXU";
+
+struct Case {
+    queue: String,
+    code: String,
+    name: String,
+    body: String,
+}
+
+fn corpus() -> Vec<Case> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/hostile");
+    let mut cases = Vec::new();
+    for queue in ["registrations", "cv-completions", "job-exits"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(queue)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for path in files {
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+            let (code, name) = stem.split_once("--").expect("<code>--<case>");
+            let bytes = std::fs::read(&path).unwrap();
+            cases.push(Case {
+                queue: queue.into(),
+                code: code.into(),
+                name: name.into(),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+    }
+    cases
+}
+
+#[tokio::test]
+async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing() {
+    let cases = corpus();
+    assert!(cases.len() >= 25, "the corpus is in tests/hostile/");
+    let senders = Senders::parse(&format!("{SENDER}=067,{SENDER}=010,{SENDER}=048")).unwrap();
+    let keyer = PersonKeyer::new(b"hostile-secret").unwrap();
+    let pipeline = Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), PolicyBook::repository(), keyer)
+        .with_senders(senders);
+    let handler = BatchHandler::new(pipeline, MemoryDeadLetters::new());
+    let time = ProcessingTime { today: "2026-11-02".parse().unwrap(), now: Utc::now() };
+    for case in &cases {
+        let record = BatchRecord {
+            message_id: Some(case.name.clone()),
+            queue: case.queue.clone(),
+            body: Some(case.body.clone()),
+            sender: Some(SENDER.into()),
+            redelivered: false,
+        };
+        let report = handler.handle(&[record], time).await;
+        assert_eq!(report.counts.permanent_failures, 1, "{}/{}: dead-lettered", case.queue, case.name);
+        let letters = handler.dead_letters().take();
+        assert_eq!(letters.len(), 1, "{}", case.name);
+        assert_eq!(
+            (letters[0].queue.as_str(), letters[0].error_code.as_str()),
+            (case.queue.as_str(), case.code.as_str()),
+            "{}",
+            case.name
+        );
+        assert_eq!(letters[0].body, case.body, "{}: the body is unchanged", case.name);
+        assert!(!letters[0].error_message.contains("0101900001"), "{}: no CPR in error_message", case.name);
+    }
+    assert!(handler.pipeline().store().is_empty(), "no state was written");
+    assert!(handler.pipeline().publisher().take().is_empty(), "nothing was published");
+}
