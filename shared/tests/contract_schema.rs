@@ -118,7 +118,8 @@ fn the_job_exits_queue_takes_job_exits_and_their_withdrawals() {
     assert_eq!(e.code, Code::WrongQueue);
     assert!(e.message.contains("belongs on queue `job-exits`"), "{e}");
     let doc: Value = serde_json::from_str(&schema::generate().last().unwrap().1).unwrap();
-    let messages = names(&json!(doc["channels"]["job-exits"]["messages"].as_object().unwrap().keys().collect::<Vec<_>>()));
+    let messages =
+        names(&json!(doc["channels"]["job-exits"]["messages"].as_object().unwrap().keys().collect::<Vec<_>>()));
     assert_eq!(messages, BTreeSet::from(["job-exit".to_owned(), "job-exit-withdrawn".to_owned()]));
 }
 

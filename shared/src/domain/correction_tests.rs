@@ -208,3 +208,16 @@ fn r9_a_cancellation_carries_the_deadline_missed_of_its_date_in_either_order() {
         assert_eq!((u.date, u.deadline, u.deadline_missed), (d("2026-12-14"), d("2026-12-13"), true));
     }
 }
+
+#[test]
+fn r7_in_rebild_a_job_on_4_january_cancels_the_28_december_meeting() {
+    let mut p = Person::new();
+    let u = only(p.register("r1", registration("840", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.date, u.deadline), (d("2026-12-28"), d("2027-01-10")));
+    // 28 December is on or after 4 January minus 42 days (23 November).
+    let u = only(p.send("x1", job("2027-01-04"), "2026-11-20").unwrap());
+    assert_eq!(
+        (u.update_type, u.date, u.reason),
+        (UpdateType::Cancelled, d("2026-12-28"), Some(UpdateReason::JobExit))
+    );
+}
