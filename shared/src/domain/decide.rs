@@ -84,14 +84,13 @@ pub fn decide(
     let facts = &next.facts;
     let periods = periods::derive(facts);
     let mut current_periods = Vec::with_capacity(periods.len());
-    let mut meetings = std::mem::take(&mut next.meetings);
     for period in &periods {
         let policy = policies
             .for_municipality(&period.registration.municipality)
             .ok_or_else(|| NoPolicy { municipality: period.registration.municipality.clone() })?;
         // One meeting per period and kind: its id is derived from both (R11), so it is computed
         // only when the meeting is new.
-        match meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
+        match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
             Some(meeting) => {
                 let change = reconcile(meeting, period, policy, facts, today);
                 publish(meeting, change);
@@ -105,13 +104,13 @@ pub fn decide(
                 } else {
                     publish(&mut meeting, Change::Announce(None));
                 }
-                meetings.push(meeting);
+                next.meetings.push(meeting);
             }
         }
         current_periods.push(period.start);
     }
 
-    for meeting in meetings.iter_mut() {
+    for meeting in next.meetings.iter_mut() {
         let superseded = meeting.status == MeetingStatus::Planned
             && !meeting.is_held(today)
             && !current_periods.contains(&meeting.period_start);
@@ -120,8 +119,6 @@ pub fn decide(
             publish(meeting, Change::Announce(Some(UpdateReason::Superseded)));
         }
     }
-    drop(periods);
-    next.meetings = meetings;
     Ok(Decision::Applied { state: next, updates })
 }
 
