@@ -5,7 +5,8 @@
 
 use chrono::NaiveDate;
 use samspil::contract::{
-    AkasseParticipation, CvCompleted, ExitReason, Fact, JobExit, MessageKey, Registration, WeeklyHours, parse,
+    AkasseParticipation, CvCompleted, ErrorCode, ExitReason, Fact, JobExit, JobExitWithdrawal, MessageKey,
+    Registration, WeeklyHours, parse,
 };
 use serde_json::{Value, json};
 
@@ -123,6 +124,29 @@ fn job_exit_with_each_reason_and_the_default() {
         let message = parse("job-exits", &event("dk.akasse.job-exit.v1", data)).unwrap();
         assert_eq!(message.fact, Fact::JobExit(JobExit { job_starts_on: day(2026, 10, 1), reason: expected }));
     }
+}
+
+#[test]
+fn job_exit_withdrawn_on_the_job_exits_queue() {
+    let body = event("dk.akasse.job-exit-withdrawn.v1", json!({ "cpr": CPR, "job_starts_on": "2026-10-01" }));
+    let message = parse("job-exits", &body).unwrap();
+    assert_eq!(message.fact, Fact::JobExitWithdrawn(JobExitWithdrawal { job_starts_on: day(2026, 10, 1) }));
+    assert_eq!(message.cpr.expose(), CPR);
+    let missing = event("dk.akasse.job-exit-withdrawn.v1", json!({ "cpr": CPR }));
+    let e = parse("job-exits", &missing).unwrap_err();
+    assert_eq!(e.code, ErrorCode::MissingField);
+    assert!(e.message.contains("`data.job_starts_on`"), "{e}");
+    let e = parse("cv-completions", &body).unwrap_err();
+    assert_eq!(e.code, ErrorCode::WrongQueue);
+    assert!(!e.message.contains(CPR));
+}
+
+#[test]
+fn the_cloudevents_time_is_kept_as_an_instant() {
+    let body = event("dk.akasse.cv-completed.v1", json!({ "cpr": CPR, "completed_on": "2026-09-24" }));
+    let message = parse("cv-completions", &body).unwrap();
+    // 08:15 at +02:00 is 06:15 UTC.
+    assert_eq!(message.time, "2026-09-01T06:15:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap());
 }
 
 #[test]

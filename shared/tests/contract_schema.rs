@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 
 use samspil::contract::schema::{self, inbound_examples, inbound_schema, outbound_example, outbound_schema};
-use samspil::contract::{ErrorCode, ErrorCode as Code, FactKind, OutboundEvent, UpdateType, parse};
+use samspil::contract::{
+    ErrorCode, ErrorCode as Code, FactKind, InboundType, OutboundEvent, UpdateReason, UpdateType, parse,
+};
 use serde_json::{Value, json};
 
 fn validator(schema: &Value) -> jsonschema::Validator {
@@ -33,7 +35,7 @@ fn names(list: &Value) -> BTreeSet<String> {
 
 #[test]
 fn every_schema_is_a_draft_2020_12_schema_named_for_its_type() {
-    let types = FactKind::ALL
+    let types = InboundType::ALL
         .map(|k| (k.event_type(), inbound_schema(k)))
         .into_iter()
         .chain(UpdateType::ALL.map(|t| (t.event_type(), outbound_schema(t))));
@@ -48,7 +50,7 @@ fn every_schema_is_a_draft_2020_12_schema_named_for_its_type() {
 
 #[test]
 fn inbound_examples_validate_and_parse() {
-    for kind in FactKind::ALL {
+    for kind in InboundType::ALL {
         let schema = inbound_schema(kind);
         assert_eq!(schema["examples"], json!(inbound_examples(kind)));
         let v = validator(&schema);
@@ -80,6 +82,47 @@ fn outbound_examples_validate_and_read_back() {
     }
 }
 
+/// Each update type's schema allows exactly the `reason` values of [`UpdateType::reasons`].
+#[test]
+fn each_update_type_allows_its_own_reasons() {
+    let all = [
+        UpdateReason::CvCompleted,
+        UpdateReason::JobExit,
+        UpdateReason::Superseded,
+        UpdateReason::JobExitWithdrawn,
+        UpdateReason::Corrected,
+    ];
+    for update_type in UpdateType::ALL {
+        let v = validator(&outbound_schema(update_type));
+        for reason in all {
+            let mut event = outbound_example(update_type);
+            event["data"]["reason"] = json!(reason);
+            let allowed = update_type.reasons().contains(&reason);
+            assert_eq!(v.is_valid(&event), allowed, "{update_type:?} with {reason:?}");
+            // Receivers reading an update back accept every value samspil sends.
+            assert!(OutboundEvent::from_json(&event.to_string()).is_ok());
+        }
+    }
+    let mut first = outbound_example(UpdateType::Scheduled);
+    first["data"].as_object_mut().unwrap().remove("reason");
+    assert!(validator(&outbound_schema(UpdateType::Scheduled)).is_valid(&first), "a first announcement has none");
+}
+
+#[test]
+fn the_job_exits_queue_takes_job_exits_and_their_withdrawals() {
+    let types: Vec<InboundType> = FactKind::JobExit.inbound_types().collect();
+    assert_eq!(types, [InboundType::JobExit, InboundType::JobExitWithdrawn]);
+    let withdrawal = inbound_examples(InboundType::JobExitWithdrawn).remove(0).to_string();
+    assert!(parse("job-exits", &withdrawal).is_ok());
+    let e = parse("registrations", &withdrawal).unwrap_err();
+    assert_eq!(e.code, Code::WrongQueue);
+    assert!(e.message.contains("belongs on queue `job-exits`"), "{e}");
+    let doc: Value = serde_json::from_str(&schema::generate().last().unwrap().1).unwrap();
+    let messages =
+        names(&json!(doc["channels"]["job-exits"]["messages"].as_object().unwrap().keys().collect::<Vec<_>>()));
+    assert_eq!(messages, BTreeSet::from(["job-exit".to_owned(), "job-exit-withdrawn".to_owned()]));
+}
+
 #[test]
 fn outbound_schemas_tell_the_types_apart() {
     let mut scheduled = outbound_example(UpdateType::Scheduled);
@@ -94,7 +137,7 @@ fn outbound_schemas_tell_the_types_apart() {
 /// CloudEvent); removing an optional one parses, and to the same fact as sending its schema default.
 #[test]
 fn required_members_and_defaults_agree_with_the_parser() {
-    for kind in FactKind::ALL {
+    for kind in InboundType::ALL {
         let schema = inbound_schema(kind);
         let example = inbound_examples(kind).remove(0);
         let data = data_schema(&schema);
@@ -133,7 +176,7 @@ fn required_members_and_defaults_agree_with_the_parser() {
 /// naming it.
 #[test]
 fn the_parser_reads_every_member_the_schema_describes() {
-    for kind in FactKind::ALL {
+    for kind in InboundType::ALL {
         let schema = inbound_schema(kind);
         let example = inbound_examples(kind).remove(0);
         for name in data_schema(&schema)["properties"].as_object().unwrap().keys() {
@@ -150,7 +193,7 @@ fn the_parser_reads_every_member_the_schema_describes() {
 /// Values both sides must reject: the schema's patterns and limits mirror the parser's checks.
 #[test]
 fn schema_and_parser_reject_the_same_values() {
-    let kind = FactKind::Registration;
+    let kind = InboundType::Registration;
     let v = validator(&inbound_schema(kind));
     let example = inbound_examples(kind).remove(0);
     let cases: Vec<(&str, Value)> = vec![

@@ -10,7 +10,13 @@
 //! - the job start, from the [`SurvivalCurve`]; people in the curve's final share never leave;
 //! - the CV conversation (CV-samtale): 85 % finish 1 to 3 weeks after registering, 15 % after 4 to
 //!   6 weeks. Somebody whose job starts first never has one;
-//! - when the job becomes known: 0 to 14 days before it starts, never before registering.
+//! - when the job becomes known: 0 to 14 days before it starts, never before registering;
+//! - whether the job falls through before it starts (3 % of job exits): the a-kasse withdraws the
+//!   job exit 0 to 10 days after sending it, at the latest the day before the job would have
+//!   started (rule R13), and the person stays unemployed (no second job exit; the survival
+//!   figures are of the job exits drawn, before any falls through). These draws come from a second generator
+//!   seeded from the same seed, so they leave every other draw, and the rest of the cohort, as it
+//!   was before jobs could fall through.
 //!
 //! Then the messages ([`super::messages`]): each sent on the day its fact becomes known, 10 %
 //! arriving 1 to 7 days late, 3 % sent twice (the same `id` again 0 to 3 days later). They are
@@ -37,6 +43,8 @@ pub struct Rates {
     pub late_cv: f64,
     pub late_message: f64,
     pub duplicate: f64,
+    /// The share of job exits withdrawn because the job fell through (R13).
+    pub withdrawn: f64,
 }
 
 impl Default for Rates {
@@ -48,6 +56,7 @@ impl Default for Rates {
             late_cv: 0.15,
             late_message: 0.10,
             duplicate: 0.03,
+            withdrawn: 0.03,
         }
     }
 }
@@ -83,10 +92,20 @@ pub struct Person {
     pub opted_out: bool,
     /// The CV conversation's day, if it happened while the person was unemployed.
     pub cv_completed_on: Option<NaiveDate>,
-    /// The day the job starts; `None` for somebody still unemployed at the end of the curve.
+    /// The day the job starts, as the job exit says; `None` for somebody still unemployed at the
+    /// end of the curve.
     pub job_starts_on: Option<NaiveDate>,
     /// The day the a-kasse learns of the job.
     pub job_known_on: Option<NaiveDate>,
+    /// The day the a-kasse withdraws the job exit because the job fell through (R13), if it does.
+    pub job_withdrawn_on: Option<NaiveDate>,
+}
+
+impl Person {
+    /// The day the person really starts work: the job start, unless the job fell through.
+    pub fn starts_work_on(&self) -> Option<NaiveDate> {
+        self.job_starts_on.filter(|_| self.job_withdrawn_on.is_none())
+    }
 }
 
 /// The cohort: its people and their messages in processing order.
@@ -100,6 +119,8 @@ pub struct Cohort {
 impl Cohort {
     pub fn generate(spec: &CohortSpec) -> Cohort {
         let mut rng = fastrand::Rng::with_seed(spec.seed);
+        // Jobs that fall through draw from their own generator, so they shift no other draw.
+        let mut withdrawals = fastrand::Rng::with_seed(spec.seed ^ WITHDRAWAL_STREAM);
         let mut people = Vec::new();
         let mut messages = Vec::new();
         loop {
@@ -109,8 +130,9 @@ impl Cohort {
                 _ => {}
             }
             let index = people.len();
-            let person = draw_person(&mut rng, spec);
-            messages::of_person(&mut rng, &spec.rates, index, &person, &mut messages);
+            let mut person = draw_person(&mut rng, spec);
+            draw_withdrawal(&mut withdrawals, spec, &mut person);
+            messages::of_person(&mut rng, &mut withdrawals, &spec.rates, index, &person, &mut messages);
             people.push(person);
         }
         // A seeded shuffle within each processing day: random keys, then a stable sort by day.
@@ -123,7 +145,7 @@ impl Cohort {
             .iter()
             .map(|(_, _, m)| Message {
                 person: m.person,
-                kind: m.kind,
+                event: m.event,
                 received_on: m.received_on,
                 body: m.body.clone(),
                 duplicate: m.duplicate,
@@ -137,8 +159,13 @@ impl Cohort {
     #[cfg(test)]
     pub fn without_duplicates(&self) -> Cohort {
         let mut seen = std::collections::HashSet::new();
-        let messages = self.messages.iter().filter(|m| seen.insert((m.person, m.kind))).cloned().collect();
+        let messages = self.messages.iter().filter(|m| seen.insert((m.person, m.event))).cloned().collect();
         Cohort { people: self.people.clone(), messages }
+    }
+
+    /// Job exits withdrawn because the job fell through.
+    pub fn withdrawals(&self) -> usize {
+        self.people.iter().filter(|p| p.job_withdrawn_on.is_some()).count()
     }
 
     /// Messages sent a second time.
@@ -146,7 +173,8 @@ impl Cohort {
         self.messages.iter().filter(|m| m.duplicate).count()
     }
 
-    /// The share of people still unemployed `days` after registering (no job started by then).
+    /// The share of people with no job exit for a job started `days` after registering: the survival
+    /// curve the job exits are drawn from (before any falls through).
     pub fn empirical_survival(&self, days: u64) -> f64 {
         let still = self
             .people
@@ -186,5 +214,24 @@ fn draw_person(rng: &mut fastrand::Rng, spec: &CohortSpec) -> Person {
         cv_completed_on,
         job_starts_on,
         job_known_on,
+        job_withdrawn_on: None,
     }
+}
+
+/// Mixed into the seed of the generator for jobs that fall through.
+const WITHDRAWAL_STREAM: u64 = 0x5a35_91f4_77e2_0d13;
+
+/// Whether the person's job falls through, and when the a-kasse withdraws the job exit: 0 to 10
+/// days after sending it, at the latest the day before the job would have started. Somebody whose
+/// job falls through stays unemployed and sends no second job exit; the rest of their draws stay
+/// as they were (a CV conversation the job would have prevented does not happen).
+fn draw_withdrawal(rng: &mut fastrand::Rng, spec: &CohortSpec, person: &mut Person) {
+    // Always draw every value, as in `draw_person`.
+    let falls_through = rng.f64() < spec.rates.withdrawn;
+    let delay = rng.u64(0..=10);
+    let (Some(known), Some(start), true) = (person.job_known_on, person.job_starts_on, falls_through) else {
+        return;
+    };
+    let withdrawn_on = (known + Days::new(delay)).min(start.pred_opt().expect("a day before")).max(known);
+    person.job_withdrawn_on = Some(withdrawn_on);
 }

@@ -1,5 +1,6 @@
 //! The inbound messages of the cohort, exactly as a-kasse systems send them: CloudEvents 1.0 JSON
-//! bodies (contract.md) for the `registrations`, `cv-completions` and `job-exits` queues.
+//! bodies for the `registrations`, `cv-completions` and `job-exits` queues (docs/contract.md),
+//! including the withdrawals of job exits whose job fell through.
 //!
 //! The simulation feeds these bodies to the embedded pipeline, which parses them like any SQS
 //! message: there is no shortcut past the contract.
@@ -9,7 +10,7 @@
 //! the bodies, never in output.
 
 use chrono::{Datelike, Days, NaiveDate};
-use samspil::contract::FactKind;
+use samspil::contract::InboundType;
 
 use super::cohort::{Person, Rates};
 
@@ -18,7 +19,7 @@ use super::cohort::{Person, Rates};
 pub struct Message {
     /// The person it is about: an index into [`super::cohort::Cohort::people`].
     pub person: u32,
-    pub kind: FactKind,
+    pub event: InboundType,
     /// The processing day (rule R0): the day the fact became known, plus any delivery delay.
     pub received_on: NaiveDate,
     /// The CloudEvent JSON body.
@@ -31,7 +32,7 @@ impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Message")
             .field("person", &self.person)
-            .field("kind", &self.kind)
+            .field("event", &self.event)
             .field("received_on", &self.received_on)
             .field("body", &format_args!("<{} bytes>", self.body.len()))
             .field("duplicate", &self.duplicate)
@@ -42,46 +43,68 @@ impl std::fmt::Debug for Message {
 impl Message {
     /// The queue it arrives on.
     pub fn queue(&self) -> &'static str {
-        self.kind.queue()
+        self.event.queue()
     }
 }
 
-/// Appends the messages about person number `index` to `out`.
-pub fn of_person(rng: &mut fastrand::Rng, rates: &Rates, index: usize, person: &Person, out: &mut Vec<Message>) {
+/// Appends the messages about person number `index` to `out`. The withdrawal of a job exit draws
+/// its delays from `withdrawals`, the generator of jobs that fall through, so it shifts no draw of
+/// the other messages.
+pub fn of_person(
+    rng: &mut fastrand::Rng,
+    withdrawals: &mut fastrand::Rng,
+    rates: &Rates,
+    index: usize,
+    person: &Person,
+    out: &mut Vec<Message>,
+) {
     let cpr = synthetic_cpr(index);
-    let mut facts = vec![(FactKind::Registration, person.registered_on, registration(index, &cpr, person))];
+    let mut facts = vec![(InboundType::Registration, person.registered_on, registration(index, &cpr, person))];
     if let Some(day) = person.cv_completed_on {
-        facts.push((FactKind::CvCompleted, day, cv_completed(index, &cpr, person.akasse, day)));
+        facts.push((InboundType::CvCompleted, day, cv_completed(index, &cpr, person.akasse, day)));
     }
     if let (Some(known), Some(start)) = (person.job_known_on, person.job_starts_on) {
-        facts.push((FactKind::JobExit, known, job_exit(index, &cpr, person.akasse, known, start)));
+        facts.push((InboundType::JobExit, known, job_exit(index, &cpr, person.akasse, known, start)));
     }
+    let withdrawal = person.job_withdrawn_on.zip(person.job_starts_on).map(|(on, start)| {
+        (InboundType::JobExitWithdrawn, on, job_exit_withdrawn(index, &cpr, person.akasse, on, start))
+    });
     for (kind, known_on, body) in facts {
-        // Draw both delays always, so the sequence of draws does not depend on earlier outcomes.
-        let late = rng.f64() < rates.late_message;
-        let delay = rng.u64(1..=7);
-        let duplicate = rng.f64() < rates.duplicate;
-        let again = rng.u64(0..=3);
-        let received_on = known_on + Days::new(if late { delay } else { 0 });
-        if duplicate {
-            let body = body.clone();
-            out.push(Message {
-                person: index as u32,
-                kind,
-                received_on: received_on + Days::new(again),
-                body,
-                duplicate,
-            });
-        }
-        out.push(Message { person: index as u32, kind, received_on, body, duplicate: false });
+        deliver(rng, rates, index, kind, known_on, body, out);
     }
+    if let Some((kind, known_on, body)) = withdrawal {
+        deliver(withdrawals, rates, index, kind, known_on, body, out);
+    }
+}
+
+/// Appends one message, arriving late or twice at the cohort's rates.
+fn deliver(
+    rng: &mut fastrand::Rng,
+    rates: &Rates,
+    index: usize,
+    event: InboundType,
+    known_on: NaiveDate,
+    body: String,
+    out: &mut Vec<Message>,
+) {
+    // Draw both delays always, so the sequence of draws does not depend on earlier outcomes.
+    let late = rng.f64() < rates.late_message;
+    let delay = rng.u64(1..=7);
+    let duplicate = rng.f64() < rates.duplicate;
+    let again = rng.u64(0..=3);
+    let received_on = known_on + Days::new(if late { delay } else { 0 });
+    if duplicate {
+        let body = body.clone();
+        out.push(Message { person: index as u32, event, received_on: received_on + Days::new(again), body, duplicate });
+    }
+    out.push(Message { person: index as u32, event, received_on, body, duplicate: false });
 }
 
 fn source(akasse: &str) -> String {
     format!("urn:dk:akasse:{akasse}")
 }
 
-fn envelope(id: &str, akasse: &str, kind: FactKind, on: NaiveDate, data: &str) -> String {
+fn envelope(id: &str, akasse: &str, kind: InboundType, on: NaiveDate, data: &str) -> String {
     format!(
         r#"{{"specversion":"1.0","id":"{id}","source":"{source}","type":"{kind}","time":"{on}T08:00:00Z","datacontenttype":"application/json","data":{data}}}"#,
         source = source(akasse),
@@ -99,17 +122,22 @@ fn registration(index: usize, cpr: &str, p: &Person) -> String {
         h = p.prior_hours,
         w = p.weekly_hours,
     );
-    envelope(&format!("reg-{index}"), p.akasse, FactKind::Registration, p.registered_on, &data)
+    envelope(&format!("reg-{index}"), p.akasse, InboundType::Registration, p.registered_on, &data)
 }
 
 fn cv_completed(index: usize, cpr: &str, akasse: &str, day: NaiveDate) -> String {
     let data = format!(r#"{{"cpr":"{cpr}","completed_on":"{day}"}}"#);
-    envelope(&format!("cv-{index}"), akasse, FactKind::CvCompleted, day, &data)
+    envelope(&format!("cv-{index}"), akasse, InboundType::CvCompleted, day, &data)
 }
 
 fn job_exit(index: usize, cpr: &str, akasse: &str, known: NaiveDate, start: NaiveDate) -> String {
     let data = format!(r#"{{"cpr":"{cpr}","job_starts_on":"{start}","reason":"job"}}"#);
-    envelope(&format!("exit-{index}"), akasse, FactKind::JobExit, known, &data)
+    envelope(&format!("exit-{index}"), akasse, InboundType::JobExit, known, &data)
+}
+
+fn job_exit_withdrawn(index: usize, cpr: &str, akasse: &str, on: NaiveDate, start: NaiveDate) -> String {
+    let data = format!(r#"{{"cpr":"{cpr}","job_starts_on":"{start}"}}"#);
+    envelope(&format!("exit-{index}-withdrawn"), akasse, InboundType::JobExitWithdrawn, on, &data)
 }
 
 /// Birth dates the counter runs through: 1960-01-01 and the 14,609 days after it (to 1999).
@@ -171,15 +199,17 @@ mod tests {
             cv_completed_on: NaiveDate::from_ymd_opt(2027, 1, 20),
             job_starts_on: NaiveDate::from_ymd_opt(2027, 3, 1),
             job_known_on: NaiveDate::from_ymd_opt(2027, 2, 20),
+            job_withdrawn_on: NaiveDate::from_ymd_opt(2027, 2, 25),
         };
         let rates = Rates { duplicate: 1.0, ..Rates::default() };
         let mut out = Vec::new();
-        of_person(&mut fastrand::Rng::with_seed(7), &rates, 12, &person, &mut out);
-        assert_eq!(out.len(), 6);
-        assert_eq!(out.iter().filter(|m| m.duplicate).count(), 3);
+        let (mut rng, mut withdrawals) = (fastrand::Rng::with_seed(7), fastrand::Rng::with_seed(8));
+        of_person(&mut rng, &mut withdrawals, &rates, 12, &person, &mut out);
+        assert_eq!(out.len(), 8);
+        assert_eq!(out.iter().filter(|m| m.duplicate).count(), 4);
         for message in &out {
             let parsed = samspil::contract::parse(message.queue(), &message.body).expect("a valid message");
-            assert_eq!(parsed.fact.kind(), message.kind);
+            assert_eq!(parsed.fact.inbound_type(), message.event);
             assert_eq!(parsed.cpr.expose(), synthetic_cpr(12));
         }
     }

@@ -92,10 +92,11 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
     let generating = Instant::now();
     let cohort = Cohort::generate(&spec);
     eprintln!(
-        "cohort: {} people, {} messages ({} duplicates), seed {}, survival {}; generated in {:.1} s",
+        "cohort: {} people, {} messages ({} duplicates, {} job exits withdrawn), seed {}, survival {}; generated in {:.1} s",
         cohort.people.len(),
         cohort.messages.len(),
         cohort.duplicates(),
+        cohort.withdrawals(),
         spec.seed,
         spec.survival,
         generating.elapsed().as_secs_f64()

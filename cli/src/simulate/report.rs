@@ -14,13 +14,16 @@
 //! A held meeting "before the plan was ready" took place before the CV conversation (CV-samtale)
 //! plus the policy's `cv_prep_days` business days: the problem the Rebild trial also set out to fix.
 //!
+//! A meeting cancelled for a job exit that was then withdrawn (the job fell through, rule R13) and
+//! scheduled again counts as **reinstated**, and by its last update like any other meeting.
+//!
 //! "Days ahead" of a cancellation is from the processing day of the message that cancelled it to
 //! the meeting day. Every update goes to both the jobcenter and the a-kasse: the coordination load.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use samspil::contract::UpdateType;
+use samspil::contract::{UpdateReason, UpdateType};
 use samspil::pipeline::Outcome;
 use samspil::policy::Policy;
 
@@ -52,6 +55,8 @@ pub struct Metrics {
     pub held_before_plan: u64,
     /// `rescheduled` updates.
     pub rescheduled: u64,
+    /// `scheduled` updates with reason `job_exit_withdrawn`: meetings reinstated (R13).
+    pub reinstated: u64,
     /// Meetings that took place (held or no-show) marked `deadline_missed`.
     pub deadline_missed: u64,
     /// Cancellations that came more than two weeks before the meeting.
@@ -107,6 +112,7 @@ pub fn measure(policy: &Policy, cohort: &Cohort, fed: &Fed) -> Metrics {
         held_job_soon_after: 0,
         held_before_plan: 0,
         rescheduled: 0,
+        reinstated: 0,
         deadline_missed: 0,
         cancelled_over_two_weeks_ahead: 0,
         cancel_days_ahead_mean: 0.0,
@@ -133,6 +139,7 @@ pub fn measure(policy: &Policy, cohort: &Cohort, fed: &Fed) -> Metrics {
             match u.update_type {
                 UpdateType::Scheduled if !meetings.contains_key(u.meeting_id.as_str()) => m.scheduled += 1,
                 UpdateType::Rescheduled => m.rescheduled += 1,
+                UpdateType::Scheduled if u.reason == Some(UpdateReason::JobExitWithdrawn) => m.reinstated += 1,
                 _ => {}
             }
             let track = meetings.entry(u.meeting_id.as_str()).or_insert(Track {
@@ -154,7 +161,7 @@ pub fn measure(policy: &Policy, cohort: &Cohort, fed: &Fed) -> Metrics {
     for track in meetings.values() {
         people_with_meeting[track.person as usize] = true;
         let person = &cohort.people[track.person as usize];
-        let job = person.job_starts_on;
+        let job = person.starts_work_on();
         let at_work = job.is_some_and(|start| track.date >= start);
         if track.last == UpdateType::Cancelled {
             m.cancelled += 1;
@@ -216,7 +223,7 @@ pub fn json(outcome: &super::Outcome) -> String {
 
 pub fn table(runs: &[Metrics]) -> String {
     type Row = (&'static str, fn(&Metrics) -> String);
-    let rows: [Row; 19] = [
+    let rows: [Row; 20] = [
         ("people", |m| m.people.to_string()),
         ("messages fed (duplicates recognised)", |m| format!("{} ({})", m.messages, m.duplicates)),
         ("meetings scheduled", |m| m.scheduled.to_string()),
@@ -232,6 +239,7 @@ pub fn table(runs: &[Metrics]) -> String {
         ("held, job started within horizon", |m| m.held_job_soon_after.to_string()),
         ("held before the plan was ready", |m| m.held_before_plan.to_string()),
         ("rescheduled (CV completed late)", |m| m.rescheduled.to_string()),
+        ("reinstated (job exit withdrawn)", |m| m.reinstated.to_string()),
         ("deadline missed (meetings held late)", |m| m.deadline_missed.to_string()),
         ("updates published", |m| m.updates.to_string()),
         ("  deliveries (jobcenter + a-kasse)", |m| (2 * m.updates).to_string()),

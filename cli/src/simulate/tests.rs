@@ -141,8 +141,8 @@ fn messages_come_in_processing_order_and_some_out_of_business_order() {
     let mut first_seen = std::collections::HashMap::new();
     let mut exits_first = 0;
     for m in &cohort.messages {
-        let first = first_seen.entry(m.person).or_insert(m.kind);
-        exits_first += usize::from(m.kind != *first && *first == samspil::contract::FactKind::JobExit);
+        let first = first_seen.entry(m.person).or_insert(m.event);
+        exits_first += usize::from(m.event != *first && *first == samspil::contract::InboundType::JobExit);
     }
     assert!(exits_first > 0);
 }
@@ -155,4 +155,39 @@ fn the_chart_has_a_line_per_policy_in_each_panel() {
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("<polyline").count(), 4);
     assert!(svg.contains("rebild-trial"));
+}
+
+#[test]
+fn about_three_percent_of_job_exits_are_withdrawn_and_their_meetings_reinstated() {
+    let cohort = Cohort::generate(&spec(PEOPLE, 4, SurvivalCurve::default()));
+    let exits = cohort.people.iter().filter(|p| p.job_known_on.is_some()).count();
+    let withdrawn = cohort.withdrawals();
+    let share = withdrawn as f64 / exits as f64;
+    assert!((0.015..0.05).contains(&share), "{withdrawn} of {exits} job exits withdrawn");
+    for p in cohort.people.iter().filter(|p| p.job_withdrawn_on.is_some()) {
+        let (known, start, on) = (p.job_known_on.unwrap(), p.job_starts_on.unwrap(), p.job_withdrawn_on.unwrap());
+        assert!(known <= on && (on < start || on == known) && on <= known + chrono::Days::new(10));
+        assert_eq!(p.starts_work_on(), None, "the job fell through: still unemployed");
+    }
+    // Every withdrawal is a message on the job-exits queue.
+    let messages = cohort.messages.iter().filter(|m| m.event == samspil::contract::InboundType::JobExitWithdrawn);
+    assert_eq!(messages.filter(|m| !m.duplicate).count(), withdrawn);
+    let all = metrics(&cohort, &builtins());
+    for m in &all {
+        assert!(m.reinstated > 0 && m.reinstated <= withdrawn as u64, "{}: {} reinstated", m.policy, m.reinstated);
+    }
+}
+
+#[test]
+fn jobs_falling_through_leave_the_rest_of_the_cohort_as_it_was() {
+    let with = Cohort::generate(&spec(500, 5, SurvivalCurve::default()));
+    let without_spec =
+        CohortSpec { rates: Rates { withdrawn: 0.0, ..Rates::default() }, ..spec(500, 5, SurvivalCurve::default()) };
+    let without = Cohort::generate(&without_spec);
+    assert_eq!(without.withdrawals(), 0);
+    for (a, b) in with.people.iter().zip(&without.people) {
+        if a.job_withdrawn_on.is_none() {
+            assert_eq!(a, b);
+        }
+    }
 }

@@ -20,10 +20,10 @@
 use chrono::{DateTime, NaiveDate};
 use serde_json::value::RawValue;
 
-use super::wire::{CvCompletedData, Envelope, Field, JobExitData, RegistrationData};
+use super::wire::{CvCompletedData, Envelope, Field, JobExitData, JobExitWithdrawnData, RegistrationData};
 use super::{
-    AkasseParticipation, BadInput, Cpr, CvCompleted, ErrorCode, ExitReason, Fact, FactKind, InboundMessage, JobExit,
-    MessageKey, Registration, WeeklyHours,
+    AkasseParticipation, BadInput, Cpr, CvCompleted, ErrorCode, ExitReason, Fact, FactKind, InboundMessage,
+    InboundType, JobExit, JobExitWithdrawal, MessageKey, Registration, WeeklyHours,
 };
 
 const ID: &str = "a string of 1 to 128 characters";
@@ -49,18 +49,19 @@ pub fn parse(queue: &str, body: &str) -> Result<InboundMessage, BadInput> {
     if source.is_empty() {
         return Err(malformed("source", SOURCE));
     }
-    if DateTime::parse_from_rfc3339(text(&envelope.time, "time", TIME)?).is_err() {
-        return Err(malformed("time", TIME));
-    }
+    let time = DateTime::parse_from_rfc3339(text(&envelope.time, "time", TIME)?)
+        .map_err(|_| malformed("time", TIME))?
+        .to_utc();
     let data = data_object(envelope.data)?;
 
     let (cpr, fact) = match kind {
-        FactKind::Registration => registration(data)?,
-        FactKind::CvCompleted => cv_completed(data)?,
-        FactKind::JobExit => job_exit(data)?,
+        InboundType::Registration => registration(data)?,
+        InboundType::CvCompleted => cv_completed(data)?,
+        InboundType::JobExit => job_exit(data)?,
+        InboundType::JobExitWithdrawn => job_exit_withdrawn(data)?,
     };
     let key = MessageKey { source: source.to_owned(), id: id.to_owned() };
-    Ok(InboundMessage { key, cpr, fact })
+    Ok(InboundMessage { key, time, cpr, fact })
 }
 
 /// Step 1 and the "is an object" half of step 2.
@@ -104,13 +105,13 @@ fn check_cloudevent(envelope: &Envelope<'_>) -> Result<(), BadInput> {
 }
 
 /// Step 3.
-fn check_type(envelope: &Envelope<'_>) -> Result<FactKind, BadInput> {
+fn check_type(envelope: &Envelope<'_>) -> Result<InboundType, BadInput> {
     let expected = || {
-        let types: Vec<&str> = FactKind::ALL.iter().map(|k| k.event_type()).collect();
+        let types: Vec<&str> = InboundType::ALL.iter().map(|k| k.event_type()).collect();
         format!("one of {}", types.join(", "))
     };
     match &envelope.event_type {
-        Some(Field::Str(t)) => FactKind::from_event_type(t).ok_or_else(|| {
+        Some(Field::Str(t)) => InboundType::from_event_type(t).ok_or_else(|| {
             let message = format!("`type` is not a type samspil accepts; expected {}", expected());
             BadInput::new(ErrorCode::UnknownType, message)
         }),
@@ -120,16 +121,16 @@ fn check_type(envelope: &Envelope<'_>) -> Result<FactKind, BadInput> {
 }
 
 /// Step 4.
-fn check_queue(kind: FactKind, queue: &str) -> Result<(), BadInput> {
+fn check_queue(kind: InboundType, queue: &str) -> Result<(), BadInput> {
     match FactKind::from_queue(queue) {
-        Some(expected) if expected == kind => Ok(()),
+        Some(expected) if expected == kind.queue_kind() => Ok(()),
         Some(expected) => Err(BadInput::new(
             ErrorCode::WrongQueue,
             format!(
                 "`type` belongs on queue `{}`; queue `{}` accepts only {}",
                 kind.queue(),
                 expected.queue(),
-                expected.event_type()
+                expected.inbound_types().map(InboundType::event_type).collect::<Vec<_>>().join(" and ")
             ),
         )),
         None => Err(BadInput::new(
@@ -200,6 +201,13 @@ fn job_exit(data: &str) -> Result<(Cpr, Fact), BadInput> {
         Some(_) => return Err(malformed("data.reason", "\"job\", \"education\" or \"other\" (default \"job\")")),
     };
     Ok((cpr, Fact::JobExit(JobExit { job_starts_on, reason })))
+}
+
+fn job_exit_withdrawn(data: &str) -> Result<(Cpr, Fact), BadInput> {
+    let d: JobExitWithdrawnData<'_> = read_data(data)?;
+    let cpr = cpr(&d.cpr)?;
+    let job_starts_on = date(&d.job_starts_on, "data.job_starts_on")?;
+    Ok((cpr, Fact::JobExitWithdrawn(JobExitWithdrawal { job_starts_on })))
 }
 
 /// Deserializes `data` (known to be valid JSON and an object) into its lenient wire struct.

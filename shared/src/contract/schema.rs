@@ -18,9 +18,9 @@ use schemars::Schema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use super::wire::{CvCompletedData, Envelope, JobExitData, RegistrationData};
+use super::wire::{CvCompletedData, Envelope, JobExitData, JobExitWithdrawnData, RegistrationData};
 use super::{
-    AkasseParticipation, Cpr, FactKind, MeetingForm, MeetingKind, MeetingUpdate, OutboundEvent, UpdateReason,
+    AkasseParticipation, Cpr, InboundType, MeetingForm, MeetingKind, MeetingUpdate, OutboundEvent, UpdateReason,
     UpdateType,
 };
 
@@ -31,7 +31,7 @@ const EXAMPLE_CPR: &str = "0101901234";
 /// newline)`, in a fixed order.
 pub fn generate() -> Vec<(String, String)> {
     let mut files = Vec::new();
-    for kind in FactKind::ALL {
+    for kind in InboundType::ALL {
         files.push((schema_path(kind.event_type()), pretty(&inbound_schema(kind))));
     }
     for update_type in UpdateType::ALL {
@@ -47,12 +47,13 @@ pub fn schema_path(event_type: &str) -> String {
 }
 
 /// The JSON Schema of one inbound message: the envelope with `type` fixed and `data` narrowed.
-pub fn inbound_schema(kind: FactKind) -> Value {
+pub fn inbound_schema(kind: InboundType) -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     let data = match kind {
-        FactKind::Registration => generator.subschema_for::<RegistrationData<'_>>(),
-        FactKind::CvCompleted => generator.subschema_for::<CvCompletedData<'_>>(),
-        FactKind::JobExit => generator.subschema_for::<JobExitData<'_>>(),
+        InboundType::Registration => generator.subschema_for::<RegistrationData<'_>>(),
+        InboundType::CvCompleted => generator.subschema_for::<CvCompletedData<'_>>(),
+        InboundType::JobExit => generator.subschema_for::<JobExitData<'_>>(),
+        InboundType::JobExitWithdrawn => generator.subschema_for::<JobExitWithdrawnData<'_>>(),
     };
     let root = generator.into_root_schema_for::<Envelope<'_>>();
     let description = format!(
@@ -70,11 +71,18 @@ pub fn outbound_schema(update_type: UpdateType) -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     let data = generator.subschema_for::<super::outbound::MeetingUpdateData>().to_value();
     let root = generator.into_root_schema_for::<OutboundEvent>();
-    // What distinguishes the three types within the shared `data` shape.
+    // What distinguishes the three types within the shared `data` shape: `previous_date`, and the
+    // `reason` values each type can carry.
+    let reasons: Vec<Value> = update_type.reasons().iter().map(|r| json!(r)).collect();
+    let reason = json!({
+        "$ref": "#/$defs/UpdateReason",
+        "enum": reasons,
+        "description": reason_description(update_type),
+    });
     let narrowing = match update_type {
-        UpdateType::Scheduled => json!({ "properties": { "previous_date": false, "reason": false } }),
-        UpdateType::Rescheduled => json!({ "required": ["previous_date"] }),
-        UpdateType::Cancelled => json!({ "properties": { "previous_date": false } }),
+        UpdateType::Scheduled => json!({ "properties": { "previous_date": false, "reason": reason } }),
+        UpdateType::Rescheduled => json!({ "required": ["previous_date"], "properties": { "reason": reason } }),
+        UpdateType::Cancelled => json!({ "properties": { "previous_date": false, "reason": reason } }),
     };
     let mut data = data;
     merge(&mut data, narrowing);
@@ -89,26 +97,49 @@ pub fn outbound_schema(update_type: UpdateType) -> Value {
 }
 
 /// One sentence saying what an inbound message means.
-pub(crate) fn inbound_summary(kind: FactKind) -> &'static str {
+pub(crate) fn inbound_summary(kind: InboundType) -> &'static str {
     match kind {
-        FactKind::Registration => "A person registered as unemployed with an a-kasse.",
-        FactKind::CvCompleted => "The person's CV conversation and draft plan are done.",
-        FactKind::JobExit => "The person leaves unemployment because a job (or education) starts.",
+        InboundType::Registration => "A person registered as unemployed with an a-kasse.",
+        InboundType::CvCompleted => "The person's CV conversation and draft plan are done.",
+        InboundType::JobExit => "The person leaves unemployment because a job (or education) starts.",
+        InboundType::JobExitWithdrawn => {
+            "The job of an earlier job exit fell through before it started: that job exit, named by its \
+             `job_starts_on`, counts as never received."
+        }
     }
 }
 
 /// One sentence saying when an outbound update is sent.
 pub(crate) fn outbound_summary(update_type: UpdateType) -> &'static str {
     match update_type {
-        UpdateType::Scheduled => "A first joint meeting is planned for the first time.",
+        UpdateType::Scheduled => {
+            "A first joint meeting is announced for the first time (no `reason`), or again after a \
+             cancellation that was withdrawn or turned out wrong, or with corrected details (`reason`)."
+        }
         UpdateType::Rescheduled => "A meeting's date changed; `previous_date` is the date before the move.",
         UpdateType::Cancelled => "A meeting will not be held; `date` is the day it would have been.",
     }
 }
 
+/// What `reason` says in one update type.
+fn reason_description(update_type: UpdateType) -> &'static str {
+    match update_type {
+        UpdateType::Scheduled => {
+            "Absent the first time a meeting is announced. When it is announced again: \"job_exit_withdrawn\" \
+             (the job exit that cancelled it was withdrawn, rule R13) or \"corrected\" (the cancellation rested \
+             on another period's fact, or the period's registration was corrected, rules R6 and R8)."
+        }
+        UpdateType::Rescheduled => "\"cv_completed\": the CV conversation ended too close to the meeting (rule R6).",
+        UpdateType::Cancelled => {
+            "\"job_exit\": a job starts within the cancel horizon (rule R7); \"superseded\": the meeting's period \
+             turned out to be part of an earlier one, whose meeting replaces it (rule R8)."
+        }
+    }
+}
+
 /// Example bodies of one inbound type: a complete one and, where the type has optional members,
 /// a minimal one relying on the defaults.
-pub fn inbound_examples(kind: FactKind) -> Vec<Value> {
+pub fn inbound_examples(kind: InboundType) -> Vec<Value> {
     let envelope = |id: &str, data: Value| {
         json!({
             "specversion": "1.0",
@@ -121,7 +152,7 @@ pub fn inbound_examples(kind: FactKind) -> Vec<Value> {
         })
     };
     match kind {
-        FactKind::Registration => vec![
+        InboundType::Registration => vec![
             envelope(
                 "reg-000123",
                 json!({
@@ -134,13 +165,16 @@ pub fn inbound_examples(kind: FactKind) -> Vec<Value> {
                 json!({ "cpr": EXAMPLE_CPR, "municipality": "851", "akasse": "067", "registered_on": "2026-09-01" }),
             ),
         ],
-        FactKind::CvCompleted => {
+        InboundType::CvCompleted => {
             vec![envelope("cv-000456", json!({ "cpr": EXAMPLE_CPR, "completed_on": "2026-09-24" }))]
         }
-        FactKind::JobExit => vec![
+        InboundType::JobExit => vec![
             envelope("exit-000789", json!({ "cpr": EXAMPLE_CPR, "job_starts_on": "2026-10-01", "reason": "job" })),
             envelope("exit-000790", json!({ "cpr": EXAMPLE_CPR, "job_starts_on": "2026-10-01" })),
         ],
+        InboundType::JobExitWithdrawn => {
+            vec![envelope("exit-000791", json!({ "cpr": EXAMPLE_CPR, "job_starts_on": "2026-10-01" }))]
+        }
     }
 }
 

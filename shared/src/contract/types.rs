@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A CPR number (CPR-nummer): 10 digits, DDMMYYSSSS.
@@ -125,6 +125,14 @@ pub struct JobExit {
     pub reason: ExitReason,
 }
 
+/// `dk.akasse.job-exit-withdrawn.v1`: the job of an earlier job exit fell through before it started
+/// (rule R13). It names the job exit it withdraws by that exit's `job_starts_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobExitWithdrawal {
+    /// The `job_starts_on` of the job exit withdrawn.
+    pub job_starts_on: NaiveDate,
+}
+
 /// What an inbound message says about a person, without the person's identity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "fact", rename_all = "snake_case")]
@@ -132,6 +140,7 @@ pub enum Fact {
     Registration(Registration),
     CvCompleted(CvCompleted),
     JobExit(JobExit),
+    JobExitWithdrawn(JobExitWithdrawal),
 }
 
 impl Fact {
@@ -141,20 +150,70 @@ impl Fact {
             Fact::Registration(r) => r.registered_on,
             Fact::CvCompleted(c) => c.completed_on,
             Fact::JobExit(j) => j.job_starts_on,
+            Fact::JobExitWithdrawn(w) => w.job_starts_on,
         }
     }
 
-    /// The outcome label used in summaries and metrics.
+    /// The queue (and function) the fact arrives on; also the label used in summaries and metrics.
     pub fn kind(&self) -> FactKind {
+        self.inbound_type().queue_kind()
+    }
+
+    /// The CloudEvents `type` the fact arrived as.
+    pub fn inbound_type(&self) -> InboundType {
         match self {
-            Fact::Registration(_) => FactKind::Registration,
-            Fact::CvCompleted(_) => FactKind::CvCompleted,
-            Fact::JobExit(_) => FactKind::JobExit,
+            Fact::Registration(_) => InboundType::Registration,
+            Fact::CvCompleted(_) => InboundType::CvCompleted,
+            Fact::JobExit(_) => InboundType::JobExit,
+            Fact::JobExitWithdrawn(_) => InboundType::JobExitWithdrawn,
         }
     }
 }
 
-/// The three kinds of inbound message, one per queue.
+/// The CloudEvents types samspil accepts, each on one queue. The `job-exits` queue takes two: job
+/// exits and their withdrawals (rule R13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InboundType {
+    Registration,
+    CvCompleted,
+    JobExit,
+    JobExitWithdrawn,
+}
+
+impl InboundType {
+    pub const ALL: [InboundType; 4] =
+        [InboundType::Registration, InboundType::CvCompleted, InboundType::JobExit, InboundType::JobExitWithdrawn];
+
+    /// The CloudEvents `type`.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            InboundType::Registration => "dk.akasse.registration.v1",
+            InboundType::CvCompleted => "dk.akasse.cv-completed.v1",
+            InboundType::JobExit => "dk.akasse.job-exit.v1",
+            InboundType::JobExitWithdrawn => "dk.akasse.job-exit-withdrawn.v1",
+        }
+    }
+
+    pub fn from_event_type(t: &str) -> Option<InboundType> {
+        InboundType::ALL.into_iter().find(|k| k.event_type() == t)
+    }
+
+    /// The queue this type must arrive on.
+    pub fn queue_kind(self) -> FactKind {
+        match self {
+            InboundType::Registration => FactKind::Registration,
+            InboundType::CvCompleted => FactKind::CvCompleted,
+            InboundType::JobExit | InboundType::JobExitWithdrawn => FactKind::JobExit,
+        }
+    }
+
+    /// The SQS queue this type must arrive on.
+    pub fn queue(self) -> &'static str {
+        self.queue_kind().queue()
+    }
+}
+
+/// The three inbound queues, each served by one Lambda function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FactKind {
     Registration,
@@ -174,17 +233,9 @@ impl FactKind {
         }
     }
 
-    /// The CloudEvents `type`.
-    pub fn event_type(self) -> &'static str {
-        match self {
-            FactKind::Registration => "dk.akasse.registration.v1",
-            FactKind::CvCompleted => "dk.akasse.cv-completed.v1",
-            FactKind::JobExit => "dk.akasse.job-exit.v1",
-        }
-    }
-
-    pub fn from_event_type(t: &str) -> Option<FactKind> {
-        FactKind::ALL.into_iter().find(|k| k.event_type() == t)
+    /// The CloudEvents types the queue accepts.
+    pub fn inbound_types(self) -> impl Iterator<Item = InboundType> {
+        InboundType::ALL.into_iter().filter(move |t| t.queue_kind() == self)
     }
 
     pub fn from_queue(q: &str) -> Option<FactKind> {
@@ -196,6 +247,9 @@ impl FactKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboundMessage {
     pub key: MessageKey,
+    /// The CloudEvents `time`: when the sender recorded the fact. Rule R8 breaks ties between two
+    /// registrations of the same day by it.
+    pub time: DateTime<Utc>,
     pub cpr: Cpr,
     pub fact: Fact,
 }
@@ -212,6 +266,16 @@ pub enum UpdateType {
 impl UpdateType {
     pub const ALL: [UpdateType; 3] = [UpdateType::Scheduled, UpdateType::Rescheduled, UpdateType::Cancelled];
 
+    /// The `reason` values an update of this type can carry (contract.md). A first `scheduled`
+    /// update carries none.
+    pub fn reasons(self) -> &'static [UpdateReason] {
+        match self {
+            UpdateType::Scheduled => &[UpdateReason::JobExitWithdrawn, UpdateReason::Corrected],
+            UpdateType::Rescheduled => &[UpdateReason::CvCompleted],
+            UpdateType::Cancelled => &[UpdateReason::JobExit, UpdateReason::Superseded],
+        }
+    }
+
     /// The CloudEvents `type`.
     pub fn event_type(self) -> &'static str {
         match self {
@@ -222,7 +286,7 @@ impl UpdateType {
     }
 }
 
-/// Why a meeting was rescheduled or cancelled.
+/// Why a meeting was rescheduled, cancelled or scheduled again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateReason {
@@ -231,9 +295,13 @@ pub enum UpdateReason {
     /// Cancelled: a job starts within the cancel horizon (rule R7).
     JobExit,
     /// Cancelled: a registration that arrived late showed that this meeting's period is part of an
-    /// earlier one, whose meeting replaces it (rules R8 and R9). An addition to the contract's
-    /// reason values; see `docs/decisions.md`.
+    /// earlier one, whose meeting replaces it (rule R8).
     Superseded,
+    /// Scheduled again: the job exit that cancelled the meeting was withdrawn (rule R13).
+    JobExitWithdrawn,
+    /// Scheduled again: the cancellation rested on a fact of another period, or the period's
+    /// registration was corrected by one sent later for the same day (rules R6 and R8).
+    Corrected,
 }
 
 /// The kind of meeting. Only the first joint meeting (fællessamtale) so far.

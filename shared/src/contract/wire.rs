@@ -225,6 +225,19 @@ pub(crate) struct JobExitData<'a> {
     pub reason: Option<Field<'a>>,
 }
 
+/// `data` of `dk.akasse.job-exit-withdrawn.v1`: the job of an earlier job exit fell through (rule R13).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct JobExitWithdrawnData<'a> {
+    /// CPR number, DDMMYYSSSS (no modulus-11 check).
+    #[serde(borrow)]
+    #[schemars(with = "String", pattern(CPR_PATTERN))]
+    pub cpr: Option<Field<'a>>,
+    /// The `job_starts_on` of the job exit withdrawn.
+    #[serde(borrow)]
+    #[schemars(with = "chrono::NaiveDate")]
+    pub job_starts_on: Option<Field<'a>>,
+}
+
 fn prior_hours_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "number",

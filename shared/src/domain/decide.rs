@@ -9,6 +9,11 @@
 //!   and cancelled when a job starts within the cancel horizon after it (R7);
 //! - a held meeting never changes, and neither does a meeting cancelled for a job while the job
 //!   exit that cancelled it still belongs to its period (R6, R7);
+//! - a meeting cancelled for a job exit that was then withdrawn is scheduled again, at the date it
+//!   had if that is still far enough ahead, else by R4 (R13);
+//! - a meeting whose period's data changed, because a registration for the same day sent later
+//!   arrived, takes the new data (R8): a new R4 date when the clock or the policy changed, and a
+//!   `scheduled` update with reason `corrected` when anything the receivers see changed;
 //! - a planned meeting whose period turned out to be part of an earlier one (a registration that
 //!   arrived late) is cancelled with reason `superseded`.
 //!
@@ -24,7 +29,7 @@
 
 use chrono::NaiveDate;
 
-use crate::contract::{Cpr, InboundMessage, MeetingKind, MeetingUpdate, MessageKey, UpdateReason, UpdateType};
+use crate::contract::{Cpr, Fact, InboundMessage, MeetingKind, MeetingUpdate, MessageKey, UpdateReason, UpdateType};
 use crate::identity::{PersonKey, meeting_id};
 use crate::policy::{Policy, PolicyBook};
 
@@ -63,7 +68,12 @@ pub fn decide(
         return Ok(Decision::Duplicate(next));
     }
     let cpr = message.cpr.clone();
-    next.facts.push(RecordedFact { key: message.key.clone(), received_on: today, fact: message.fact.clone() });
+    next.facts.push(RecordedFact {
+        key: message.key.clone(),
+        received_on: today,
+        fact: message.fact.clone(),
+        time: Some(message.time),
+    });
 
     let mut updates = Vec::new();
     let mut publish = |meeting: &mut Meeting, change: Change| {
@@ -71,7 +81,8 @@ pub fn decide(
             updates.push(update);
         }
     };
-    let periods = periods::derive(&next.facts);
+    let facts = &next.facts;
+    let periods = periods::derive(facts);
     let mut current_periods = Vec::with_capacity(periods.len());
     for period in &periods {
         let policy = policies
@@ -81,19 +92,18 @@ pub fn decide(
         // only when the meeting is new.
         match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
             Some(meeting) => {
-                let change = reconcile(meeting, period, policy, today);
+                let change = reconcile(meeting, period, policy, facts, today);
                 publish(meeting, change);
             }
             None => {
                 let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
                 let plan = schedule::plan(period, policy, today);
                 let mut meeting = new_meeting(id, period, policy, plan);
-                let change = if schedule::cancelled_by_job(period, policy, plan.date) {
-                    Change::CancelSilently
+                if schedule::cancelled_by_job(period, policy, plan.date) {
+                    meeting.status = MeetingStatus::Cancelled;
                 } else {
-                    Change::Schedule(plan, period.cv_completed_on)
-                };
-                publish(&mut meeting, change);
+                    publish(&mut meeting, Change::Announce(None));
+                }
                 next.meetings.push(meeting);
             }
         }
@@ -105,7 +115,8 @@ pub fn decide(
             && !meeting.is_held(today)
             && !current_periods.contains(&meeting.period_start);
         if superseded {
-            publish(meeting, Change::Cancel(UpdateReason::Superseded));
+            meeting.status = MeetingStatus::Cancelled;
+            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)));
         }
     }
     Ok(Decision::Applied { state: next, updates })
@@ -124,101 +135,205 @@ pub fn updates_published_by(state: &PersonState, key: &MessageKey, cpr: &Cpr) ->
         .collect()
 }
 
-/// What happens to one meeting.
+/// What is published about one meeting after its new state was recorded.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Change {
-    None,
-    /// Planned on this day, respecting this CV completion: announce it (again, if it was cancelled).
-    Schedule(Plan, Option<NaiveDate>),
-    /// Moved to this day, respecting this CV completion.
-    Move(Plan, Option<NaiveDate>),
-    /// Still on its day, now known to respect this CV completion.
-    Confirm(Option<NaiveDate>),
-    /// Cancelled at this day (the day it would have been).
-    CancelAt(NaiveDate, Option<NaiveDate>),
-    Cancel(UpdateReason),
-    /// Cancelled before it was ever announced.
-    CancelSilently,
+    /// Nothing: the meeting did not change, or changed only in what receivers never see.
+    Quiet,
+    /// Announce the meeting as it now stands: `scheduled` (again, with this reason, if it was
+    /// announced before) or `cancelled` with this reason (only if it was announced before).
+    Announce(Option<UpdateReason>),
+    /// Moved from this day for the CV conversation (R6): `rescheduled`.
+    Move(NaiveDate),
 }
 
 impl Change {
     fn apply(self, meeting: &mut Meeting, cpr: &Cpr, cause: &MessageKey) -> Option<MeetingUpdate> {
-        match self {
-            Change::None => None,
-            Change::Confirm(cv) => {
-                meeting.cv_basis = cv;
-                None
+        let announced = meeting.last_update.is_some();
+        match (self, meeting.status) {
+            (Change::Quiet, _) => None,
+            (Change::Announce(reason), MeetingStatus::Planned) => {
+                Some(meeting.publish(cpr, UpdateType::Scheduled, None, reason.filter(|_| announced), cause))
             }
-            Change::Schedule(plan, cv) => {
-                meeting.status = MeetingStatus::Planned;
-                meeting.set_plan(plan, cv);
-                Some(meeting.publish(cpr, UpdateType::Scheduled, None, None, cause))
+            (Change::Announce(reason), MeetingStatus::Cancelled) => {
+                announced.then(|| meeting.publish(cpr, UpdateType::Cancelled, None, reason, cause))
             }
-            Change::Move(plan, cv) => {
-                let previous = meeting.date;
-                meeting.set_plan(plan, cv);
-                Some(meeting.publish(
-                    cpr,
-                    UpdateType::Rescheduled,
-                    Some(previous),
-                    Some(UpdateReason::CvCompleted),
-                    cause,
-                ))
-            }
-            Change::CancelAt(date, cv) => {
-                meeting.date = date;
-                meeting.cv_basis = cv;
-                Change::Cancel(UpdateReason::JobExit).apply(meeting, cpr, cause)
-            }
-            Change::Cancel(reason) => {
-                meeting.status = MeetingStatus::Cancelled;
-                let announced = meeting.last_update.is_some();
-                announced.then(|| meeting.publish(cpr, UpdateType::Cancelled, None, Some(reason), cause))
-            }
-            Change::CancelSilently => {
-                meeting.status = MeetingStatus::Cancelled;
-                None
-            }
+            (Change::Move(previous), _) => Some(meeting.publish(
+                cpr,
+                UpdateType::Rescheduled,
+                Some(previous),
+                Some(UpdateReason::CvCompleted),
+                cause,
+            )),
         }
     }
 }
 
-/// Brings an existing meeting in line with its period.
-fn reconcile(meeting: &Meeting, period: &Period<'_>, policy: &Policy, today: NaiveDate) -> Change {
-    let cv = period.cv_completed_on;
-    if meeting.status == MeetingStatus::Cancelled {
-        // Cancelled for good while a job in its period justifies it; otherwise the cancellation
-        // rested on a fact that turned out to belong elsewhere, and the period needs its meeting.
-        let fresh = schedule::plan(period, policy, today);
-        if schedule::cancelled_by_job(period, policy, fresh.date) {
-            return Change::None;
-        }
-        return Change::Schedule(fresh, cv);
-    }
+/// Brings an existing meeting in line with its period: changes it in place and says what to publish.
+fn reconcile(
+    meeting: &mut Meeting,
+    period: &Period<'_>,
+    policy: &Policy,
+    facts: &[RecordedFact],
+    today: NaiveDate,
+) -> Change {
     if meeting.is_held(today) {
-        return Change::None;
+        // A held meeting never changes, whatever arrives later.
+        return Change::Quiet;
     }
-    let mut date = meeting.date;
-    let mut moved = None;
-    if cv > meeting.cv_basis && schedule::too_soon_after_cv(period, policy, date) {
-        // R6: the CV conversation ended too close to the meeting.
-        let plan = schedule::plan(period, policy, today);
-        (date, moved) = (plan.date, Some(plan));
-    } else if cv < meeting.cv_basis {
-        // The date respected a CV completion that is not this period's: move back if it can.
-        let plan = schedule::plan(period, policy, today);
-        if plan.date < date {
-            (date, moved) = (plan.date, Some(plan));
+    let cv = period.cv_completed_on;
+    // R8: a registration for the same day sent later may have given the period other data.
+    let corrected = meeting.registration.as_ref() != Some(period.registration_key);
+    let replan = corrected && clock_or_policy_changed(meeting, period, policy, facts);
+    let current = Plan { date: meeting.date, deadline: meeting.deadline, deadline_missed: meeting.deadline_missed };
+    let fresh = || schedule::plan(period, policy, today);
+
+    let plan = match meeting.status {
+        MeetingStatus::Cancelled => {
+            // Cancelled for good while a job in its period justifies it. Otherwise the job exit was
+            // withdrawn (R13) or the cancellation rested on another period's fact (R6): the period
+            // needs its meeting again.
+            let withdrawn = was_cancelled_by_job(meeting)
+                && period.withdrawn_job_starts.iter().any(|s| meeting.date >= horizon_start(*s, policy));
+            let plan = match withdrawn && !replan {
+                true => reinstated(meeting, period, policy, today).unwrap_or_else(fresh),
+                false => fresh(),
+            };
+            if schedule::cancelled_by_job(period, policy, plan.date) {
+                return still_cancelled(meeting, period, policy, corrected, replan);
+            }
+            meeting.status = MeetingStatus::Planned;
+            meeting.set_plan(plan, cv);
+            take_registration(meeting, period, policy, true);
+            let reason = if withdrawn { UpdateReason::JobExitWithdrawn } else { UpdateReason::Corrected };
+            return Change::Announce(Some(reason));
         }
+        MeetingStatus::Planned if replan => fresh(),
+        MeetingStatus::Planned => {
+            if cv > meeting.cv_basis && schedule::too_soon_after_cv(period, policy, meeting.date) {
+                // R6: the CV conversation ended too close to the meeting.
+                fresh()
+            } else if cv < meeting.cv_basis {
+                // The date respected a CV completion that is not this period's: move back if it can.
+                let fresh = fresh();
+                if fresh.date < meeting.date { fresh } else { current }
+            } else {
+                current
+            }
+        }
+    };
+    meeting.set_plan(plan, cv);
+    let details_changed = take_registration(meeting, period, policy, true);
+    if schedule::cancelled_by_job(period, policy, plan.date) {
+        // R7, at the date the meeting has now, with that date's `deadline_missed` (R9).
+        meeting.status = MeetingStatus::Cancelled;
+        return Change::Announce(Some(UpdateReason::JobExit));
     }
-    if schedule::cancelled_by_job(period, policy, date) {
-        return Change::CancelAt(date, cv);
+    if plan == current && !details_changed {
+        Change::Quiet
+    } else if details_changed || replan {
+        Change::Announce(Some(UpdateReason::Corrected))
+    } else {
+        Change::Move(current.date)
     }
-    match moved {
-        Some(plan) if plan.date != meeting.date => Change::Move(plan, cv),
-        _ if cv != meeting.cv_basis => Change::Confirm(cv),
-        _ => Change::None,
+}
+
+/// A meeting that stays cancelled. When the period's registration was corrected (R8), it takes the
+/// new data and keeps its date (R6); its deadline may change, and `deadline_missed` then describes
+/// the date it carries (R9). The cancellation is sent again only if receivers would see a change.
+/// If the new registration changed the clock or the policy, the meeting keeps remembering the
+/// registration its date was chosen under, so that a withdrawal (R13) chooses a new date by R4
+/// instead of reinstating one chosen under other data.
+fn still_cancelled(
+    meeting: &mut Meeting,
+    period: &Period<'_>,
+    policy: &Policy,
+    corrected: bool,
+    replan: bool,
+) -> Change {
+    if !corrected {
+        return Change::Quiet;
     }
+    let mut changed = take_registration(meeting, period, policy, !replan);
+    let deadline = schedule::deadline(period, policy);
+    if deadline != meeting.deadline {
+        meeting.deadline = deadline;
+        meeting.deadline_missed = meeting.date > deadline;
+        changed = true;
+    }
+    if !changed {
+        return Change::Quiet;
+    }
+    let reason = meeting.last_update.as_ref().and_then(|u| u.reason).unwrap_or(UpdateReason::JobExit);
+    Change::Announce(Some(reason))
+}
+
+/// The day a job starting on `job_starts` makes meetings pointless from (R7).
+fn horizon_start(job_starts: NaiveDate, policy: &Policy) -> NaiveDate {
+    job_starts - chrono::Days::new(u64::from(policy.cancel_horizon_days))
+}
+
+/// Whether the meeting's cancellation was for a job: announced with reason `job_exit`, or never
+/// announced (a job exit known before the registration).
+fn was_cancelled_by_job(meeting: &Meeting) -> bool {
+    meeting.last_update.as_ref().is_none_or(|last| last.reason == Some(UpdateReason::JobExit))
+}
+
+/// R13: the date a meeting cancelled for a withdrawn job exit is scheduled again at, if it can
+/// keep the date it had: that date is at least `notice_days` business days after the processing
+/// day, and R6 would not move it (it respects the period's CV completion, and no earlier date is
+/// owed to it). `None`: R4 on the processing day gives the date.
+fn reinstated(meeting: &Meeting, period: &Period<'_>, policy: &Policy, today: NaiveDate) -> Option<Plan> {
+    let earliest = policy.calendar.add_business_days(today, policy.notice_days);
+    let cv = period.cv_completed_on;
+    let keeps = meeting.date >= earliest
+        && !(cv > meeting.cv_basis && schedule::too_soon_after_cv(period, policy, meeting.date))
+        && !(cv < meeting.cv_basis && schedule::plan(period, policy, today).date < meeting.date);
+    keeps.then_some(Plan { date: meeting.date, deadline: meeting.deadline, deadline_missed: meeting.deadline_missed })
+}
+
+/// Whether the period's registration, now a different one, changes the meeting's clock (hours) or
+/// policy (municipality), so its date must be chosen again (R8).
+fn clock_or_policy_changed(meeting: &Meeting, period: &Period<'_>, policy: &Policy, facts: &[RecordedFact]) -> bool {
+    let now = period.registration;
+    let before = meeting.registration.as_ref().and_then(|key| {
+        facts.iter().find(|f| &f.key == key).and_then(|f| match &f.fact {
+            Fact::Registration(r) => Some(r),
+            _ => None,
+        })
+    });
+    match before {
+        Some(r) => {
+            r.municipality != now.municipality
+                || r.prior_hours != now.prior_hours
+                || r.weekly_hours != now.weekly_hours
+                || r.registered_on != now.registered_on
+        }
+        // Stored before meetings remembered their registration: judge by what the meeting shows.
+        None => meeting.municipality != now.municipality || meeting.deadline != schedule::deadline(period, policy),
+    }
+}
+
+/// Gives the meeting the period's registration data (R8) and, with `dated`, records the
+/// registration as the one its date was chosen under. Returns whether anything receivers see
+/// changed (municipality, a-kasse, participation, form).
+fn take_registration(meeting: &mut Meeting, period: &Period<'_>, policy: &Policy, dated: bool) -> bool {
+    if meeting.registration.as_ref() == Some(period.registration_key) {
+        return false;
+    }
+    let r = period.registration;
+    let changed = meeting.municipality != r.municipality
+        || meeting.akasse != r.akasse
+        || meeting.akasse_participation != r.akasse_participation
+        || meeting.form != policy.form;
+    if dated {
+        meeting.registration = Some(period.registration_key.clone());
+    }
+    meeting.municipality.clone_from(&r.municipality);
+    meeting.akasse.clone_from(&r.akasse);
+    meeting.akasse_participation = r.akasse_participation;
+    meeting.form = policy.form;
+    changed
 }
 
 /// A new, not yet announced meeting for `period`.
@@ -237,6 +352,7 @@ fn new_meeting(id: String, period: &Period<'_>, policy: &Policy, plan: Plan) -> 
         deadline: plan.deadline,
         deadline_missed: plan.deadline_missed,
         cv_basis: period.cv_completed_on,
+        registration: Some(period.registration_key.clone()),
         sequence: 0,
         last_update: None,
     }

@@ -20,6 +20,8 @@ pub use decide::{Decision, NoPolicy, decide, updates_published_by};
 pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact};
 
 #[cfg(test)]
+mod correction_tests;
+#[cfg(test)]
 mod order_properties;
 #[cfg(test)]
 mod tests;

@@ -1,29 +1,35 @@
 //! Property tests for rules R9 and R10: arrival order and duplication do not change the outcome.
 //!
 //! A random life of one person (one to three unemployment periods, CV completions, job exits,
-//! registrations re-sent with another date inside a period) is processed twice on the same day:
-//! once with each message once, in business-date order (the reference of R9), and once shuffled
-//! with random duplicates. The last update of every meeting must agree:
+//! registrations re-sent with another date inside a period, second registrations for the same day
+//! with other data and another CloudEvents `time` (R8), job exits withdrawn and withdrawals that
+//! match nothing (R13)) is processed twice on the same day: once with each message once, in
+//! business-date order (the reference of R9), and once shuffled with random duplicates. The last
+//! update of every meeting must agree:
 //!
 //! - a meeting the reference leaves planned is planned, with the same date, deadline,
 //!   `deadline_missed`, form, participation, municipality and a-kasse;
 //! - a meeting the reference cancels is cancelled, or never announced at all (R9: a job exit that
-//!   arrives before its registration means the meeting is never scheduled);
+//!   arrives before its registration means the meeting is never scheduled), with the same deadline,
+//!   form, participation, municipality and a-kasse; if it carries the same date, the same
+//!   `deadline_missed`;
 //! - any other meeting that was announced ends cancelled (superseded by a registration that
 //!   arrived late).
 //!
-//! A cancelled meeting's `date` is not compared: R6 forbids moving a cancelled meeting, so a CV
-//! completion that arrives after the cancellation cannot change the date it carries. See
-//! `docs/decisions.md`.
+//! A cancelled meeting may carry another `date` than the reference's: R6 forbids moving a cancelled
+//! meeting, so a CV completion that arrives after the cancellation cannot change it (R9 allows
+//! this). Whatever the date, `deadline_missed` must describe it: with the built-in policies, a
+//! meeting misses its deadline exactly when its date is after it, which every update is checked
+//! for. Every update's `reason` must be one its type allows.
 
 use std::collections::HashMap;
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use proptest::prelude::*;
 
 use crate::contract::{
-    AkasseParticipation, Cpr, CvCompleted, ExitReason, Fact, InboundMessage, JobExit, MeetingUpdate, MessageKey,
-    Registration, UpdateType, WeeklyHours,
+    AkasseParticipation, Cpr, CvCompleted, ExitReason, Fact, InboundMessage, JobExit, JobExitWithdrawal, MeetingUpdate,
+    MessageKey, Registration, UpdateType, WeeklyHours,
 };
 use crate::identity::{PersonKey, PersonKeyer};
 use crate::policy::PolicyBook;
@@ -40,6 +46,22 @@ fn day(offset: u32) -> NaiveDate {
     base() + Days::new(u64::from(offset))
 }
 
+/// A CloudEvents `time`: `hours` after midnight UTC on `day(offset)`.
+fn sent(offset: u32, hours: u32) -> DateTime<Utc> {
+    day(offset).and_hms_opt(0, 0, 0).unwrap().and_utc() + TimeDelta::hours(i64::from(hours))
+}
+
+/// A second registration for the period's first day, with other data (R8).
+#[derive(Debug, Clone)]
+struct SameDay {
+    rebild: bool,
+    opted_out: bool,
+    prior_half_hours: u32,
+    /// Hours after midnight each of the two was sent; equal hours leave the tie to the id.
+    first_sent: u32,
+    second_sent: u32,
+}
+
 /// One unemployment period of the generated life, as offsets in days.
 #[derive(Debug, Clone)]
 struct PeriodPlan {
@@ -50,7 +72,24 @@ struct PeriodPlan {
     rebild: bool,
     cv_offsets: Vec<u32>,
     resend_offset: Option<u32>,
+    same_day: Option<SameDay>,
     job_offset: Option<u32>,
+    /// The job exit is withdrawn (R13).
+    withdrawn: bool,
+    /// A withdrawal that names a job start this many days after the registration, whatever exists.
+    stray_withdrawal: Option<u32>,
+}
+
+fn same_day() -> impl Strategy<Value = SameDay> {
+    (any::<bool>(), prop::bool::weighted(0.5), 0u32..600, 0u32..3, 0u32..3).prop_map(
+        |(rebild, opted_out, prior_half_hours, first_sent, second_sent)| SameDay {
+            rebild,
+            opted_out,
+            prior_half_hours,
+            first_sent,
+            second_sent,
+        },
+    )
 }
 
 fn period_plan() -> impl Strategy<Value = PeriodPlan> {
@@ -62,10 +101,25 @@ fn period_plan() -> impl Strategy<Value = PeriodPlan> {
         any::<bool>(),
         prop::collection::vec(0u32..70, 0..3),
         prop::option::weighted(0.25, 0u32..30),
+        prop::option::weighted(0.3, same_day()),
         prop::option::weighted(0.8, 0u32..120),
+        prop::bool::weighted(0.3),
+        prop::option::weighted(0.1, 0u32..120),
     )
         .prop_map(
-            |(gap_before, prior_half_hours, part_time, opted_out, rebild, cv_offsets, resend_offset, job_offset)| {
+            |(
+                gap_before,
+                prior_half_hours,
+                part_time,
+                opted_out,
+                rebild,
+                cv_offsets,
+                resend_offset,
+                same_day,
+                job_offset,
+                withdrawn,
+                stray_withdrawal,
+            )| {
                 PeriodPlan {
                     gap_before,
                     prior_half_hours,
@@ -74,43 +128,55 @@ fn period_plan() -> impl Strategy<Value = PeriodPlan> {
                     rebild,
                     cv_offsets,
                     resend_offset,
+                    same_day,
                     job_offset,
+                    withdrawn,
+                    stray_withdrawal,
                 }
             },
         )
 }
 
 /// Turns period plans into messages. Every period but the last is closed by a job exit, so the
-/// next registration opens a new period.
+/// next registration opens a new period, unless that job exit is withdrawn.
 fn life(plans: &[PeriodPlan]) -> Vec<InboundMessage> {
     let mut messages = Vec::new();
     let mut cursor = 0u32;
     let mut n = 0;
-    let mut push = |fact: Fact, messages: &mut Vec<InboundMessage>| {
+    let mut push = |fact: Fact, time: DateTime<Utc>, messages: &mut Vec<InboundMessage>| {
         n += 1;
         messages.push(InboundMessage {
-            key: MessageKey { source: "urn:dk:akasse:067".into(), id: format!("m{n}") },
+            key: MessageKey { source: "urn:dk:akasse:067".into(), id: format!("m{n:02}") },
+            time,
             cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
             fact,
         });
     };
     for (i, plan) in plans.iter().enumerate() {
         let start = cursor + plan.gap_before;
-        let registration = |offset: u32| {
+        let registration = |offset: u32, rebild: bool, opted_out: bool, prior_half_hours: u32| {
             Fact::Registration(Registration {
-                municipality: if plan.rebild { "840" } else { "851" }.into(),
+                municipality: if rebild { "840" } else { "851" }.into(),
                 akasse: "067".into(),
                 registered_on: day(offset),
-                prior_hours: f64::from(plan.prior_half_hours) / 2.0,
+                prior_hours: f64::from(prior_half_hours) / 2.0,
                 weekly_hours: if plan.part_time { WeeklyHours::PartTime } else { WeeklyHours::FullTime },
-                akasse_participation: if plan.opted_out {
-                    AkasseParticipation::OptedOut
-                } else {
-                    AkasseParticipation::Yes
-                },
+                akasse_participation: if opted_out { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
             })
         };
-        push(registration(start), &mut messages);
+        let first_sent = plan.same_day.as_ref().map_or(8, |s| s.first_sent);
+        push(
+            registration(start, plan.rebild, plan.opted_out, plan.prior_half_hours),
+            sent(start, first_sent),
+            &mut messages,
+        );
+        if let Some(s) = &plan.same_day {
+            push(
+                registration(start, s.rebild, s.opted_out, s.prior_half_hours),
+                sent(start, s.second_sent),
+                &mut messages,
+            );
+        }
         let last = i + 1 == plans.len();
         let job = match plan.job_offset {
             Some(o) => Some(start + 1 + o),
@@ -120,14 +186,30 @@ fn life(plans: &[PeriodPlan]) -> Vec<InboundMessage> {
         if let Some(offset) = plan.resend_offset {
             let resend = start + offset;
             if job.is_none_or(|j| resend < j) {
-                push(registration(resend), &mut messages);
+                push(
+                    registration(resend, plan.rebild, plan.opted_out, plan.prior_half_hours),
+                    sent(resend, 9),
+                    &mut messages,
+                );
             }
         }
         for cv in &plan.cv_offsets {
-            push(Fact::CvCompleted(CvCompleted { completed_on: day(start + cv) }), &mut messages);
+            push(Fact::CvCompleted(CvCompleted { completed_on: day(start + cv) }), sent(start + cv, 10), &mut messages);
         }
         if let Some(job) = job {
-            push(Fact::JobExit(JobExit { job_starts_on: day(job), reason: ExitReason::Job }), &mut messages);
+            push(
+                Fact::JobExit(JobExit { job_starts_on: day(job), reason: ExitReason::Job }),
+                sent(job, 6),
+                &mut messages,
+            );
+            if plan.withdrawn {
+                let withdrawal = JobExitWithdrawal { job_starts_on: day(job) };
+                push(Fact::JobExitWithdrawn(withdrawal), sent(job, 7), &mut messages);
+            }
+        }
+        if let Some(offset) = plan.stray_withdrawal {
+            let withdrawal = JobExitWithdrawal { job_starts_on: day(start + offset) };
+            push(Fact::JobExitWithdrawn(withdrawal), sent(start + offset, 7), &mut messages);
         }
         cursor = job.unwrap_or(start);
     }
@@ -156,6 +238,17 @@ fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, 
                 for u in updates {
                     let expected = last.get(&u.meeting_id).map_or(1, |p| p.sequence + 1);
                     prop_assert_eq!(u.sequence, expected, "sequence must rise by one (R11)");
+                    prop_assert_eq!(
+                        u.deadline_missed,
+                        u.date > u.deadline,
+                        "deadline_missed must describe the date (R9)"
+                    );
+                    let allowed = match u.reason {
+                        None => u.update_type == UpdateType::Scheduled,
+                        Some(reason) => u.update_type.reasons().contains(&reason),
+                    };
+                    prop_assert!(allowed, "{:?} cannot carry reason {:?}", u.update_type, u.reason);
+                    prop_assert!(u.sequence > 1 || u.reason.is_none(), "a first announcement carries no reason");
                     prop_assert!(!u.meeting_id.contains(SYNTHETIC_CPR));
                     last.insert(u.meeting_id.clone(), u);
                 }
@@ -168,9 +261,18 @@ fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, 
 /// A compact, CPR-free description of messages for failure reports.
 fn describe(messages: &[InboundMessage]) -> String {
     let one = |m: &InboundMessage| match &m.fact {
-        Fact::Registration(r) => format!("{}:reg {} {} p{}", m.key.id, r.municipality, r.registered_on, r.prior_hours),
+        Fact::Registration(r) => format!(
+            "{}:reg {} {} p{} {:?} sent {}",
+            m.key.id,
+            r.municipality,
+            r.registered_on,
+            r.prior_hours,
+            r.akasse_participation,
+            m.time.format("%dT%H")
+        ),
         Fact::CvCompleted(c) => format!("{}:cv {}", m.key.id, c.completed_on),
         Fact::JobExit(j) => format!("{}:job {}", m.key.id, j.job_starts_on),
+        Fact::JobExitWithdrawn(w) => format!("{}:withdrawn {}", m.key.id, w.job_starts_on),
     };
     messages.iter().map(one).collect::<Vec<_>>().join(", ")
 }
@@ -200,7 +302,10 @@ fn check_same_outcome(
         if r.update_type == UpdateType::Cancelled {
             if let Some(o) = o {
                 prop_assert_eq!(o.update_type, UpdateType::Cancelled, "meeting {} should end cancelled", id);
-                prop_assert_eq!(cancelled_fields(o), cancelled_fields(r));
+                prop_assert_eq!(cancelled_fields(o), cancelled_fields(r), "meeting {}", id);
+                if o.date == r.date {
+                    prop_assert_eq!(o.deadline_missed, r.deadline_missed, "meeting {}: deadline_missed", id);
+                }
             }
         } else {
             let o =

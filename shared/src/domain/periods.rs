@@ -6,7 +6,11 @@
 //!
 //! - Registrations in business-date order: the first opens a period; a later one opens a new period
 //!   only if the previous period is closed and it is on or after that period's closing day (R8).
-//!   Otherwise it falls inside the known period and adds nothing.
+//!   Otherwise it falls inside the known period and adds nothing. Of two registrations for the same
+//!   day, the one with the latest CloudEvents `time` (equal times: the greater `id`) gives the
+//!   period its data (R8), whatever order they arrived in.
+//! - A job exit that a withdrawal names (by its `job_starts_on`) counts as never received (R13),
+//!   whichever of the two arrived first.
 //! - A period closes at the earliest job start on or after its registration day that no earlier
 //!   period used (R7). Job starts between periods belong to no period; a repeated job start with the
 //!   same date is one fact.
@@ -15,7 +19,7 @@
 
 use chrono::NaiveDate;
 
-use crate::contract::{Fact, Registration};
+use crate::contract::{Fact, MessageKey, Registration};
 
 use super::RecordedFact;
 
@@ -24,12 +28,16 @@ use super::RecordedFact;
 pub struct Period<'a> {
     /// The registration day; identifies the period.
     pub start: NaiveDate,
-    /// The registration that opened the period.
+    /// The registration that gives the period its data: of those for its first day, the latest sent.
     pub registration: &'a Registration,
+    /// That registration's message key.
+    pub registration_key: &'a MessageKey,
     /// The day the job starts, when a job exit closed the period.
     pub closes_on: Option<NaiveDate>,
     /// The latest CV completion in the period.
     pub cv_completed_on: Option<NaiveDate>,
+    /// Job starts in the period whose job exits were withdrawn (R13), in date order.
+    pub withdrawn_job_starts: Vec<NaiveDate>,
 }
 
 /// The periods the facts describe, in date order.
@@ -41,24 +49,51 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
             _ => None,
         })
         .collect();
-    // Ties on the same day are broken by the message key, so the outcome never depends on arrival.
-    registrations.sort_by(|a, b| a.0.registered_on.cmp(&b.0.registered_on).then_with(|| a.1.key.cmp(&b.1.key)));
+    // Of one day's registrations the latest sent comes first, and gives the period its data (R8):
+    // later `time` first, then the greater id (and source), so arrival order never matters.
+    registrations.sort_by(|a, b| {
+        a.0.registered_on
+            .cmp(&b.0.registered_on)
+            .then_with(|| b.1.time.cmp(&a.1.time))
+            .then_with(|| b.1.key.id.cmp(&a.1.key.id))
+            .then_with(|| b.1.key.source.cmp(&a.1.key.source))
+    });
 
-    let mut job_starts: Vec<NaiveDate> = facts
-        .iter()
-        .filter_map(|f| match &f.fact {
-            Fact::JobExit(j) => Some(j.job_starts_on),
-            _ => None,
-        })
-        .collect();
-    job_starts.sort_unstable();
-    job_starts.dedup();
+    let dates = |pick: fn(&Fact) -> Option<NaiveDate>| {
+        let mut dates: Vec<NaiveDate> = facts.iter().filter_map(|f| pick(&f.fact)).collect();
+        dates.sort_unstable();
+        dates.dedup();
+        dates
+    };
+    let withdrawn = dates(|f| match f {
+        Fact::JobExitWithdrawn(w) => Some(w.job_starts_on),
+        _ => None,
+    });
+    let mut job_starts = dates(|f| match f {
+        Fact::JobExit(j) => Some(j.job_starts_on),
+        _ => None,
+    });
+    // A withdrawal voids every job exit with the job start it names (they are one fact).
+    let mut matched_withdrawals = Vec::new();
+    if !withdrawn.is_empty() {
+        job_starts.retain(|s| {
+            let void = withdrawn.binary_search(s).is_ok();
+            if void {
+                matched_withdrawals.push(*s);
+            }
+            !void
+        });
+    }
 
     let mut periods: Vec<Period<'_>> = Vec::new();
     let mut unused_job_starts = job_starts.as_slice();
-    for (registration, _) in registrations {
+    for (registration, recorded) in registrations {
         let day = registration.registered_on;
         if let Some(last) = periods.last() {
+            if last.start == day {
+                // Same day: one period, even if a job starts that very day (R8).
+                continue;
+            }
             match last.closes_on {
                 None => continue,
                 Some(close) if day < close => continue,
@@ -71,7 +106,20 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
         if closes_on.is_some() {
             unused_job_starts = &unused_job_starts[1..];
         }
-        periods.push(Period { start: day, registration, closes_on, cv_completed_on: None });
+        periods.push(Period {
+            start: day,
+            registration,
+            registration_key: &recorded.key,
+            closes_on,
+            cv_completed_on: None,
+            withdrawn_job_starts: Vec::new(),
+        });
+    }
+
+    for start in matched_withdrawals {
+        if let Some(period) = periods.iter_mut().rev().find(|p| p.start <= start) {
+            period.withdrawn_job_starts.push(start);
+        }
     }
 
     for fact in facts {
@@ -100,6 +148,7 @@ mod tests {
             key: MessageKey { source: "urn:test".into(), id: id.into() },
             received_on: d("2026-11-02"),
             fact,
+            time: None,
         }
     }
 
@@ -176,6 +225,56 @@ mod tests {
             cv("c0", "2026-10-01"),
         ];
         assert_eq!(summary(&facts), vec![(d("2026-11-02"), Some(d("2026-12-01")), Some(d("2026-11-12")))]);
+    }
+
+    #[test]
+    fn two_registrations_for_one_day_are_one_period_even_if_a_job_starts_that_day() {
+        let facts = [reg("a", "2026-11-02"), reg("b", "2026-11-02"), exit("x", "2026-11-02"), exit("y", "2026-12-01")];
+        assert_eq!(summary(&facts), vec![(d("2026-11-02"), Some(d("2026-11-02")), None)]);
+    }
+
+    #[test]
+    fn of_two_registrations_for_one_day_the_latest_sent_gives_the_data() {
+        let sent = |mut f: RecordedFact, time: &str, municipality: &str| {
+            f.time = Some(time.parse().unwrap());
+            if let Fact::Registration(r) = &mut f.fact {
+                r.municipality = municipality.into();
+            }
+            f
+        };
+        let early = sent(reg("b", "2026-11-02"), "2026-11-02T08:00:00Z", "840");
+        let late = sent(reg("a", "2026-11-02"), "2026-11-02T09:00:00+02:00", "851");
+        let winner = |facts: &[RecordedFact]| derive(facts)[0].registration.municipality.clone();
+        assert_eq!(winner(&[early.clone(), late.clone()]), "840", "09:00+02:00 is 07:00 UTC, before 08:00 UTC");
+        let later = sent(reg("a", "2026-11-02"), "2026-11-02T08:00:01Z", "851");
+        assert_eq!(winner(&[early.clone(), later.clone()]), "851");
+        assert_eq!(winner(&[later.clone(), early.clone()]), "851");
+        // Equal times: the greater id.
+        let tie = sent(reg("c", "2026-11-02"), "2026-11-02T08:00:00Z", "787");
+        assert_eq!(winner(&[tie.clone(), early.clone()]), "787");
+        assert_eq!(winner(&[early, tie]), "787");
+    }
+
+    #[test]
+    fn a_withdrawal_voids_the_job_exit_it_names_in_either_order() {
+        let withdrawn = |id: &str, day: &str| {
+            recorded(id, Fact::JobExitWithdrawn(crate::contract::JobExitWithdrawal { job_starts_on: d(day) }))
+        };
+        let open = vec![(d("2026-11-02"), None, None)];
+        let facts = [reg("a", "2026-11-02"), exit("x", "2026-12-01"), withdrawn("w", "2026-12-01")];
+        assert_eq!(summary(&facts), open);
+        let facts = [reg("a", "2026-11-02"), withdrawn("w", "2026-12-01"), exit("x", "2026-12-01")];
+        assert_eq!(summary(&facts), open);
+        assert_eq!(derive(&facts)[0].withdrawn_job_starts, vec![d("2026-12-01")]);
+        // Another job exit still closes the period; a withdrawal that matches nothing changes nothing.
+        let facts = [
+            reg("a", "2026-11-02"),
+            exit("x", "2026-12-01"),
+            withdrawn("w", "2026-12-01"),
+            exit("y", "2026-12-15"),
+            withdrawn("v", "2026-12-20"),
+        ];
+        assert_eq!(summary(&facts), vec![(d("2026-11-02"), Some(d("2026-12-15")), None)]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! published update and the message that caused it: that is the outbox (see
 //! [`super::updates_published_by`]).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{
@@ -48,6 +48,10 @@ pub struct RecordedFact {
     pub key: MessageKey,
     pub received_on: NaiveDate,
     pub fact: Fact,
+    /// The message's CloudEvents `time`, which breaks ties between registrations of the same day
+    /// (rule R8). `None` in facts stored before it was kept; they sort as sent earliest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<DateTime<Utc>>,
 }
 
 /// Whether a meeting will take place.
@@ -76,6 +80,11 @@ pub struct Meeting {
     pub deadline_missed: bool,
     /// The CV completion the date respects (rule R6), if any.
     pub cv_basis: Option<NaiveDate>,
+    /// The registration whose clock and policy the meeting's date was chosen under (rule R8: of one
+    /// day's registrations, the latest sent gives the period its data). The meeting's other data
+    /// always follow the period's registration. `None` in meetings stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<MessageKey>,
     /// The sequence of the last published update; 0 while none was published.
     pub sequence: u32,
     /// The last published update, or `None` when the meeting was cancelled before anyone heard of

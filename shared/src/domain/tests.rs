@@ -16,11 +16,11 @@ use super::{Decision, MeetingStatus, PersonState, decide, updates_published_by};
 
 const SYNTHETIC_CPR: &str = "0101900000";
 
-fn d(s: &str) -> NaiveDate {
+pub(super) fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-fn registration(municipality: &str, day: &str) -> Registration {
+pub(super) fn registration(municipality: &str, day: &str) -> Registration {
     Registration {
         municipality: municipality.into(),
         akasse: "067".into(),
@@ -31,23 +31,23 @@ fn registration(municipality: &str, day: &str) -> Registration {
     }
 }
 
-fn cv(day: &str) -> Fact {
+pub(super) fn cv(day: &str) -> Fact {
     Fact::CvCompleted(CvCompleted { completed_on: d(day) })
 }
 
-fn job(day: &str) -> Fact {
+pub(super) fn job(day: &str) -> Fact {
     Fact::JobExit(JobExit { job_starts_on: d(day), reason: ExitReason::Job })
 }
 
 /// One person's state, fed one message at a time.
-struct Person {
+pub(super) struct Person {
     key: PersonKey,
-    state: PersonState,
+    pub(super) state: PersonState,
     policies: PolicyBook,
 }
 
 impl Person {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let keyer = PersonKeyer::new(b"test-secret").unwrap();
         let key = keyer.key(&Cpr::new_unchecked(SYNTHETIC_CPR.into()));
         Person { key, state: PersonState::default(), policies: PolicyBook::builtin() }
@@ -55,9 +55,15 @@ impl Person {
 
     /// Sends `fact` as message `id` on the processing day `today`; returns what was published, or
     /// `None` for a duplicate.
-    fn send(&mut self, id: &str, fact: Fact, today: &str) -> Option<Vec<MeetingUpdate>> {
+    pub(super) fn send(&mut self, id: &str, fact: Fact, today: &str) -> Option<Vec<MeetingUpdate>> {
+        self.send_at(id, fact, today, "2026-11-02T08:00:00Z")
+    }
+
+    /// Like [`Person::send`], with the message's CloudEvents `time` (rule R8's tie-break).
+    pub(super) fn send_at(&mut self, id: &str, fact: Fact, today: &str, time: &str) -> Option<Vec<MeetingUpdate>> {
         let message = InboundMessage {
             key: MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() },
+            time: time.parse().unwrap(),
             cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
             fact,
         };
@@ -70,12 +76,12 @@ impl Person {
         }
     }
 
-    fn register(&mut self, id: &str, r: Registration, today: &str) -> Vec<MeetingUpdate> {
+    pub(super) fn register(&mut self, id: &str, r: Registration, today: &str) -> Vec<MeetingUpdate> {
         self.send(id, Fact::Registration(r), today).unwrap()
     }
 }
 
-fn only(updates: Vec<MeetingUpdate>) -> MeetingUpdate {
+pub(super) fn only(updates: Vec<MeetingUpdate>) -> MeetingUpdate {
     assert_eq!(updates.len(), 1, "expected exactly one update, got {updates:?}");
     updates.into_iter().next().unwrap()
 }
@@ -381,6 +387,7 @@ fn unknown_municipality_without_default_is_an_error() {
             .unwrap();
     let message = InboundMessage {
         key: MessageKey { source: "s".into(), id: "1".into() },
+        time: "2026-11-02T08:00:00Z".parse().unwrap(),
         cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
         fact: Fact::Registration(registration("999", "2026-11-02")),
     };

@@ -76,6 +76,12 @@ impl Person {
         let data = serde_json::json!({"cpr": self.cpr, "job_starts_on": job_starts_on, "reason": "job"});
         Msg::new("job-exits", "dk.akasse.job-exit.v1", data)
     }
+
+    /// The withdrawal of the job exit with this job start (rule R13), on the same queue.
+    pub fn job_exit_withdrawn(&self, job_starts_on: &str) -> Msg {
+        let data = serde_json::json!({"cpr": self.cpr, "job_starts_on": job_starts_on});
+        Msg::new("job-exits", "dk.akasse.job-exit-withdrawn.v1", data)
+    }
 }
 
 /// One inbound message: the queue it goes to and its body.

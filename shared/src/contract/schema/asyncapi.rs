@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{inbound_examples, inbound_summary, outbound_example, outbound_summary, schema_path};
 use crate::contract::wire::THREE_DIGITS_PATTERN;
-use crate::contract::{ErrorCode, FactKind, UpdateType};
+use crate::contract::{ErrorCode, FactKind, InboundType, UpdateType};
 
 /// The topic all meeting updates are published on.
 const TOPIC: &str = "meeting-updates";
@@ -27,30 +27,36 @@ pub(super) fn document() -> Value {
     for kind in FactKind::ALL {
         let queue = kind.queue();
         let dlq = format!("{queue}-dlq");
-        let name = message_name(kind.event_type());
-        channels.insert(queue.to_owned(), inbound_channel(kind, &name, &dlq));
+        let types: Vec<InboundType> = kind.inbound_types().collect();
+        let names: Vec<String> = types.iter().map(|t| message_name(t.event_type())).collect();
+        let listed = types.iter().map(|t| t.event_type()).collect::<Vec<_>>().join(" and ");
+        // Operations keep the name of the queue's first type, as before a queue took two types.
+        let operation = &names[0];
+        channels.insert(queue.to_owned(), inbound_channel(queue, &listed, &names, &dlq));
         channels.insert(dlq.clone(), dead_letter_channel(queue, &dlq));
         operations.insert(
-            format!("receive-{name}"),
+            format!("receive-{operation}"),
             json!({
                 "action": "receive",
-                "title": format!("Process {}", kind.event_type()),
-                "summary": format!("samspil takes {} messages from `{queue}`, a batch of up to 10 at a time.", kind.event_type()),
+                "title": format!("Process {listed}"),
+                "summary": format!("samspil takes {listed} messages from `{queue}`, a batch of up to 10 at a time."),
                 "channel": { "$ref": format!("#/channels/{queue}") },
-                "messages": [{ "$ref": format!("#/channels/{queue}/messages/{name}") }],
+                "messages": names.iter().map(|name| json!({ "$ref": format!("#/channels/{queue}/messages/{name}") })).collect::<Vec<_>>(),
             }),
         );
         operations.insert(
-            format!("dead-letter-{name}"),
+            format!("dead-letter-{operation}"),
             json!({
                 "action": "send",
-                "title": format!("Dead-letter bad {} input", kind.event_type()),
+                "title": format!("Dead-letter bad input from {queue}"),
                 "summary": format!("samspil moves a message from `{queue}` that can never be processed to `{dlq}`."),
                 "channel": { "$ref": format!("#/channels/{dlq}") },
                 "messages": [{ "$ref": format!("#/channels/{dlq}/messages/dead-letter") }],
             }),
         );
-        messages.insert(name, inbound_message(kind));
+        for (t, name) in types.into_iter().zip(names) {
+            messages.insert(name, inbound_message(t));
+        }
     }
 
     let mut topic_messages = Map::new();
@@ -92,8 +98,8 @@ pub(super) fn document() -> Value {
             "title": "samspil",
             "version": "1.0.0",
             "description": "The pipeline between Danish a-kasser and jobcenters: a-kasse systems send facts \
-                (registration, CV conversation completed, job exit) to SQS queues; samspil plans, moves and \
-                cancels the first joint meeting and publishes each change on one SNS topic. Every message is \
+                (registration, CV conversation completed, job exit and its withdrawal) to SQS queues; samspil \
+                plans, moves, cancels and reinstates the first joint meeting and publishes each change on one SNS topic. Every message is \
                 a CloudEvents 1.0 event in structured mode. Fields may be added in later versions; none are \
                 renamed or removed.",
         },
@@ -114,8 +120,9 @@ fn message_name(event_type: &str) -> String {
     without_version.rsplit_once('.').map_or(without_version, |(_, name)| name).to_owned()
 }
 
-fn inbound_channel(kind: FactKind, name: &str, dlq: &str) -> Value {
-    let queue = kind.queue();
+fn inbound_channel(queue: &str, listed: &str, names: &[String], dlq: &str) -> Value {
+    let messages: Map<String, Value> =
+        names.iter().map(|name| (name.clone(), json!({ "$ref": format!("#/components/messages/{name}") }))).collect();
     json!({
         "address": queue,
         "title": queue,
@@ -123,9 +130,9 @@ fn inbound_channel(kind: FactKind, name: &str, dlq: &str) -> Value {
             "SQS queue for {}. A message that can never be processed is moved at once, body unchanged, \
              to `{dlq}` with the message attributes `error_code` and `error_message`; a transient failure \
              is retried by SQS and reaches `{dlq}` after the queue's maxReceiveCount.",
-            kind.event_type()
+            listed
         ),
-        "messages": { name: { "$ref": format!("#/components/messages/{name}") } },
+        "messages": messages,
         "bindings": {
             "sqs": {
                 "queue": {
@@ -152,7 +159,7 @@ fn dead_letter_channel(queue: &str, dlq: &str) -> Value {
     })
 }
 
-fn inbound_message(kind: FactKind) -> Value {
+fn inbound_message(kind: InboundType) -> Value {
     let examples: Vec<Value> = inbound_examples(kind)
         .into_iter()
         .enumerate()

@@ -62,6 +62,38 @@ async fn messages_sent_to_the_queues_come_out_of_the_topic_as_the_embedded_pipel
 }
 
 #[tokio::test]
+async fn a_withdrawn_job_exit_on_the_job_exits_queue_schedules_the_meeting_again() {
+    let env = setup().await;
+    let subscriber = Subscriber::new(&env).await;
+    let (first, second) = (Person::new(), Person::new());
+    // Withdrawn after the cancellation, and withdrawn before the job exit arrives.
+    let registrations = vec![first.registration("851", "2026-11-02"), second.registration("851", "2026-11-02")];
+    let exits = vec![first.job_exit("2027-01-04"), second.job_exit_withdrawn("2027-01-04")];
+    let later = vec![first.job_exit_withdrawn("2027-01-04"), second.job_exit("2027-01-04")];
+    let want = sorted(in_order(&[registrations.clone(), exits.clone(), later.clone()].concat()).await);
+
+    let runner = poller(&env, handler(&env));
+    for batch in [&registrations, &exits, &later] {
+        send(&env, batch).await;
+        let summary = run_until_idle(&runner).await;
+        assert_eq!(summary.left_for_retry, 0);
+    }
+    let got: Vec<MeetingUpdate> =
+        sorted(subscriber.updates_for(&[&first, &second]).await.iter().map(|u| u.update()).collect());
+    assert_eq!(got, want, "the stack's updates are the embedded pipeline's, field for field");
+    let first_updates: Vec<&MeetingUpdate> = got.iter().filter(|u| u.cpr.expose() == first.cpr()).collect();
+    assert_eq!(
+        first_updates.iter().map(|u| (u.update_type, u.sequence)).collect::<Vec<_>>(),
+        [(UpdateType::Scheduled, 1), (UpdateType::Cancelled, 2), (UpdateType::Scheduled, 3)]
+    );
+    assert_eq!(first_updates[2].reason, Some(samspil::contract::UpdateReason::JobExitWithdrawn));
+    assert_eq!(first_updates[2].date, first_updates[0].date, "back at the date it had");
+    let second_updates = got.iter().filter(|u| u.cpr.expose() == second.cpr()).count();
+    assert_eq!(second_updates, 1, "the job exit was void when it came: only the first announcement");
+    subscriber.remove().await;
+}
+
+#[tokio::test]
 async fn duplicates_and_shuffled_order_give_the_same_final_updates() {
     let env = setup().await;
     let subscriber = Subscriber::new(&env).await;

@@ -1,0 +1,223 @@
+//! Worked examples for what a-kasser correct: a job exit withdrawn (R13), two registrations for
+//! the same day (R8), and the `deadline_missed` of a cancelled meeting (R9). Dates checked by hand
+//! against the rules, as in `docs/rules.md`.
+//!
+//! Baseline (851): target week 5, latest week 6, 3 business days' CV preparation, 5 days' notice,
+//! 42 days' cancel horizon. A person registered Monday 2026-11-02 with no prior hours gets the
+//! meeting on Monday 2026-11-30 (week 5), deadline Sunday 2026-12-13.
+
+use crate::contract::{AkasseParticipation, Fact, JobExitWithdrawal, Registration, UpdateReason, UpdateType};
+
+use super::MeetingStatus;
+use super::tests::{Person, cv, d, job, only, registration};
+
+fn withdrawn(day: &str) -> Fact {
+    Fact::JobExitWithdrawn(JobExitWithdrawal { job_starts_on: d(day) })
+}
+
+/// Registered 2026-11-02 on baseline; the meeting is on 2026-11-30, announced with sequence 1.
+fn registered() -> Person {
+    let mut p = Person::new();
+    let u = only(p.register("r1", registration("851", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.date, u.deadline, u.sequence), (d("2026-11-30"), d("2026-12-13"), 1));
+    p
+}
+
+/// A job starting 2027-01-04 cancels the 2026-11-30 meeting: 30 Nov is on or after 4 Jan - 42 days
+/// (23 Nov).
+fn cancelled_by_job(p: &mut Person, today: &str) {
+    let u = only(p.send("x1", job("2027-01-04"), today).unwrap());
+    assert_eq!((u.update_type, u.date, u.sequence), (UpdateType::Cancelled, d("2026-11-30"), 2));
+    assert_eq!(u.reason, Some(UpdateReason::JobExit));
+}
+
+#[test]
+fn r13_withdrawal_after_the_cancellation_schedules_the_meeting_again_at_its_date() {
+    let mut p = registered();
+    cancelled_by_job(&mut p, "2026-11-05");
+    // Tuesday 10 Nov plus 5 business days is Tuesday 17 Nov; 30 Nov is later, so it keeps its date.
+    let u = only(p.send("w1", withdrawn("2027-01-04"), "2026-11-10").unwrap());
+    assert_eq!(u.update_type, UpdateType::Scheduled);
+    assert_eq!((u.date, u.deadline, u.deadline_missed), (d("2026-11-30"), d("2026-12-13"), false));
+    assert_eq!(u.sequence, 3);
+    assert_eq!(u.reason, Some(UpdateReason::JobExitWithdrawn));
+    // The period is open again: a later job exit cancels it as usual.
+    let u = only(p.send("x2", job("2026-12-20"), "2026-11-12").unwrap());
+    assert_eq!((u.update_type, u.sequence, u.reason), (UpdateType::Cancelled, 4, Some(UpdateReason::JobExit)));
+}
+
+#[test]
+fn r13_withdrawal_too_close_to_the_date_schedules_by_r4() {
+    let mut p = registered();
+    cancelled_by_job(&mut p, "2026-11-05");
+    // Thursday 26 Nov plus 5 business days is Thursday 3 Dec, after 30 Nov: R4 on 26 Nov gives
+    // 3 Dec (week 5 has begun; 3 Dec is before the deadline of 13 Dec).
+    let u = only(p.send("w1", withdrawn("2027-01-04"), "2026-11-26").unwrap());
+    assert_eq!((u.update_type, u.sequence), (UpdateType::Scheduled, 3));
+    assert_eq!((u.date, u.deadline_missed), (d("2026-12-03"), false));
+    assert_eq!(u.reason, Some(UpdateReason::JobExitWithdrawn));
+}
+
+#[test]
+fn r13_withdrawal_after_the_date_passed_schedules_by_r4_and_may_miss_the_deadline() {
+    let mut p = registered();
+    cancelled_by_job(&mut p, "2026-11-05");
+    // Thursday 10 Dec plus 5 business days is Thursday 17 Dec, after the deadline of 13 Dec: the
+    // meeting is scheduled all the same, marked deadline_missed (R4).
+    let u = only(p.send("w1", withdrawn("2027-01-04"), "2026-12-10").unwrap());
+    assert_eq!((u.update_type, u.sequence), (UpdateType::Scheduled, 3));
+    assert_eq!((u.date, u.deadline, u.deadline_missed), (d("2026-12-17"), d("2026-12-13"), true));
+}
+
+#[test]
+fn r13_withdrawal_before_the_job_exit_voids_it_when_it_comes() {
+    let mut p = registered();
+    assert!(p.send("w1", withdrawn("2027-01-04"), "2026-11-05").unwrap().is_empty());
+    assert!(p.send("x1", job("2027-01-04"), "2026-11-06").unwrap().is_empty(), "the job exit is void");
+    let meeting = &p.state.meetings[0];
+    assert_eq!((meeting.status, meeting.date, meeting.sequence), (MeetingStatus::Planned, d("2026-11-30"), 1));
+    assert_eq!(p.state.closed_since(), None, "the period stays open");
+}
+
+#[test]
+fn r13_withdrawal_that_matches_nothing_is_kept_and_publishes_nothing() {
+    let mut p = registered();
+    assert!(p.send("w1", withdrawn("2027-02-01"), "2026-11-05").unwrap().is_empty());
+    assert_eq!(p.state.facts.len(), 2, "the withdrawal is kept");
+    assert_eq!(p.send("w1", withdrawn("2027-02-01"), "2026-11-06"), None, "and recognised when it comes again");
+    // It voids no other job exit.
+    cancelled_by_job(&mut p, "2026-11-09");
+}
+
+#[test]
+fn r13_withdrawal_after_the_meeting_was_held_changes_nothing() {
+    let mut p = registered();
+    // 30 Nov has passed on 1 Dec: the meeting was held, and a job exit no longer cancels it (R7).
+    assert!(p.send("x1", job("2027-01-04"), "2026-12-01").unwrap().is_empty());
+    assert!(p.send("w1", withdrawn("2027-01-04"), "2026-12-02").unwrap().is_empty());
+    let meeting = &p.state.meetings[0];
+    assert_eq!((meeting.status, meeting.sequence), (MeetingStatus::Planned, 1));
+}
+
+#[test]
+fn r13_withdrawal_reopens_the_period_and_a_re_registration_inside_it_opens_nothing() {
+    let mut p = registered();
+    cancelled_by_job(&mut p, "2026-11-05");
+    // A registration on the job's first day opens a new period (R8) with its own meeting.
+    let second = only(p.register("r2", registration("851", "2027-01-04"), "2026-11-06"));
+    assert_eq!(second.update_type, UpdateType::Scheduled);
+    // The job falls through: the first period is open again, so 4 Jan falls inside it. Its meeting
+    // is scheduled again and the second period's meeting is superseded.
+    let updates = p.send("w1", withdrawn("2027-01-04"), "2026-11-10").unwrap();
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    let again = updates.iter().find(|u| u.update_type == UpdateType::Scheduled).unwrap();
+    assert_eq!((again.date, again.sequence, again.reason), (d("2026-11-30"), 3, Some(UpdateReason::JobExitWithdrawn)));
+    let gone = updates.iter().find(|u| u.meeting_id == second.meeting_id).unwrap();
+    assert_eq!((gone.update_type, gone.reason), (UpdateType::Cancelled, Some(UpdateReason::Superseded)));
+}
+
+#[test]
+fn r13_withdrawal_before_the_registration_lets_the_meeting_be_announced() {
+    // Job exit and its withdrawal arrive before the registration: the meeting is scheduled as usual.
+    let mut p = Person::new();
+    assert!(p.send("x1", job("2027-01-04"), "2026-11-02").unwrap().is_empty());
+    assert!(p.send("w1", withdrawn("2027-01-04"), "2026-11-02").unwrap().is_empty());
+    let u = only(p.register("r1", registration("851", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.update_type, u.date, u.sequence, u.reason), (UpdateType::Scheduled, d("2026-11-30"), 1, None));
+}
+
+#[test]
+fn r8_the_registration_sent_later_corrects_the_meeting_whatever_the_arrival_order() {
+    // Sent at 08:00 for Aalborg (851), then at 09:00 for Rebild (840), both for 2 Nov.
+    let aalborg = Fact::Registration(registration("851", "2026-11-02"));
+    let rebild = Fact::Registration(registration("840", "2026-11-02"));
+
+    let mut p = Person::new();
+    only(p.send_at("a", aalborg.clone(), "2026-11-02", "2026-11-02T08:00:00Z").unwrap());
+    // The later one arrives second: Rebild's policy, week 9 from 28 Dec, deadline 10 Jan.
+    let u = only(p.send_at("b", rebild.clone(), "2026-11-03", "2026-11-02T09:00:00Z").unwrap());
+    assert_eq!((u.update_type, u.sequence, u.reason), (UpdateType::Scheduled, 2, Some(UpdateReason::Corrected)));
+    assert_eq!((u.municipality.as_str(), u.date, u.deadline), ("840", d("2026-12-28"), d("2027-01-10")));
+
+    // The later one arrives first: the earlier one changes nothing.
+    let mut q = Person::new();
+    let first = only(q.send_at("b", rebild, "2026-11-02", "2026-11-02T09:00:00Z").unwrap());
+    assert!(q.send_at("a", aalborg, "2026-11-03", "2026-11-02T08:00:00Z").unwrap().is_empty());
+    assert_eq!((first.meeting_id, first.municipality.as_str(), first.date), (u.meeting_id, "840", d("2026-12-28")));
+}
+
+#[test]
+fn r8_a_corrected_participation_keeps_the_date() {
+    let mut p = Person::new();
+    only(
+        p.send_at("a", Fact::Registration(registration("851", "2026-11-02")), "2026-11-02", "2026-11-02T08:00:00Z")
+            .unwrap(),
+    );
+    let opted_out =
+        Registration { akasse_participation: AkasseParticipation::OptedOut, ..registration("851", "2026-11-02") };
+    // Same time: the greater id wins ("b" > "a").
+    let u = only(p.send_at("b", Fact::Registration(opted_out), "2026-11-20", "2026-11-02T08:00:00Z").unwrap());
+    assert_eq!((u.update_type, u.reason), (UpdateType::Scheduled, Some(UpdateReason::Corrected)));
+    assert_eq!((u.date, u.akasse_participation), (d("2026-11-30"), AkasseParticipation::OptedOut));
+}
+
+#[test]
+fn r8_a_correction_of_a_cancelled_meeting_resends_the_cancellation_with_the_new_data() {
+    let mut p = Person::new();
+    only(
+        p.send_at("a", Fact::Registration(registration("851", "2026-11-02")), "2026-11-02", "2026-11-02T08:00:00Z")
+            .unwrap(),
+    );
+    cancelled_by_job(&mut p, "2026-11-05");
+    let opted_out =
+        Registration { akasse_participation: AkasseParticipation::OptedOut, ..registration("851", "2026-11-02") };
+    let u = only(p.send_at("b", Fact::Registration(opted_out), "2026-11-06", "2026-11-02T09:00:00Z").unwrap());
+    assert_eq!((u.update_type, u.sequence, u.reason), (UpdateType::Cancelled, 3, Some(UpdateReason::JobExit)));
+    assert_eq!((u.date, u.akasse_participation), (d("2026-11-30"), AkasseParticipation::OptedOut));
+}
+
+/// Registered 2 Nov, but the registration reached samspil on Tuesday 1 Dec: 1 Dec plus 5 business
+/// days is Tuesday 8 Dec, in week 5 and before the deadline of 13 Dec. The CV conversation was
+/// completed Friday 4 Dec, processed Monday 7 Dec: 7 Dec plus 5 business days is Monday 14 Dec,
+/// past the deadline, so the meeting moves to 14 Dec, deadline_missed. A job starting Friday
+/// 2027-01-22 cancels meetings from 11 Dec (22 Jan - 42 days): the one on 14 Dec, not the one on
+/// 8 Dec.
+#[test]
+fn r9_a_cancellation_carries_the_deadline_missed_of_its_date_in_either_order() {
+    let setup = || {
+        let mut p = Person::new();
+        let u = only(p.register("r1", registration("851", "2026-11-02"), "2026-12-01"));
+        assert_eq!((u.date, u.deadline_missed), (d("2026-12-08"), false));
+        p
+    };
+    // CV, then job exit.
+    let mut p = setup();
+    let moved = only(p.send("c1", cv("2026-12-04"), "2026-12-07").unwrap());
+    assert_eq!(
+        (moved.update_type, moved.date, moved.deadline_missed),
+        (UpdateType::Rescheduled, d("2026-12-14"), true)
+    );
+    let a = only(p.send("x1", job("2027-01-22"), "2026-12-07").unwrap());
+    // Job exit, then CV: the job alone leaves 8 Dec alone; the CV moves the meeting into the
+    // horizon, so it is cancelled at 14 Dec, which misses the deadline.
+    let mut q = setup();
+    assert!(q.send("x1", job("2027-01-22"), "2026-12-07").unwrap().is_empty());
+    let b = only(q.send("c1", cv("2026-12-04"), "2026-12-07").unwrap());
+    for u in [&a, &b] {
+        assert_eq!(u.update_type, UpdateType::Cancelled);
+        assert_eq!((u.date, u.deadline, u.deadline_missed), (d("2026-12-14"), d("2026-12-13"), true));
+    }
+}
+
+#[test]
+fn r7_in_rebild_a_job_on_4_january_cancels_the_28_december_meeting() {
+    let mut p = Person::new();
+    let u = only(p.register("r1", registration("840", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.date, u.deadline), (d("2026-12-28"), d("2027-01-10")));
+    // 28 December is on or after 4 January minus 42 days (23 November).
+    let u = only(p.send("x1", job("2027-01-04"), "2026-11-20").unwrap());
+    assert_eq!(
+        (u.update_type, u.date, u.reason),
+        (UpdateType::Cancelled, d("2026-12-28"), Some(UpdateReason::JobExit))
+    );
+}
