@@ -158,6 +158,7 @@ async fn a_record_that_fails_for_now_is_reported_and_waits_before_it_returns() {
             ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:no-such-topic"),
             ("QUEUE_URL", &queue_url),
             ("DLQ_URL", dlq.queue_url().unwrap()),
+            ("AKASSE_SENDERS", "AROAEXAMPLEAKASSE067=067"),
             ("HMAC_SECRET", "runtime-test-secret"),
         ])
         .stdout(Stdio::null())
