@@ -63,6 +63,8 @@ async fn a_run_at_trace_with_injected_errors_prints_no_cpr_number() {
     create_table_for_tests(&clients.dynamodb, &table).await.unwrap();
     let topic = clients.sns.create_topic().name(format!("meeting-updates-{suffix}")).send().await.unwrap();
     let missing_dlq = format!("{endpoint}/123456789012/no-such-dlq-{suffix}");
+    // Injected back-off error too: the queue whose failed messages would wait does not exist.
+    let missing_queue = format!("{endpoint}/123456789012/no-such-queue-{suffix}");
 
     // Injected store error: the second person's item does not decode.
     let keyer = PersonKeyer::new(SECRET.as_bytes()).unwrap();
@@ -85,6 +87,7 @@ async fn a_run_at_trace_with_injected_errors_prints_no_cpr_number() {
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
             ("TABLE_NAME", &table),
             ("TOPIC_ARN", topic.topic_arn().unwrap()),
+            ("QUEUE_URL", &missing_queue),
             ("DLQ_URL", &missing_dlq),
             ("HMAC_SECRET", SECRET),
             ("AKASSE_SENDERS", "AROAEXAMPLEAKASSE067=067"),
