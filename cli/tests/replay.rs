@@ -7,7 +7,7 @@ fn replay(file: &str) -> (String, String) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let output = Command::new(env!("CARGO_BIN_EXE_samspil"))
         .current_dir(root)
-        .args(["replay", file, "--today", "2026-11-02", "--pretty"])
+        .args(["replay", file, "--today", "2026-11-02"])
         .output()
         .expect("samspil runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
