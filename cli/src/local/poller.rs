@@ -292,22 +292,7 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
 
     /// Messages on all queues: visible, in flight and delayed.
     async fn backlog(&self) -> Result<u64, String> {
-        let mut total = 0;
-        for queue in &self.queues {
-            let output = self
-                .sqs
-                .get_queue_attributes()
-                .queue_url(&queue.url)
-                .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-                .send()
-                .await
-                .map_err(|e| format!("{}: {}", queue.name, describe("GetQueueAttributes", &e, None)))?;
-            let attributes = output.attributes.unwrap_or_default();
-            total += attributes.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>();
-        }
-        Ok(total)
+        backlog(&self.sqs, &self.queues).await
     }
 
     /// With `until_idle`: stops once the backlog has been zero for that long. Otherwise waits for stop.
@@ -334,4 +319,23 @@ impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
             }
         }
     }
+}
+
+/// Messages on `queues`, added up: visible, in flight and delayed (`GetQueueAttributes`).
+pub async fn backlog(sqs: &Client, queues: &[Queue]) -> Result<u64, String> {
+    let mut total = 0;
+    for queue in queues {
+        let output = sqs
+            .get_queue_attributes()
+            .queue_url(&queue.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .map_err(|e| format!("{}: {}", queue.name, describe("GetQueueAttributes", &e, None)))?;
+        let attributes = output.attributes.unwrap_or_default();
+        total += attributes.values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>();
+    }
+    Ok(total)
 }

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 use crate::proxy::{Fault, FaultCounts, FaultProxy, FaultRates};
 use crate::stack::{Env, root, setup};
@@ -256,26 +256,9 @@ async fn send(env: &Env, cohort: &Cohort) {
 /// Sending waits while more messages than this wait on the queues.
 const MAX_BACKLOG: u64 = 200;
 
-/// Messages on the three queues: visible, in flight and delayed.
+/// Messages on the three queues: visible, in flight and delayed; unknown counts as not idle.
 async fn backlog(env: &Env) -> u64 {
-    let mut total = 0;
-    for queue in &env.stack.queues {
-        let output = env
-            .clients
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&queue.url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-            .send()
-            .await;
-        match output {
-            Ok(o) => {
-                total += o.attributes.unwrap_or_default().values().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>()
-            }
-            Err(_) => return u64::MAX, // unknown: not idle
-        }
-    }
-    total
+    samspil_cli::local::poller::backlog(&env.clients.sqs, &samspil_cli::local::queues(env.stack))
+        .await
+        .unwrap_or(u64::MAX)
 }
