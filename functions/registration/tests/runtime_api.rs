@@ -14,30 +14,15 @@ use std::time::Duration;
 
 use samspil::aws::AwsClients;
 use samspil::aws::dynamo::create_table_for_tests;
+use samspil_runtime_tests::events::{SENDERS, registration, sqs_record};
 use samspil_runtime_tests::{Answer, FakeRuntime, Running, lambda_command};
 use serde_json::{Value, json};
 
 const CPR: &str = "0101901111";
-/// The a-kasse system's role, as SQS names it in `SenderId` (role id and session).
-const SENDER: &str = "AROAEXAMPLEAKASSE067:akasse-067";
 const WAIT: Duration = Duration::from_secs(15);
 
 fn registration_body() -> String {
-    json!({
-        "specversion": "1.0", "id": "reg-runtime-1", "source": "urn:dk:akasse:067",
-        "type": "dk.akasse.registration.v1", "time": "2026-11-02T08:00:00+01:00",
-        "data": {"cpr": CPR, "municipality": "851", "akasse": "067", "registered_on": "2026-11-02"}
-    })
-    .to_string()
-}
-
-fn sqs_record(message_id: &str, body: &str) -> Value {
-    json!({
-        "messageId": message_id, "receiptHandle": "handle", "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1793606400000", "SenderId": SENDER},
-        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:registrations", "awsRegion": "eu-north-1"
-    })
+    registration("reg-runtime-1", CPR)
 }
 
 #[tokio::test]
@@ -64,7 +49,7 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
             ("QUEUE_URL", queue.queue_url().unwrap()),
             ("DLQ_URL", &dlq_url),
             ("HMAC_SECRET", "runtime-test-secret"),
-            ("AKASSE_SENDERS", "AROAEXAMPLEAKASSE067=067"),
+            ("AKASSE_SENDERS", SENDERS),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -158,7 +143,7 @@ async fn a_record_that_fails_for_now_is_reported_and_waits_before_it_returns() {
             ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:no-such-topic"),
             ("QUEUE_URL", &queue_url),
             ("DLQ_URL", dlq.queue_url().unwrap()),
-            ("AKASSE_SENDERS", "AROAEXAMPLEAKASSE067=067"),
+            ("AKASSE_SENDERS", SENDERS),
             ("HMAC_SECRET", "runtime-test-secret"),
         ])
         .stdout(Stdio::null())

@@ -25,32 +25,14 @@ use samspil::aws::AwsClients;
 use samspil::aws::dynamo::{create_table_for_tests, partition_key};
 use samspil::contract::Cpr;
 use samspil::identity::PersonKeyer;
+use samspil_runtime_tests::events::{SENDERS, registration, sqs_record as record};
 use samspil_runtime_tests::{Answer, FakeRuntime, Running, lambda_command};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(15);
 const SECRET: &str = "trace-test-secret";
-const SENDER: &str = "AROAEXAMPLEAKASSE067:akasse-067";
 /// Synthetic CPR numbers: the valid registration, the corrupt item, the bad record, the bad event.
 const CPRS: [&str; 4] = ["0101907001", "0202907002", "0303907003", "0404907004"];
-
-fn registration(id: &str, cpr: &str) -> String {
-    json!({
-        "specversion": "1.0", "id": id, "source": "urn:dk:akasse:067",
-        "type": "dk.akasse.registration.v1", "time": "2026-11-02T08:00:00+01:00",
-        "data": {"cpr": cpr, "municipality": "851", "akasse": "067", "registered_on": "2026-11-02"}
-    })
-    .to_string()
-}
-
-fn record(message_id: &str, body: &str) -> Value {
-    json!({
-        "messageId": message_id, "receiptHandle": "handle", "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1793606400000", "SenderId": SENDER},
-        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:registrations", "awsRegion": "eu-north-1"
-    })
-}
 
 #[tokio::test]
 async fn a_run_at_trace_with_injected_errors_prints_no_cpr_number() {
@@ -90,7 +72,7 @@ async fn a_run_at_trace_with_injected_errors_prints_no_cpr_number() {
             ("QUEUE_URL", &missing_queue),
             ("DLQ_URL", &missing_dlq),
             ("HMAC_SECRET", SECRET),
-            ("AKASSE_SENDERS", "AROAEXAMPLEAKASSE067=067"),
+            ("AKASSE_SENDERS", SENDERS),
             ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
             ("RUST_LOG", "trace"),
             ("RUST_BACKTRACE", "1"),

@@ -6,7 +6,9 @@
 //! `.../{id}/error`). [`FakeRuntime`] is that server on `127.0.0.1:<free port>`, driven step by step
 //! from one thread, and [`lambda_command`] starts a binary with the environment Lambda gives it.
 //! Used by the functions' integration tests and by `startup-bench`, so both see exactly what
-//! Lambda would.
+//! Lambda would. [`events`] builds the SQS records the tests hand over.
+
+pub mod events;
 
 use std::path::Path;
 use std::process::{Child, Command};
