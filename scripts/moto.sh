@@ -53,6 +53,19 @@ wait_for() {
     return 1
 }
 
+# The emulator loads each service's code on its first request, which can take seconds on a busy
+# machine: longer than the SDK's time limits for one call (shared/src/aws/config.rs). One cheap
+# request per service right after start does that before any test or run.
+warm_up() {
+    .venv/bin/python - "$URL" <<'PY' >/dev/null 2>&1 || true
+import sys, boto3
+session = boto3.session.Session(region_name="eu-north-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+for service, call in [("dynamodb", "list_tables"), ("sqs", "list_queues"), ("sns", "list_topics"),
+                      ("ssm", "describe_parameters"), ("cloudformation", "list_stacks")]:
+    getattr(session.client(service, endpoint_url=sys.argv[1]), call)()
+PY
+}
+
 start() {
     if answers; then
         echo "moto: already running at $URL"
@@ -84,6 +97,7 @@ start() {
     pid=$!
     echo "$pid" >"$PIDFILE"
     if wait_for "$pid"; then
+        warm_up
         echo "moto: running at $URL (pid $pid, log $LOG)"
         return 0
     fi

@@ -211,7 +211,7 @@ impl Function {
                 return Err(e);
             }
         };
-        let records: Vec<BatchRecord> = messages.iter().map(|m| batch_record(m.clone(), self.kind)).collect();
+        let records: Vec<BatchRecord> = messages.iter().map(|m| batch_record(m, self.kind)).collect();
         let time = processing_time(Utc::now());
         let report = handler.handle_until(&records, time, Some(deadline)).await;
         self.metrics.emit(&report.counts, time.now);
@@ -294,16 +294,16 @@ pub fn sqs_event(raw: &RawValue) -> Result<SqsEvent, String> {
 /// One SQS record as the pipeline sees it. The queue is the logical one (`registrations`, ...):
 /// the ARN's last segment, without a stack-name prefix; the function's own queue if the ARN is
 /// missing or names no samspil queue.
-pub fn batch_record(message: SqsMessage, kind: FactKind) -> BatchRecord {
+pub fn batch_record(message: &SqsMessage, kind: FactKind) -> BatchRecord {
     let redriven = message.message_attributes.contains_key(REDRIVEN_ATTRIBUTE);
     let received = message.attributes.get("ApproximateReceiveCount").map(String::as_str);
     let queue = message.event_source_arn.as_deref().and_then(logical_queue).unwrap_or(kind.queue());
     BatchRecord {
         redelivered: crate::pipeline::is_redelivered(received, redriven),
         queue: queue.to_string(),
-        message_id: message.message_id,
+        message_id: message.message_id.clone(),
         sender: message.attributes.get("SenderId").cloned(),
-        body: message.body,
+        body: message.body.clone(),
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use samspil::aws::AwsClients;
 use samspil::aws::dynamo::create_table_for_tests;
 use samspil_runtime_tests::events::{SENDERS, registration, sqs_record};
-use samspil_runtime_tests::{Answer, FakeRuntime, Running, lambda_command};
+use samspil_runtime_tests::{Answer, FakeRuntime, Running, emulator_endpoint, lambda_command, unique_suffix};
 use serde_json::{Value, json};
 
 const CPR: &str = "0101901111";
@@ -27,11 +27,9 @@ fn registration_body() -> String {
 
 #[tokio::test]
 async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: run under the emulator (make test, or scripts/with-moto.sh cargo test)");
+    let endpoint = emulator_endpoint();
     let clients = AwsClients::from_env().await;
-    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().subsec_nanos();
-    let suffix = format!("rt-{}-{nanos}", std::process::id());
+    let suffix = unique_suffix("rt");
     let table = format!("people-{suffix}");
     create_table_for_tests(&clients.dynamodb, &table).await.unwrap();
     let topic = clients.sns.create_topic().name(format!("meeting-updates-{suffix}")).send().await.unwrap();
@@ -111,11 +109,9 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
 
 #[tokio::test]
 async fn a_record_that_fails_for_now_is_reported_and_waits_before_it_returns() {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: run under the emulator (make test, or scripts/with-moto.sh cargo test)");
+    let endpoint = emulator_endpoint();
     let clients = AwsClients::from_env().await;
-    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().subsec_nanos();
-    let suffix = format!("rt-backoff-{}-{nanos}", std::process::id());
+    let suffix = unique_suffix("rt-backoff");
     let queue = clients.sqs.create_queue().queue_name(format!("registrations-{suffix}")).send().await.unwrap();
     let queue_url = queue.queue_url().unwrap().to_string();
     let dlq = clients.sqs.create_queue().queue_name(format!("registrations-dlq-{suffix}")).send().await.unwrap();

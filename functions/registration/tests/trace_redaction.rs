@@ -26,7 +26,7 @@ use samspil::aws::dynamo::{create_table_for_tests, partition_key};
 use samspil::contract::Cpr;
 use samspil::identity::PersonKeyer;
 use samspil_runtime_tests::events::{SENDERS, registration, sqs_record as record};
-use samspil_runtime_tests::{Answer, FakeRuntime, Running, lambda_command};
+use samspil_runtime_tests::{Answer, FakeRuntime, Running, emulator_endpoint, lambda_command, unique_suffix};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -36,11 +36,9 @@ const CPRS: [&str; 4] = ["0101907001", "0202907002", "0303907003", "0404907004"]
 
 #[tokio::test]
 async fn a_run_at_trace_with_injected_errors_prints_no_cpr_number() {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: run under the emulator (make test, or scripts/with-moto.sh cargo test)");
+    let endpoint = emulator_endpoint();
     let clients = AwsClients::from_env().await;
-    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().subsec_nanos();
-    let suffix = format!("trace-{}-{nanos}", std::process::id());
+    let suffix = unique_suffix("trace");
     let table = format!("people-{suffix}");
     create_table_for_tests(&clients.dynamodb, &table).await.unwrap();
     let topic = clients.sns.create_topic().name(format!("meeting-updates-{suffix}")).send().await.unwrap();

@@ -81,7 +81,7 @@ fn sqs_records_become_batch_records_with_logical_queue_and_redelivery() {
         {"messageId": "m4", "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:something-else"},
     ]));
     let records: Vec<BatchRecord> =
-        event.records.into_iter().map(|m: SqsMessage| batch_record(m, FactKind::Registration)).collect();
+        event.records.iter().map(|m: &SqsMessage| batch_record(m, FactKind::Registration)).collect();
     let summary: Vec<(Option<&str>, &str, bool, Option<&str>)> =
         records.iter().map(|r| (r.message_id.as_deref(), r.queue.as_str(), r.redelivered, r.body.as_deref())).collect();
     assert_eq!(

@@ -166,3 +166,16 @@ impl Drop for Running {
         self.stop();
     }
 }
+
+/// The emulator's URL from `AWS_ENDPOINT_URL`, which `make test` (scripts/with-moto.sh) sets.
+pub fn emulator_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: run under the emulator (make test, or scripts/with-moto.sh cargo test)")
+}
+
+/// `<prefix>-<pid>-<nanoseconds>`: a name for a test's own tables, topics and queues that no other
+/// run against the same emulator uses.
+pub fn unique_suffix(prefix: &str) -> String {
+    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap_or_default().subsec_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}

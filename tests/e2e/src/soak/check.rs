@@ -4,11 +4,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use samspil::contract::MeetingUpdate;
-use samspil::pipeline::Store;
 
 use super::cohort::Cohort;
 use crate::reference::{in_order, last_per_meeting, outcome_differences, sequence_conflicts};
-use crate::runner::{dynamo, keyer};
+use crate::runner::stored;
 use crate::stack::Env;
 use crate::subscriber::take_matching;
 
@@ -80,15 +79,12 @@ pub async fn check(env: &Env, cohort: &Cohort, got: &[MeetingUpdate]) -> Finding
 
 /// Every valid message's fact is in its person's state: it changed state or was a duplicate.
 async fn processed(env: &Env, cohort: &Cohort, findings: &mut Findings) {
-    let store = dynamo(env);
     let mut by_person: BTreeMap<usize, Vec<&crate::people::Msg>> = BTreeMap::new();
     for (person, message) in &cohort.valid {
         by_person.entry(*person).or_default().push(message);
     }
     for (person, messages) in by_person {
-        let cpr = serde_json::from_value(serde_json::Value::String(cohort.people[person].cpr().to_string()))
-            .expect("CPR digits");
-        let state = store.load(&keyer().key(&cpr)).await.expect("GetItem").map(|s| s.state);
+        let state = stored(env, &cohort.people[person]).await;
         for m in messages {
             if !state.as_ref().is_some_and(|s| s.has_processed(&m.key())) {
                 findings.unprocessed.push(format!("{m:?}"));
