@@ -22,7 +22,9 @@ What it does, in order:
    which polls the queues itself.
 4. Says which resources the emulator's CloudFormation skipped, and creates through the API what a
    local run needs of them: the SNS subscriptions, with their FilterPolicy, RawMessageDelivery and
-   RedrivePolicy.
+   RedrivePolicy. The summons schedule (EventBridge Scheduler) is one of the skipped: locally
+   `samspil local` runs the same sweep on a timer. A table's TTL, and its indexes on an update,
+   which the emulator accepts without applying, are set through the DynamoDB API.
 5. Deploys each subscriber (default: jobcenter:851) as stack `samspil-<kind>-<code>` from
    infra/subscriber.yaml, which imports the main stack's exports, and creates its subscription the
    same way.
@@ -97,6 +99,9 @@ SKIPPED_TYPES = {
     "AWS::SQS::QueuePolicy": "not needed locally (the emulator does not enforce resource policies)",
     "AWS::CloudWatch::Alarm": "not created locally (the emulator has no metrics to alarm on)",
     "AWS::SNS::TopicPolicy": "not needed locally (the emulator does not enforce resource policies)",
+    "AWS::Scheduler::Schedule": "not created locally: `samspil local` runs the same summons sweep on a timer "
+                                "(`samspil sweep` runs it once)",
+    "AWS::Lambda::EventInvokeConfig": "not needed locally (nothing invokes the functions asynchronously)",
 }
 
 
@@ -254,8 +259,12 @@ def withhold(template: dict) -> dict[str, str]:
 def apply_ignored_properties(ddb, translated: dict, physical: dict) -> list[str]:
     """Properties the emulator's CloudFormation accepts but does not apply, set through the API.
     Today: a table's TimeToLiveSpecification (the items' `expires_at` must be the TTL attribute
-    locally too, even though the emulator never deletes expired items)."""
+    locally too, even though the emulator never deletes expired items), and a table's global
+    secondary indexes when the stack is updated (the emulator creates them only with the table)."""
     done = []
+    for logical, resource in sorted(translated["Resources"].items()):
+        if resource["Type"] == "AWS::DynamoDB::Table" and logical in physical:
+            done += ensure_indexes(ddb, physical[logical], resource.get("Properties", {}))
     for logical, resource in sorted(translated["Resources"].items()):
         spec = resource.get("Properties", {}).get("TimeToLiveSpecification")
         if resource["Type"] != "AWS::DynamoDB::Table" or not spec or logical not in physical:
@@ -270,6 +279,26 @@ def apply_ignored_properties(ddb, translated: dict, physical: dict) -> list[str]
             "AttributeName": spec["AttributeName"], "Enabled": bool(spec.get("Enabled", True))})
         done.append(f"table {table}: the emulator ignored TimeToLiveSpecification; TTL on "
                     f"{spec['AttributeName']} set through the API (it is stored, never enforced)")
+    return done
+
+
+def ensure_indexes(ddb, table: str, props: dict) -> list[str]:
+    """Creates the template's global secondary indexes a table lacks (an emulator stack updated from
+    a template without them); says what it did."""
+    wanted = props.get("GlobalSecondaryIndexes") or []
+    have = {i["IndexName"] for i in ddb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])}
+    definitions = {d["AttributeName"]: d for d in props.get("AttributeDefinitions", [])}
+    done = []
+    for index in wanted:
+        if index["IndexName"] in have:
+            continue
+        names = [k["AttributeName"] for k in index["KeySchema"]]
+        ddb.update_table(TableName=table, AttributeDefinitions=[definitions[n] for n in names],
+                         GlobalSecondaryIndexUpdates=[{"Create": {
+                             "IndexName": index["IndexName"], "KeySchema": index["KeySchema"],
+                             "Projection": index["Projection"]}}])
+        done.append(f"table {table} lacked index {index['IndexName']} (the emulator adds indexes only to a new table); "
+                    "created through the API")
     return done
 
 

@@ -61,7 +61,7 @@ warm_up() {
 import sys, boto3
 session = boto3.session.Session(region_name="eu-north-1", aws_access_key_id="warm", aws_secret_access_key="warm")
 for service, call in [("dynamodb", "list_tables"), ("sqs", "list_queues"), ("sns", "list_topics"),
-                      ("ssm", "describe_parameters"), ("cloudformation", "list_stacks")]:
+                      ("ssm", "describe_parameters"), ("cloudformation", "list_stacks"), ("kms", "list_keys")]:
     getattr(session.client(service, endpoint_url=sys.argv[1]), call)()
 PY
 }

@@ -7,7 +7,10 @@ on: the contract's queues and their DLQs with maxReceiveCount 8, the table keyed
 in target/local-stack.json, the dead-letter queues encrypted with the customer managed key. Then the subscribers of infra/subscriber.yaml: the default one
 (jobcenter 851) with its filter policy, raw delivery, delivery DLQ and the stack's KMS key; and a
 second one (a-kasse 010) added by a third run, which leaves the rest unchanged. Each subscriber
-receives exactly its own updates. Ends with the line 'deploy_local: N passed, N failed'.
+receives exactly its own updates. Rule R12: the table's sparse index `sweep-due`, the `SummonsKey`
+(a ciphertext opens only for the person it was sealed for), and, from the translated template (the
+emulator skips them), the daily schedule, its retries and dead-letter queue, who may seal and open,
+and the summons alarms. Ends with the line 'deploy_local: N passed, N failed'.
 """
 
 from __future__ import annotations
@@ -128,7 +131,8 @@ def release_and_dashboard() -> None:
 
     resources = deploy_local.translate("eu-north-1", "123456789012")["Resources"]
     for function, alarm in (("RegistrationFunction", "RegistrationErrorsAlarm"),
-                            ("CvCompletedFunction", "CvCompletedErrorsAlarm"), ("JobExitFunction", "JobExitErrorsAlarm")):
+                            ("CvCompletedFunction", "CvCompletedErrorsAlarm"), ("JobExitFunction", "JobExitErrorsAlarm"),
+                            ("SummonsFunction", "SummonsErrorsAlarm")):
         alias = resources.get(f"{function}Aliaslive", {})
         check(f"{function} published behind alias live", alias.get("Type") == "AWS::Lambda::Alias"
               and "CodeDeployLambdaAliasUpdate" in alias.get("UpdatePolicy", {}))
@@ -136,14 +140,60 @@ def release_and_dashboard() -> None:
         alarms = group.get("AlarmConfiguration", {}).get("Alarms", [])
         check(f"{function} rolls back on {alarm}", {"Name": {"Ref": alarm}} in alarms
               and "DEPLOYMENT_STOP_ON_ALARM" in group.get("AutoRollbackConfiguration", {}).get("Events", []), str(group))
-        mapping = resources.get(f"{function}Queue", {}).get("Properties", {})
-        check(f"{function}'s queue invokes the alias", mapping.get("FunctionName") == {"Ref": f"{function}Aliaslive"},
-              str(mapping.get("FunctionName")))
+        if function != "SummonsFunction":
+            mapping = resources.get(f"{function}Queue", {}).get("Properties", {})
+            check(f"{function}'s queue invokes the alias",
+                  mapping.get("FunctionName") == {"Ref": f"{function}Aliaslive"}, str(mapping.get("FunctionName")))
+    summons_schedule(resources)
     body = resources.get("Dashboard", {}).get("Properties", {}).get("DashboardBody", {}).get("Fn::Sub", "{}")
     titles = [w["properties"]["title"] for w in json.loads(body).get("widgets", [])]
-    wanted = ["Messages in", "updates out", "Dead letters", "oldest message", "Transient failures", "Duration"]
-    check("the dashboard graphs messages in, updates out, dead letters, oldest age, transient failures, duration",
-          len(titles) == 6 and all(any(w.lower() in t.lower() for t in titles) for w in wanted), str(titles))
+    wanted = ["Messages in", "updates out", "Dead letters", "oldest message", "Transient failures", "Duration",
+              "Summons sweep"]
+    check("the dashboard graphs messages in, updates out, dead letters, oldest age, transient failures, duration, "
+          "the summons sweep",
+          len(titles) == 7 and all(any(w.lower() in t.lower() for t in titles) for w in wanted), str(titles))
+
+
+def summons_schedule(resources: dict) -> None:
+    """Rule R12: the schedule that starts the sweep (moto skips it): daily, weekends too, on
+    Copenhagen time, retried, with a dead-letter queue, invoking the alias; failed invocations
+    retried by Lambda and then dead-lettered; and the roles that may seal and open CPR numbers."""
+    schedules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    check("one schedule", len(schedules) == 1, str(len(schedules)))
+    schedule = schedules[0] if schedules else {}
+    fields = schedule.get("ScheduleExpression", "").removeprefix("cron(").removesuffix(")").split()
+    check("the sweep runs every day of the week (weekends too)",
+          len(fields) == 6 and fields[2] == "*" and fields[3] == "*" and fields[4] in ("?", "*"), str(fields))
+    check("the schedule keeps Copenhagen time", schedule.get("ScheduleExpressionTimezone") == "Europe/Copenhagen")
+    target = schedule.get("Target", {})
+    check("the schedule invokes the summons function's alias live", target.get("Arn") == {"Ref": "SummonsFunctionAliaslive"},
+          str(target.get("Arn")))
+    check("the schedule retries and dead-letters to summons-dlq",
+          target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 0) > 0
+          and target.get("DeadLetterConfig", {}).get("Arn") == {"Fn::GetAtt": ["SummonsDlq", "Arn"]}, str(target))
+    function = resources.get("SummonsFunction", {}).get("Properties", {})
+    check("a failed sweep invocation goes to summons-dlq",
+          function.get("DeadLetterConfig", {}).get("TargetArn") == {"Fn::GetAtt": ["SummonsDlq", "Arn"]})
+    statements = resources.get("SummonsKey", {}).get("Properties", {}).get("KeyPolicy", {}).get("Statement", [])
+    actions = {s.get("Sid"): s.get("Action") for s in statements}
+    check("SummonsKey: the inbound roles only encrypt, the summons role only decrypts, administrators neither",
+          actions.get("InboundFunctionsSealOnly") == "kms:Encrypt"
+          and actions.get("SummonsFunctionOpensOnly") == "kms:Decrypt"
+          and not any(a in ("kms:Encrypt", "kms:Decrypt", "kms:*")
+                      for a in actions.get("NamedAdministratorsManageButCannotUseTheKey", [])), str(actions))
+
+    def kms_actions(role: str) -> set[str]:
+        found = set()
+        for policy in resources.get(role, {}).get("Properties", {}).get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if isinstance(statement, dict) and statement.get("Resource") == {"Fn::GetAtt": ["SummonsKey", "Arn"]}:
+                    action = statement["Action"]
+                    found |= set(action if isinstance(action, list) else [action])
+        return found
+
+    for role in ("RegistrationRole", "CvCompletedRole", "JobExitRole"):
+        check(f"{role} may only encrypt with SummonsKey", kms_actions(role) == {"kms:Encrypt"}, str(kms_actions(role)))
+    check("SummonsRole may only decrypt with SummonsKey", kms_actions("SummonsRole") == {"kms:Decrypt"})
 
 
 def main() -> None:
@@ -165,7 +215,7 @@ def main() -> None:
     for key in ["RegistrationsQueueUrl", "RegistrationsDlqUrl", "CvCompletionsQueueUrl", "CvCompletionsDlqUrl",
                 "JobExitsQueueUrl", "JobExitsDlqUrl", "TableName", "MeetingUpdatesTopicArn", "DataKeyArn",
                 "RegistrationFunctionName", "CvCompletedFunctionName",
-                "JobExitFunctionName", "AkasseSenders"]:
+                "JobExitFunctionName", "AkasseSenders", "SummonsFunctionName", "SummonsKeyArn", "SummonsDlqUrl"]:
         check(f"output {key} in target/local-stack.json", bool(outputs.get(key)))
 
     for queue in QUEUES:
@@ -184,6 +234,13 @@ def main() -> None:
     table = ddb.describe_table(TableName=outputs.get("TableName", "people"))["Table"]
     check("table keyed by pk (S)", table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
           and {"AttributeName": "pk", "AttributeType": "S"} in table["AttributeDefinitions"])
+    indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+    sweep = indexes.get("sweep-due", {})
+    check("table index sweep-due: hash sweep_shard, range sweep_due, keys only",
+          sweep.get("KeySchema") == [{"AttributeName": "sweep_shard", "KeyType": "HASH"},
+                                     {"AttributeName": "sweep_due", "KeyType": "RANGE"}]
+          and sweep.get("Projection", {}).get("ProjectionType") == "KEYS_ONLY", str(sweep))
+    summons_key(session, endpoint, outputs.get("SummonsKeyArn"))
     ttl = ddb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
     check("table TTL on expires_at", ttl.get("AttributeName") == "expires_at" and ttl.get("TimeToLiveStatus") == "ENABLED",
           str(ttl))
@@ -218,6 +275,27 @@ def main() -> None:
     sys.exit(1 if failed else 0)
 
 
+def summons_key(session, endpoint: str, key_arn: str | None) -> None:
+    """SummonsKey exists, rotates, and a ciphertext opens only with the person it was sealed for."""
+    kms = session.client("kms", endpoint_url=endpoint)
+    if not key_arn:
+        check("SummonsKey deployed", False, "no output SummonsKeyArn")
+        return
+    # Not DescribeKey: moto keeps a key policy from CloudFormation in a form its DescribeKey cannot read.
+    keys = [k["KeyArn"] for k in kms.list_keys()["Keys"]]
+    check("SummonsKey deployed", key_arn in keys)
+    check("SummonsKey rotates", kms.get_key_rotation_status(KeyId=key_arn).get("KeyRotationEnabled") is True)
+    sealed = kms.encrypt(KeyId=key_arn, Plaintext=b"test", EncryptionContext={"samspil:person": "person#a"})
+    blob = sealed["CiphertextBlob"]
+    opened = kms.decrypt(CiphertextBlob=blob, KeyId=key_arn, EncryptionContext={"samspil:person": "person#a"})
+    check("SummonsKey opens what it sealed for the same person", opened["Plaintext"] == b"test")
+    try:
+        kms.decrypt(CiphertextBlob=blob, KeyId=key_arn, EncryptionContext={"samspil:person": "person#b"})
+        check("SummonsKey refuses another person's context", False)
+    except kms.exceptions.ClientError:
+        check("SummonsKey refuses another person's context", True)
+
+
 def check_alarms() -> None:
     """The emulator creates no alarms, so the template itself is read: every function alarms on
     failed invocations, throttles and transient failures, and the topic on failed deliveries
@@ -237,6 +315,11 @@ def check_alarms() -> None:
         check(f"alarm on {function} transient_failures",
               any(m == "transient_failures" and f'"{function}"' in d for m, d in watched))
     check("alarm on SNS delivery failures", "NumberOfNotificationsFailed" in metrics)
+    for metric in ("Errors", "Invocations"):
+        check(f"alarm on summons {metric}", any(m == metric and "SummonsFunction" in d for m, d in watched))
+    check("alarm on summons-dlq", any(m == "ApproximateNumberOfMessagesVisible" and "SummonsDlq" in d
+                                      for m, d in watched))
+    check("alarm on the summons backlog", "summons_left" in metrics)
 
 
 if __name__ == "__main__":
