@@ -169,7 +169,8 @@ fn decode(item: &HashMap<String, AttributeValue>) -> Result<Stored, StoreError> 
 }
 
 /// **Test support only**: creates a table shaped like the one the SAM template deploys (on-demand,
-/// partition key `pk` of type S, TTL on `expires_at`), for tests against the emulator. Production
+/// partition key `pk` of type S, TTL on `expires_at`, the sweep's index
+/// [`super::sweep_index::SWEEP_INDEX`]), for tests against the emulator. Production
 /// tables come from the template, never from this function.
 pub async fn create_table_for_tests(client: &Client, name: &str) -> Result<(), String> {
     use aws_sdk_dynamodb::types::{
@@ -186,12 +187,14 @@ pub async fn create_table_for_tests(client: &Client, name: &str) -> Result<(), S
         .key_type(KeyType::Hash)
         .build()
         .map_err(|e| fail(&e))?;
+    let (index_definitions, index) = super::sweep_index::index_for_tests()?;
     client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(key_definition)
+        .set_attribute_definitions(Some([vec![key_definition], index_definitions].concat()))
         .key_schema(key_schema)
+        .global_secondary_indexes(index)
         .send()
         .await
         .map_err(|e| fail(&DisplayErrorContext(&e)))?;

@@ -4,6 +4,8 @@
 //! - [`dynamo`]: [`DynamoStore`], the [`crate::pipeline::Store`] on one DynamoDB item per person.
 //! - [`sns`]: [`SnsPublisher`], the [`crate::pipeline::Publisher`] on the `meeting-updates` topic.
 //! - [`sqs`]: [`SqsDeadLetters`], the [`crate::pipeline::DeadLetters`] on the queues' DLQs.
+
+//! - [`sweep_index`]: the sparse index `sweep-due` of the table and its query (rule R12's sweep).
 //! - [`retry`]: [`back_off`], the wait before SQS delivers a failed message again.
 //! - [`requests`]: [`RequestCounter`], an SDK interceptor counting requests per operation.
 //!
@@ -18,6 +20,7 @@ pub mod requests;
 pub mod retry;
 pub mod sns;
 pub mod sqs;
+pub mod sweep_index;
 
 pub use config::{AwsClients, DEFAULT_REGION, long_poll, sdk_config};
 pub use dynamo::{DEFAULT_RETENTION_DAYS, DynamoStore};
