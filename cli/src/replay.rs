@@ -3,6 +3,9 @@
 //! Each line of FILE is one SQS delivery: `{"queue": "...", "body": <JSON value or string>,
 //! "received_on": "YYYY-MM-DD"}`, processed in file order on the in-memory store and publisher.
 //! `received_on` is the line's processing day (rule R0); `--today` is that of lines without it.
+//! The sweep of rule R12 runs for every day from the first line's processing day to the latest
+//! line's, each after that day's lines, so a summons due on a day without messages goes out that
+//! day (in the output, between the lines of the days around it).
 //! Every published update goes out as a readable line (`--format text`) or as its CloudEvent, one
 //! per line (`--format json`); a summary with counts by outcome goes to stderr. A bad line is
 //! reported with its code and line number, and the replay goes on; the exit status then says that
@@ -11,10 +14,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use samspil::contract::{BadInput, ErrorCode, UpdateType};
+use samspil::domain::SweepRun;
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::memory::{MemoryPublisher, MemoryStore};
+use samspil::pipeline::memory::{MemoryPublisher, MemorySealer, MemoryStore};
 use samspil::pipeline::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
 use samspil::policy::PolicyBook;
 use serde::Deserialize;
@@ -30,8 +34,13 @@ pub const EMBEDDED_SECRET: &[u8] = b"samspil-embedded";
 pub const EXIT_STATUS: &str = "Exit status: 0 when every line was processed; 1 when a line was rejected as bad \
 input (the other lines are still processed and printed) or the replay could not run; 2 on a usage error.";
 
+/// What `samspil replay --help` says about the sweep (rule R12).
+pub const SWEEPS: &str = "Summonses (rule R12): after the lines of each day, the sweep of that day runs, for every \
+day from the first line's processing day to the latest line's, days without lines included. Under a policy with \
+summon_days, a summons due on a day without messages goes out that day.";
+
 #[derive(Debug, clap::Args)]
-#[command(after_help = EXIT_STATUS)]
+#[command(after_help = format!("{SWEEPS}\n\n{EXIT_STATUS}"))]
 pub struct Args {
     /// Messages, one JSON object per line: {"queue", "body", "received_on"}.
     file: PathBuf,
@@ -59,8 +68,13 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
         Some(path) => PolicyBook::load(path)?,
         None => PolicyBook::repository(),
     };
-    let pipeline =
-        Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), policies, PersonKeyer::new(EMBEDDED_SECRET)?);
+    let pipeline = Pipeline::new(
+        MemoryStore::new(),
+        MemoryPublisher::new(),
+        MemorySealer::new(),
+        policies,
+        PersonKeyer::new(EMBEDDED_SECRET)?,
+    );
     let input = BufReader::new(std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?);
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
@@ -68,6 +82,7 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
     let mut tally = Tally::default();
+    let mut sweeps = Sweeps::default();
     for (index, line) in input.lines().enumerate() {
         let number = index + 1;
         let line = line?;
@@ -75,7 +90,11 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
             continue;
         }
         tally.messages += 1;
-        let result = parse_line(&line, args.today).and_then(|(line, today)| {
+        let parsed = parse_line(&line, args.today);
+        if let Ok((_, today)) = &parsed {
+            sweeps.before(*today, &pipeline, &runtime, &mut tally, &mut out, format)?;
+        }
+        let result = parsed.and_then(|(line, today)| {
             let body = match &line.body {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -90,13 +109,7 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
         match result {
             Ok(Outcome::Applied { updates }) => {
                 tally.applied(updates.iter().map(|u| u.update_type));
-                for event in pipeline.publisher().take() {
-                    let json = event.to_json();
-                    match format {
-                        Format::Text => writeln!(out, "{}", render::update_line(&json))?,
-                        Format::Json => writeln!(out, "{json}")?,
-                    }
-                }
+                write_events(&pipeline, &mut out, format)?;
             }
             Ok(Outcome::Duplicate { .. }) => tally.duplicates += 1,
             Err(bad) => {
@@ -105,13 +118,99 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
             }
         }
     }
+    sweeps.finish(&pipeline, &runtime, &mut tally, &mut out, format)?;
     out.flush()?;
     eprintln!("{}", tally.summary(&display_name(&args.file)));
+    eprintln!("  sweeps {} (days), summonses {}", sweeps.days, sweeps.summonses);
     let rejected: u64 = tally.rejections.values().sum();
     match rejected {
         0 => Ok(()),
         n => Err(format!("{n} of {} lines rejected (codes in the summary above)", tally.messages).into()),
     }
+}
+
+type Embedded = Pipeline<MemoryStore, MemoryPublisher, MemorySealer>;
+
+/// The days swept so far (rule R12): every day from the first line's to the latest line's.
+#[derive(Debug, Default)]
+struct Sweeps {
+    /// The next day to sweep; `None` before the first line.
+    next: Option<NaiveDate>,
+    /// The latest line's day.
+    last: Option<NaiveDate>,
+    days: u64,
+    summonses: u64,
+}
+
+impl Sweeps {
+    /// Before a line of `day`: sweeps every day before it not yet swept.
+    fn before(
+        &mut self,
+        day: NaiveDate,
+        pipeline: &Embedded,
+        runtime: &tokio::runtime::Runtime,
+        tally: &mut Tally,
+        out: &mut dyn Write,
+        format: Format,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let next = *self.next.get_or_insert(day);
+        self.last = self.last.max(Some(day));
+        self.sweep_until(next, day, pipeline, runtime, tally, out, format)
+    }
+
+    /// After the last line: sweeps the remaining days up to and including the latest line's.
+    fn finish(
+        &mut self,
+        pipeline: &Embedded,
+        runtime: &tokio::runtime::Runtime,
+        tally: &mut Tally,
+        out: &mut dyn Write,
+        format: Format,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let (Some(next), Some(last)) = (self.next, self.last) else { return Ok(()) };
+        self.sweep_until(next, last + Days::new(1), pipeline, runtime, tally, out, format)
+    }
+
+    /// Sweeps the days from `from` up to, not including, `until`.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep_until(
+        &mut self,
+        from: NaiveDate,
+        until: NaiveDate,
+        pipeline: &Embedded,
+        runtime: &tokio::runtime::Runtime,
+        tally: &mut Tally,
+        out: &mut dyn Write,
+        format: Format,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let mut day = from;
+        while day < until {
+            // After the day's lines, which are processed at midnight.
+            let now = day.and_hms_opt(23, 0, 0).expect("23:00 exists").and_utc();
+            let report = runtime
+                .block_on(pipeline.sweep(ProcessingTime { today: day, now }, &SweepRun::start(now)))
+                .map_err(|e| format!("the sweep of {day} failed: {e}"))?;
+            self.days += 1;
+            self.summonses += report.published as u64;
+            *tally.updates.entry(UpdateType::Scheduled).or_default() += report.published as u64;
+            write_events(pipeline, out, format)?;
+            day = day + Days::new(1);
+            self.next = Some(day);
+        }
+        Ok(())
+    }
+}
+
+/// Writes the events published since the last call.
+fn write_events(pipeline: &Embedded, out: &mut dyn Write, format: Format) -> std::io::Result<()> {
+    for event in pipeline.publisher().take() {
+        let json = event.to_json();
+        match format {
+            Format::Text => writeln!(out, "{}", render::update_line(&json))?,
+            Format::Json => writeln!(out, "{json}")?,
+        }
+    }
+    Ok(())
 }
 
 fn display_name(path: &Path) -> String {

@@ -23,14 +23,14 @@ use std::task::{Context, Poll, Waker};
 use chrono::NaiveDate;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::memory::{MemoryPublisher, MemoryStore};
+use samspil::pipeline::memory::{MemoryPublisher, MemorySealer, MemoryStore};
 use samspil::pipeline::{Delivery, Outcome, Pipeline, ProcessingTime};
 use samspil::policy::PolicyBook;
 
 /// Synthetic: never a real person's number.
 const CPR: &str = "0101900000";
 
-type Memory = Pipeline<MemoryStore, MemoryPublisher>;
+type Memory = Pipeline<MemoryStore, MemoryPublisher, MemorySealer>;
 
 /// A case: its name, the pipeline it starts from, and the message (queue, body, processing day).
 type Case<'a> = (&'a str, &'a dyn Fn() -> Memory, &'a str, &'a str, &'a str);
@@ -61,7 +61,9 @@ fn handle(pipeline: &Memory, queue: &str, body: &str, day: &str) -> Outcome {
 fn bench_pipeline(c: &mut Criterion) {
     let policies = PolicyBook::repository();
     let keyer = PersonKeyer::new(b"bench-secret").expect("a secret");
-    let fresh = || Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), policies.clone(), keyer.clone());
+    let fresh = || {
+        Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), MemorySealer::new(), policies.clone(), keyer.clone())
+    };
     let registration = body(
         "registration",
         "reg-1",

@@ -125,6 +125,25 @@ impl Calendar {
         current
     }
 
+    /// The n-th business day before `day` (`day` itself never counts); `day` itself when n is 0.
+    /// The mirror of [`Calendar::add_business_days`], for the summons day of rule R12: Wednesday
+    /// 2026-12-02 minus 3 business days is Friday 2026-11-27.
+    ///
+    /// # Panics
+    ///
+    /// Only when the search runs past the first date chrono can represent.
+    pub fn sub_business_days(&self, day: NaiveDate, n: u32) -> NaiveDate {
+        let mut current = day;
+        let mut left = n;
+        while left > 0 {
+            current = current.pred_opt().expect("business-day search ran past the first representable date");
+            if self.is_business_day(current) {
+                left -= 1;
+            }
+        }
+        current
+    }
+
     /// The first business day on or after `day`.
     ///
     /// # Panics
@@ -253,6 +272,21 @@ mod tests {
         let calendar = Calendar::default();
         assert_eq!(calendar.add_business_days(date("2026-12-22"), 2), date("2026-12-28"));
         assert_eq!(calendar.add_business_days(date("2026-12-22"), 6), date("2027-01-04"));
+    }
+
+    #[test]
+    fn sub_business_days_mirrors_add_over_weekends_and_holidays() {
+        let calendar = Calendar::default();
+        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 3), date("2026-11-27"));
+        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 0), date("2026-12-02"));
+        // Over Christmas: 24, 25, 26 December and the weekend are skipped.
+        assert_eq!(calendar.sub_business_days(date("2026-12-28"), 1), date("2026-12-23"));
+        // Over Easter 2026: Easter Monday 6 April, Good Friday 3 April, Maundy Thursday 2 April.
+        assert_eq!(calendar.sub_business_days(date("2026-04-07"), 1), date("2026-04-01"));
+        for n in 0..30 {
+            let day = date("2026-03-02");
+            assert_eq!(calendar.sub_business_days(calendar.add_business_days(day, n), n), day);
+        }
     }
 
     #[test]

@@ -49,7 +49,7 @@ use crate::aws::{
 };
 use crate::contract::FactKind;
 use crate::identity::PersonKeyer;
-use crate::pipeline::{Backoff, BatchHandler, BatchRecord, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
+use crate::pipeline::{Backoff, BatchHandler, BatchRecord, NoSealer, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
 use crate::policy::PolicyBook;
 use crate::senders::Senders;
 use crate::telemetry::Metrics;
@@ -149,7 +149,7 @@ impl Config {
     }
 }
 
-type Handler = BatchHandler<DynamoStore, SnsPublisher, SqsDeadLetters>;
+type Handler = BatchHandler<DynamoStore, SnsPublisher, NoSealer, SqsDeadLetters>;
 
 /// Everything one function process keeps between invocations.
 struct Function {
@@ -259,8 +259,8 @@ impl Function {
             DynamoStore::new(self.clients.dynamodb.clone(), &self.config.table_name, self.config.retention_days);
         let publisher = SnsPublisher::new(self.clients.sns.clone(), &self.config.topic_arn);
         let dead_letters = SqsDeadLetters::single(self.clients.sqs.clone(), &self.config.dlq_url);
-        let pipeline =
-            Pipeline::new(store, publisher, self.policies.clone(), keyer).with_senders(self.config.senders.clone());
+        let pipeline = Pipeline::new(store, publisher, NoSealer, self.policies.clone(), keyer)
+            .with_senders(self.config.senders.clone());
         Ok(BatchHandler::new(pipeline, dead_letters))
     }
 

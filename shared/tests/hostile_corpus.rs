@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::memory::{MemoryDeadLetters, MemoryPublisher, MemoryStore};
+use samspil::pipeline::memory::{MemoryDeadLetters, MemoryPublisher, MemorySealer, MemoryStore};
 use samspil::pipeline::{BatchHandler, BatchRecord, Pipeline, ProcessingTime};
 use samspil::policy::PolicyBook;
 use samspil::senders::Senders;
@@ -53,8 +53,9 @@ async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing()
     assert!(cases.len() >= 25, "the corpus is in tests/hostile/");
     let senders = Senders::parse(&format!("{SENDER}=067,{SENDER}=010,{SENDER}=048")).unwrap();
     let keyer = PersonKeyer::new(b"hostile-secret").unwrap();
-    let pipeline = Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), PolicyBook::repository(), keyer)
-        .with_senders(senders);
+    let pipeline =
+        Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), MemorySealer::new(), PolicyBook::repository(), keyer)
+            .with_senders(senders);
     let handler = BatchHandler::new(pipeline, MemoryDeadLetters::new());
     let time = ProcessingTime { today: "2026-11-02".parse().unwrap(), now: Utc::now() };
     for case in &cases {

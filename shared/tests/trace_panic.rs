@@ -15,7 +15,7 @@ use chrono::Utc;
 use samspil::contract::OutboundEvent;
 use samspil::domain::PersonState;
 use samspil::identity::{PersonKey, PersonKeyer};
-use samspil::pipeline::memory::{MemoryDeadLetters, MemoryStore};
+use samspil::pipeline::memory::{MemoryDeadLetters, MemorySealer, MemoryStore};
 use samspil::pipeline::{BatchHandler, BatchRecord, Pipeline, ProcessingTime, PublishError, Publisher, Store};
 use samspil::pipeline::{StoreError, Stored};
 use samspil::policy::PolicyBook;
@@ -50,6 +50,10 @@ impl Store for FailingOnce {
         }
         self.inner.save(person, state, expected).await
     }
+
+    async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
+    }
 }
 
 /// A publisher that panics, putting what it was given into the panic message.
@@ -67,7 +71,7 @@ async fn child() {
     samspil::telemetry::init();
     let keyer = PersonKeyer::new(b"trace-secret").unwrap();
     let store = FailingOnce { inner: MemoryStore::new(), saves: AtomicU32::new(0) };
-    let pipeline = Pipeline::new(store, Panicking, PolicyBook::repository(), keyer);
+    let pipeline = Pipeline::new(store, Panicking, MemorySealer::new(), PolicyBook::repository(), keyer);
     let handler = BatchHandler::new(pipeline, MemoryDeadLetters::new());
     let records: Vec<BatchRecord> = [
         registration("r1", CPRS[0], "2026-11-02"),

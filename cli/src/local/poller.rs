@@ -29,7 +29,8 @@ use chrono::{NaiveDate, Utc};
 use futures::future::join_all;
 use samspil::aws::{FailedReceipt, back_off, describe, long_poll, receive_count};
 use samspil::pipeline::{
-    Backoff, BatchCounts, BatchHandler, BatchRecord, BatchReport, DeadLetters, ProcessingTime, Publisher, Store,
+    Backoff, BatchCounts, BatchHandler, BatchRecord, BatchReport, CprSealer, DeadLetters, ProcessingTime, Publisher,
+    Store,
 };
 
 use super::records::{batch_line, batch_record};
@@ -132,19 +133,19 @@ impl RunSummary {
 
 /// Polls queues into one [`BatchHandler`].
 #[derive(Debug)]
-pub struct Poller<S, P, D> {
-    handler: BatchHandler<S, P, D>,
+pub struct Poller<S, P, K, D> {
+    handler: BatchHandler<S, P, K, D>,
     sqs: Client,
     queues: Vec<Queue>,
     options: PollOptions,
 }
 
-impl<S: Store, P: Publisher, D: DeadLetters> Poller<S, P, D> {
-    pub fn new(handler: BatchHandler<S, P, D>, sqs: Client, queues: Vec<Queue>, options: PollOptions) -> Self {
+impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> Poller<S, P, K, D> {
+    pub fn new(handler: BatchHandler<S, P, K, D>, sqs: Client, queues: Vec<Queue>, options: PollOptions) -> Self {
         Poller { handler, sqs, queues, options }
     }
 
-    pub fn handler(&self) -> &BatchHandler<S, P, D> {
+    pub fn handler(&self) -> &BatchHandler<S, P, K, D> {
         &self.handler
     }
 

@@ -25,10 +25,11 @@ impl PolicyRun {
     }
 }
 
-/// `baseline` and `rebild-trial`, then every `[policies.NAME]` of `file`, by name.
+/// `baseline`, `rebild-trial` and `rebild-jit` (the trial summoned just in time, rule R12), then
+/// every `[policies.NAME]` of `file`, by name.
 pub fn to_compare(file: Option<&Path>) -> Result<Vec<PolicyRun>, Box<dyn std::error::Error>> {
     let mut runs = Vec::new();
-    for name in [Policy::BASELINE, Policy::REBILD_TRIAL] {
+    for name in Policy::BUILTIN_NAMES {
         let book = PolicyBook::from_toml(&format!("default_policy = \"{name}\"\n"), &format!("simulate:{name}"))?;
         runs.push(PolicyRun { name: name.to_owned(), book });
     }
@@ -74,13 +75,14 @@ mod tests {
     fn builtins_apply_to_every_municipality() {
         let runs = to_compare(None).unwrap();
         let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["baseline", "rebild-trial"]);
+        assert_eq!(names, ["baseline", "rebild-trial", "rebild-jit"]);
         for run in &runs {
             for code in ["840", "851", "999"] {
                 assert_eq!(run.book.for_municipality(code).unwrap().name, run.name);
             }
         }
         assert_eq!(runs[1].policy().target_week, 9);
+        assert_eq!(runs[2].policy().summon_days, Some(10));
     }
 
     #[test]

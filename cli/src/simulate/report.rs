@@ -19,11 +19,16 @@
 //!
 //! "Days ahead" of a cancellation is from the processing day of the message that cancelled it to
 //! the meeting day. Every update goes to both the jobcenter and the a-kasse: the coordination load.
+//!
+//! Under a policy with `summon_days` (rule R12), a meeting is announced by the daily sweep's
+//! summons rather than by the registration; the summonses are counted in the order they went out,
+//! between the messages of the days around them. A plan dropped before its summons was never
+//! announced and costs nobody anything: it is not a meeting here at all.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use samspil::contract::{UpdateReason, UpdateType};
+use samspil::contract::{MeetingUpdate, UpdateReason, UpdateType};
 use samspil::pipeline::Outcome;
 use samspil::policy::Policy;
 
@@ -81,6 +86,11 @@ impl Metrics {
     pub fn updates_per_held(&self) -> f64 {
         self.updates as f64 / self.held.max(1) as f64
     }
+
+    /// Updates published per 1,000 people registered (each person registers once).
+    pub fn updates_per_thousand(&self) -> f64 {
+        1000.0 * self.updates as f64 / self.people.max(1) as f64
+    }
 }
 
 /// One meeting, as far as its updates tell.
@@ -94,7 +104,7 @@ struct Track {
 }
 
 /// The metrics of `fed`, a run of `cohort` with every municipality on `policy`.
-pub fn measure(policy: &Policy, cohort: &Cohort, fed: &Fed) -> Metrics {
+pub fn measure<'a>(policy: &Policy, cohort: &Cohort, fed: &'a Fed) -> Metrics {
     let start = cohort.people.iter().map(|p| p.registered_on).min().unwrap_or_default();
     let week = |day: NaiveDate| ((day - start).num_days().max(0) / 7) as usize;
     let mut m = Metrics {
@@ -122,7 +132,37 @@ pub fn measure(policy: &Policy, cohort: &Cohort, fed: &Fed) -> Metrics {
         cancelled_per_week: Vec::new(),
     };
     let mut meetings: HashMap<&str, Track> = HashMap::new();
-    for (message, outcome) in cohort.messages.iter().zip(&fed.outcomes) {
+    let mut count = |m: &mut Metrics, person: u32, today: NaiveDate, u: &'a MeetingUpdate| {
+        match u.update_type {
+            UpdateType::Scheduled if !meetings.contains_key(u.meeting_id.as_str()) => m.scheduled += 1,
+            UpdateType::Rescheduled => m.rescheduled += 1,
+            UpdateType::Scheduled if u.reason == Some(UpdateReason::JobExitWithdrawn) => m.reinstated += 1,
+            _ => {}
+        }
+        let track = meetings.entry(u.meeting_id.as_str()).or_insert(Track {
+            person,
+            last: u.update_type,
+            date: u.date,
+            deadline_missed: u.deadline_missed,
+            cancelled_on: today,
+        });
+        (track.last, track.date, track.deadline_missed) = (u.update_type, u.date, u.deadline_missed);
+        if u.update_type == UpdateType::Cancelled {
+            track.cancelled_on = today;
+        }
+    };
+    // Summonses name their person only by the CPR number: the cohort's numbers, by person.
+    let people_by_cpr: HashMap<String, u32> = if fed.summonses.is_empty() {
+        HashMap::new()
+    } else {
+        (0..cohort.people.len()).map(|index| (super::messages::synthetic_cpr(index), index as u32)).collect()
+    };
+    let mut summonses = fed.summonses.iter().peekable();
+    for (index, (message, outcome)) in cohort.messages.iter().zip(&fed.outcomes).enumerate() {
+        while let Some(summons) = summonses.next_if(|s| s.after <= index) {
+            let person = people_by_cpr[summons.update.cpr.expose()];
+            count(&mut m, person, summons.day, &summons.update);
+        }
         let updates = match outcome {
             Ok(Outcome::Applied { updates }) => updates,
             Ok(Outcome::Duplicate { .. }) => {
@@ -134,26 +174,13 @@ pub fn measure(policy: &Policy, cohort: &Cohort, fed: &Fed) -> Metrics {
                 continue;
             }
         };
-        let today = message.received_on;
         for u in updates {
-            match u.update_type {
-                UpdateType::Scheduled if !meetings.contains_key(u.meeting_id.as_str()) => m.scheduled += 1,
-                UpdateType::Rescheduled => m.rescheduled += 1,
-                UpdateType::Scheduled if u.reason == Some(UpdateReason::JobExitWithdrawn) => m.reinstated += 1,
-                _ => {}
-            }
-            let track = meetings.entry(u.meeting_id.as_str()).or_insert(Track {
-                person: message.person,
-                last: u.update_type,
-                date: u.date,
-                deadline_missed: u.deadline_missed,
-                cancelled_on: today,
-            });
-            (track.last, track.date, track.deadline_missed) = (u.update_type, u.date, u.deadline_missed);
-            if u.update_type == UpdateType::Cancelled {
-                track.cancelled_on = today;
-            }
+            count(&mut m, message.person, message.received_on, u);
         }
+    }
+    for summons in summonses {
+        let person = people_by_cpr[summons.update.cpr.expose()];
+        count(&mut m, person, summons.day, &summons.update);
     }
 
     let mut days_ahead = Vec::new();
@@ -223,15 +250,15 @@ pub fn json(outcome: &super::Outcome) -> String {
 
 pub fn table(runs: &[Metrics]) -> String {
     type Row = (&'static str, fn(&Metrics) -> String);
-    let rows: [Row; 20] = [
+    let rows: [Row; 21] = [
         ("people", |m| m.people.to_string()),
         ("messages fed (duplicates recognised)", |m| format!("{} ({})", m.messages, m.duplicates)),
-        ("meetings scheduled", |m| m.scheduled.to_string()),
+        ("meetings scheduled (announced)", |m| m.scheduled.to_string()),
         ("  held", |m| m.held.to_string()),
         ("  cancelled (job exit)", |m| m.cancelled.to_string()),
         ("  no-shows (job exit came too late)", |m| m.no_shows.to_string()),
         ("never announced (job known first)", |m| m.never_announced.to_string()),
-        ("cancellations per meeting scheduled", |m| format!("{:.1} %", 100.0 * m.cancellation_rate())),
+        ("announced meetings later cancelled", |m| format!("{:.1} %", 100.0 * m.cancellation_rate())),
         ("cancelled: days ahead, mean", |m| format!("{:.1}", m.cancel_days_ahead_mean)),
         ("cancelled: days ahead, median", |m| format!("{:.1}", m.cancel_days_ahead_median)),
         ("cancelled more than 14 days ahead", |m| m.cancelled_over_two_weeks_ahead.to_string()),
@@ -243,6 +270,7 @@ pub fn table(runs: &[Metrics]) -> String {
         ("deadline missed (meetings held late)", |m| m.deadline_missed.to_string()),
         ("updates published", |m| m.updates.to_string()),
         ("  deliveries (jobcenter + a-kasse)", |m| (2 * m.updates).to_string()),
+        ("updates per 1,000 registrations", |m| format!("{:.0}", m.updates_per_thousand())),
         ("updates per meeting held", |m| format!("{:.2}", m.updates_per_held())),
     ];
     let label_width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);

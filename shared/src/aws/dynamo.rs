@@ -140,6 +140,11 @@ impl Store for DynamoStore {
             Err(e) => Err(StoreError::Unavailable(describe("PutItem", &e, None))),
         }
     }
+
+    async fn due_for_sweep(&self, _today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        // Placeholder until issue 10's AWS side (branch issue-10b) adds the `sweep-due` GSI query.
+        Err(StoreError::Unavailable("due_for_sweep on DynamoDB: not yet (issue 10, part B)".to_owned()))
+    }
 }
 
 /// Reads an item back. Errors name the attribute and the position, never a value.

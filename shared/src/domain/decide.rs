@@ -26,6 +26,10 @@
 //!
 //! Every published update raises the meeting's sequence by one (R11). A message seen before changes
 //! nothing (R10).
+//!
+//! Under a policy with `summon_days` (R12), a meeting's first update is never published here: the
+//! plan stays internal, moved and dropped quietly, until the sweep summons it ([`super::summons`]).
+//! `decide` keeps [`PersonState::sweep_due`] up to date for the sweep.
 
 use chrono::NaiveDate;
 
@@ -36,6 +40,7 @@ use crate::policy::{Policy, PolicyBook};
 use super::periods::{self, Period};
 use super::schedule::{self, Plan};
 use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
+use super::summons;
 
 /// The outcome of one message.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,8 +81,10 @@ pub fn decide(
     });
 
     let mut updates = Vec::new();
-    let mut publish = |meeting: &mut Meeting, change: Change| {
-        if let Some(update) = change.apply(meeting, &cpr, &message.key) {
+    // R12: under a policy with `summon_days`, a meeting nobody has heard of yet stays internal.
+    let mut publish = |meeting: &mut Meeting, change: Change, policy: Option<&Policy>| {
+        let summoned_later = policy.is_some_and(|p| p.summon_days.is_some());
+        if let Some(update) = change.apply(meeting, &cpr, &message.key, summoned_later) {
             updates.push(update);
         }
     };
@@ -93,7 +100,7 @@ pub fn decide(
         match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
             Some(meeting) => {
                 let change = reconcile(meeting, period, policy, facts, today);
-                publish(meeting, change);
+                publish(meeting, change, Some(policy));
             }
             None => {
                 let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
@@ -102,7 +109,7 @@ pub fn decide(
                 if schedule::cancelled_by_job(period, policy, plan.date) {
                     meeting.status = MeetingStatus::Cancelled;
                 } else {
-                    publish(&mut meeting, Change::Announce(None));
+                    publish(&mut meeting, Change::Announce(None), Some(policy));
                 }
                 next.meetings.push(meeting);
             }
@@ -116,9 +123,11 @@ pub fn decide(
             && !current_periods.contains(&meeting.period_start);
         if superseded {
             meeting.status = MeetingStatus::Cancelled;
-            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)));
+            // A meeting never announced is dropped quietly, whatever its policy.
+            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None);
         }
     }
+    next.sweep_due = summons::sweep_due(&next, policies, today);
     Ok(Decision::Applied { state: next, updates })
 }
 
@@ -148,9 +157,25 @@ enum Change {
 }
 
 impl Change {
-    fn apply(self, meeting: &mut Meeting, cpr: &Cpr, cause: &MessageKey) -> Option<MeetingUpdate> {
+    /// Records the change's update on the meeting and returns it, if anything is published. With
+    /// `summoned_later` (R12), nothing is published about a meeting not yet announced: the sweep
+    /// summons it. A meeting's first update is always `scheduled`, never `rescheduled`.
+    fn apply(
+        self,
+        meeting: &mut Meeting,
+        cpr: &Cpr,
+        cause: &MessageKey,
+        summoned_later: bool,
+    ) -> Option<MeetingUpdate> {
         let announced = meeting.last_update.is_some();
-        match (self, meeting.status) {
+        if !announced && summoned_later {
+            return None;
+        }
+        let change = match self {
+            Change::Move(_) if !announced => Change::Announce(None),
+            other => other,
+        };
+        match (change, meeting.status) {
             (Change::Quiet, _) => None,
             (Change::Announce(reason), MeetingStatus::Planned) => {
                 Some(meeting.publish(cpr, UpdateType::Scheduled, None, reason.filter(|_| announced), cause))

@@ -9,19 +9,24 @@
 //! - [`schedule`]: choosing a meeting day (rule R4).
 //! - [`state`]: what is stored per person.
 //! - [`decide()`]: one fact in, the new state and the updates to publish out (rules R5 to R11).
+//! - [`summons`]: summons at the right time (rule R12): [`summon()`], run by the pipeline's sweep.
 
 pub mod clock;
 mod decide;
 pub mod periods;
 pub mod schedule;
 pub mod state;
+pub mod summons;
 
 pub use decide::{Decision, NoPolicy, decide, updates_published_by};
 pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact};
+pub use summons::{SealedCpr, SweepRun, summon, summons_day};
 
 #[cfg(test)]
 mod correction_tests;
 #[cfg(test)]
 mod order_properties;
+#[cfg(test)]
+mod summons_tests;
 #[cfg(test)]
 mod tests;

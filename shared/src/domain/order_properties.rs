@@ -21,6 +21,13 @@
 //! this). Whatever the date, `deadline_missed` must describe it: with the built-in policies, a
 //! meeting misses its deadline exactly when its date is after it, which every update is checked
 //! for. Every update's `reason` must be one its type allows.
+//!
+//! Rule R12 (summons at the right time): every case also runs under a policy book with `summon_days`
+//! (Rebild on `rebild-jit`, or every municipality summoning), with sweeps ([`summon`]) run at random
+//! points between the messages. Whether a meeting has been summoned then depends on when messages
+//! arrived relative to the sweeps, so R9 as amended for R12 is checked instead: the *plan* of every
+//! meeting (the meeting as the state holds it) is order-independent by the rules above, and every
+//! meeting that was summoned has a last update equal to its plan.
 
 use std::collections::HashMap;
 
@@ -34,7 +41,8 @@ use crate::contract::{
 use crate::identity::{PersonKey, PersonKeyer};
 use crate::policy::PolicyBook;
 
-use super::{Decision, PersonState, decide};
+use super::state::{Meeting, MeetingStatus};
+use super::{Decision, PersonState, decide, summon};
 
 const SYNTHETIC_CPR: &str = "3112999999";
 
@@ -216,18 +224,46 @@ fn life(plans: &[PeriodPlan]) -> Vec<InboundMessage> {
     messages
 }
 
-/// Processes messages in order on one day; returns the last update per meeting, checking on the way
-/// that duplicates publish nothing and sequences rise by one.
-fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, MeetingUpdate>, TestCaseError> {
+/// The policy books the properties run under: the built-in one (no summonses), Rebild on
+/// `rebild-jit` (R12) with the rest on `baseline`, and every municipality summoning.
+fn books() -> [PolicyBook; 3] {
+    let jit = |aalborg: &str| {
+        let text = format!(
+            "default_policy = \"baseline\"\n\
+             [policies.baseline-jit]\nbased_on = \"baseline\"\nsummon_days = 3\n\
+             [municipalities.840]\nname = \"Rebild\"\npolicy = \"rebild-jit\"\n\
+             [municipalities.851]\nname = \"Aalborg\"\npolicy = \"{aalborg}\"\n"
+        );
+        PolicyBook::from_toml(&text, "property test").unwrap()
+    };
+    [PolicyBook::builtin(), jit("baseline"), jit("baseline-jit")]
+}
+
+/// What one run of messages left: the last update published per meeting, and the final state.
+struct Ran {
+    last: HashMap<String, MeetingUpdate>,
+    state: PersonState,
+}
+
+/// Processes messages in order on one day, with a sweep after message `i` when `sweeps[i]`;
+/// returns the last update per meeting and the state, checking on the way that duplicates publish
+/// nothing and sequences rise by one.
+fn run(
+    messages: &[InboundMessage],
+    today: NaiveDate,
+    policies: &PolicyBook,
+    sweeps: &[bool],
+) -> Result<Ran, TestCaseError> {
     let keyer = PersonKeyer::new(b"property-secret").unwrap();
-    let person: PersonKey = keyer.key(&Cpr::new_unchecked(SYNTHETIC_CPR.into()));
-    let policies = PolicyBook::builtin();
+    let cpr = Cpr::new_unchecked(SYNTHETIC_CPR.into());
+    let person: PersonKey = keyer.key(&cpr);
     let mut state = PersonState::default();
     let mut seen = std::collections::HashSet::new();
     let mut last: HashMap<String, MeetingUpdate> = HashMap::new();
-    for message in messages {
+    for (i, message) in messages.iter().enumerate() {
         let first_time = seen.insert(message.key.clone());
-        match decide(std::mem::take(&mut state), &person, message, today, &policies).unwrap() {
+        let mut published = Vec::new();
+        match decide(std::mem::take(&mut state), &person, message, today, policies).unwrap() {
             Decision::Duplicate(unchanged) => {
                 prop_assert!(!first_time, "a new message was taken for a duplicate");
                 state = unchanged;
@@ -235,7 +271,27 @@ fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, 
             Decision::Applied { state: next, updates } => {
                 prop_assert!(first_time, "a duplicate was applied again (R10)");
                 state = next;
-                for u in updates {
+                published.extend(updates);
+            }
+        }
+        if sweeps.get(i).copied().unwrap_or(false) {
+            let run = MessageKey { source: super::SweepRun::SOURCE.into(), id: format!("sweep-{i}") };
+            let Decision::Applied { state: next, updates } =
+                summon(std::mem::take(&mut state), today, policies, &cpr, &run).unwrap()
+            else {
+                unreachable!("summon always applies")
+            };
+            prop_assert!(
+                updates.iter().all(|u| u.sequence == 1 && u.update_type == UpdateType::Scheduled),
+                "a summons is the first update"
+            );
+            prop_assert!(next.sweep_due.is_none_or(|due| due > today), "the sweep leaves nothing due");
+            state = next;
+            published.extend(updates);
+        }
+        {
+            {
+                for u in published {
                     let expected = last.get(&u.meeting_id).map_or(1, |p| p.sequence + 1);
                     prop_assert_eq!(u.sequence, expected, "sequence must rise by one (R11)");
                     prop_assert_eq!(
@@ -255,7 +311,57 @@ fn run(messages: &[InboundMessage], today: NaiveDate) -> Result<HashMap<String, 
             }
         }
     }
-    Ok(last)
+    Ok(Ran { last, state })
+}
+
+/// A meeting's plan, as the update that would announce it as it stands.
+fn plan_of(meeting: &Meeting) -> MeetingUpdate {
+    let update_type = match meeting.status {
+        MeetingStatus::Planned => UpdateType::Scheduled,
+        MeetingStatus::Cancelled => UpdateType::Cancelled,
+    };
+    MeetingUpdate {
+        update_type,
+        meeting_id: meeting.id.clone(),
+        sequence: meeting.sequence,
+        cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
+        municipality: meeting.municipality.clone(),
+        akasse: meeting.akasse.clone(),
+        kind: meeting.kind,
+        date: meeting.date,
+        form: meeting.form,
+        akasse_participation: meeting.akasse_participation,
+        deadline: meeting.deadline,
+        deadline_missed: meeting.deadline_missed,
+        previous_date: None,
+        reason: None,
+    }
+}
+
+/// Every meeting's plan by id.
+fn plans(state: &PersonState) -> HashMap<String, MeetingUpdate> {
+    state.meetings.iter().map(|m| (m.id.clone(), plan_of(m))).collect()
+}
+
+/// R9 as amended for R12: a meeting that was announced has a last update equal to its plan.
+fn check_announced_equal_plans(ran: &Ran) -> Result<(), TestCaseError> {
+    for meeting in &ran.state.meetings {
+        let Some(last) = ran.last.get(&meeting.id) else { continue };
+        let plan = plan_of(meeting);
+        prop_assert_eq!(
+            last.update_type == UpdateType::Cancelled,
+            plan.update_type == UpdateType::Cancelled,
+            "meeting {}: status",
+            &meeting.id
+        );
+        prop_assert_eq!(
+            planned_fields(last),
+            planned_fields(&plan),
+            "meeting {}: last update against plan",
+            &meeting.id
+        );
+    }
+    Ok(())
 }
 
 /// A compact, CPR-free description of messages for failure reports.
@@ -339,6 +445,28 @@ fn scenario() -> impl Strategy<Value = (Vec<InboundMessage>, Vec<InboundMessage>
     })
 }
 
+/// A scenario with a policy book ([`books`]) and the points after which a sweep runs (R12).
+#[allow(clippy::type_complexity)]
+fn swept_scenario() -> impl Strategy<Value = (Vec<InboundMessage>, Vec<InboundMessage>, NaiveDate, usize, Vec<bool>)> {
+    (scenario(), 1usize..3).prop_flat_map(|((messages, arrived, today), book)| {
+        let n = arrived.len();
+        (Just(messages), Just(arrived), Just(today), Just(book), prop::collection::vec(prop::bool::weighted(0.3), n))
+    })
+}
+
+fn failure_report(
+    e: TestCaseError,
+    today: NaiveDate,
+    messages: &[InboundMessage],
+    arrived: &[InboundMessage],
+) -> TestCaseError {
+    TestCaseError::fail(format!(
+        "{e}\n  today {today}\n  in order: {}\n  arrived:  {}",
+        describe(&business_order(messages)),
+        describe(arrived)
+    ))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -346,10 +474,25 @@ proptest! {
     /// as the messages once each, in business-date order, on the same processing day.
     #[test]
     fn any_order_and_duplication_gives_the_same_last_update((messages, arrived, today) in scenario()) {
-        let reference = run(&business_order(&messages), today)?;
-        let ours = run(&arrived, today)?;
-        check_same_outcome(&reference, &ours)
-            .map_err(|e| TestCaseError::fail(format!("{e}\n  today {today}\n  in order: {}\n  arrived:  {}", describe(&business_order(&messages)), describe(&arrived))))?;
+        let policies = PolicyBook::builtin();
+        let reference = run(&business_order(&messages), today, &policies, &[])?;
+        let ours = run(&arrived, today, &policies, &[])?;
+        check_same_outcome(&reference.last, &ours.last).map_err(|e| failure_report(e, today, &messages, &arrived))?;
+    }
+
+    /// R9 as amended for R12, under policies with `summon_days` and sweeps at random points: the plan
+    /// of every meeting is order-independent, and a summoned meeting's last update equals its plan.
+    #[test]
+    fn with_summonses_the_plan_is_order_independent_and_summoned_meetings_match_it(
+        (messages, arrived, today, book, sweeps) in swept_scenario()
+    ) {
+        let policies = &books()[book];
+        let reference = run(&business_order(&messages), today, policies, &[])?;
+        let ours = run(&arrived, today, policies, &sweeps)?;
+        let report = |e| failure_report(e, today, &messages, &arrived);
+        check_same_outcome(&plans(&reference.state), &plans(&ours.state)).map_err(report)?;
+        check_announced_equal_plans(&ours).map_err(report)?;
+        check_announced_equal_plans(&reference).map_err(report)?;
     }
 
     /// R9 for two arrival orders against each other, both shuffled: the comparison is symmetric for
@@ -358,8 +501,9 @@ proptest! {
     fn two_shuffled_orders_agree_on_planned_meetings((messages, arrived, today) in scenario(), seed in any::<u64>()) {
         let mut other = arrived.clone();
         fastrand::Rng::with_seed(seed).shuffle(&mut other);
-        let a = run(&arrived, today)?;
-        let b = run(&other, today)?;
+        let policies = PolicyBook::builtin();
+        let a = run(&arrived, today, &policies, &[])?.last;
+        let b = run(&other, today, &policies, &[])?.last;
         let planned = |m: &HashMap<String, MeetingUpdate>| {
             let mut v: Vec<_> = m.iter()
                 .filter(|(_, u)| u.update_type != UpdateType::Cancelled)

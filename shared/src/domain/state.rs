@@ -9,6 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::summons::{SealedCpr, SweepRun};
 use crate::contract::{
     AkasseParticipation, Cpr, Fact, MeetingForm, MeetingKind, MeetingUpdate, MessageKey, UpdateReason, UpdateType,
 };
@@ -25,6 +26,20 @@ pub struct PersonState {
     pub facts: Vec<RecordedFact>,
     /// Every meeting ever planned for the person, announced or not.
     pub meetings: Vec<Meeting>,
+    /// R12: the earliest day the sweep must visit this person: the earliest summons day of a plan
+    /// not yet summoned, or the day of a sweep run whose summonses are written but not yet known to be
+    /// published. `None`: nothing for the sweep. Kept by `decide` and `summon` (domain) and by the
+    /// pipeline's sweep; the DynamoDB store indexes it (sparse GSI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_due: Option<NaiveDate>,
+    /// R12: the CPR number, sealed (docs/security.md), while a plan awaits its summons. Opaque to the
+    /// domain; set and cleared by the pipeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_cpr: Option<SealedCpr>,
+    /// R12: the sweep run whose summonses this state holds but which may not have been published yet
+    /// (the sweep's outbox marker, see pipeline/sweep.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpublished_summons: Option<SweepRun>,
 }
 
 impl PersonState {

@@ -43,14 +43,24 @@ pub(super) fn job(day: &str) -> Fact {
 pub(super) struct Person {
     key: PersonKey,
     pub(super) state: PersonState,
-    policies: PolicyBook,
+    pub(super) policies: PolicyBook,
 }
 
 impl Person {
     pub(super) fn new() -> Self {
+        Person::with_policies(PolicyBook::builtin())
+    }
+
+    /// A person whose municipalities follow `policies`.
+    pub(super) fn with_policies(policies: PolicyBook) -> Self {
         let keyer = PersonKeyer::new(b"test-secret").unwrap();
         let key = keyer.key(&Cpr::new_unchecked(SYNTHETIC_CPR.into()));
-        Person { key, state: PersonState::default(), policies: PolicyBook::builtin() }
+        Person { key, state: PersonState::default(), policies }
+    }
+
+    /// The person's (synthetic) CPR number.
+    pub(super) fn cpr() -> Cpr {
+        Cpr::new_unchecked(SYNTHETIC_CPR.into())
     }
 
     /// Sends `fact` as message `id` on the processing day `today`; returns what was published, or

@@ -44,7 +44,7 @@ use tokio::time::Instant;
 use crate::contract::{BadInput, InboundMessage, UpdateType};
 
 use super::handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
-use super::ports::{DeadLetters, Publisher, Store};
+use super::ports::{CprSealer, DeadLetters, Publisher, Store};
 
 /// A record is not started with less time than this left before the deadline: one record is a
 /// load, a save and a publish, each bounded by the SDK's operation timeout
@@ -135,17 +135,17 @@ enum Settled {
 
 /// Runs SQS batches through a [`Pipeline`], dead-lettering bad input through `D`.
 #[derive(Debug)]
-pub struct BatchHandler<S, P, D> {
-    pipeline: Pipeline<S, P>,
+pub struct BatchHandler<S, P, K, D> {
+    pipeline: Pipeline<S, P, K>,
     dead_letters: D,
 }
 
-impl<S: Store, P: Publisher, D: DeadLetters> BatchHandler<S, P, D> {
-    pub fn new(pipeline: Pipeline<S, P>, dead_letters: D) -> Self {
+impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K, D> {
+    pub fn new(pipeline: Pipeline<S, P, K>, dead_letters: D) -> Self {
         BatchHandler { pipeline, dead_letters }
     }
 
-    pub fn pipeline(&self) -> &Pipeline<S, P> {
+    pub fn pipeline(&self) -> &Pipeline<S, P, K> {
         &self.pipeline
     }
 

@@ -6,6 +6,12 @@
 //! remembers its last update and the message that caused it), and are published after the write;
 //! when the message is delivered again because that publish never happened or failed, its updates
 //! are published again from the stored state. See `docs/decisions.md`, "Outbox".
+//!
+//! Rule R12: when `decide` leaves a plan awaiting its summons (the state has a `sweep_due`) and the
+//! state holds no sealed CPR number yet, the number of the message is sealed with the [`CprSealer`]
+//! and goes into the same write (one seal per person entering a pending state, none per message
+//! after that). When nothing is due for the sweep any more, the sealed number is dropped. Message
+//! handling stays one read and one write.
 
 use std::time::Duration;
 
@@ -17,7 +23,7 @@ use crate::identity::PersonKeyer;
 use crate::policy::PolicyBook;
 use crate::senders::Senders;
 
-use super::ports::{Publisher, Store, StoreError};
+use super::ports::{CprSealer, Publisher, Store, StoreError};
 
 /// How many times a message is decided again after losing a race before it is handed back to the
 /// queue as a transient failure.
@@ -74,19 +80,20 @@ impl Failure {
     }
 }
 
-/// The pipeline over a [`Store`] and a [`Publisher`].
+/// The pipeline over a [`Store`], a [`Publisher`] and a [`CprSealer`].
 #[derive(Debug)]
-pub struct Pipeline<S, P> {
+pub struct Pipeline<S, P, K> {
     store: S,
     publisher: P,
+    sealer: K,
     policies: PolicyBook,
     keyer: PersonKeyer,
     senders: Senders,
 }
 
-impl<S: Store, P: Publisher> Pipeline<S, P> {
-    pub fn new(store: S, publisher: P, policies: PolicyBook, keyer: PersonKeyer) -> Self {
-        Pipeline { store, publisher, policies, keyer, senders: Senders::unchecked() }
+impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
+    pub fn new(store: S, publisher: P, sealer: K, policies: PolicyBook, keyer: PersonKeyer) -> Self {
+        Pipeline { store, publisher, sealer, policies, keyer, senders: Senders::unchecked() }
     }
 
     /// Checks every delivery's sender against `senders` (the Lambda functions and the local runner
@@ -102,6 +109,10 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
 
     pub fn publisher(&self) -> &P {
         &self.publisher
+    }
+
+    pub fn sealer(&self) -> &K {
+        &self.sealer
     }
 
     pub fn policies(&self) -> &PolicyBook {
@@ -139,6 +150,8 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
         // item it had written itself. A duplicate found then is ours to publish, exactly as if the
         // queue had delivered the message again (architecture, "Known pitfalls").
         let mut may_have_saved = redelivered;
+        // A number sealed for a write that lost its race serves the next attempt too.
+        let mut sealed = None;
         for attempt in 1..=MAX_ATTEMPTS {
             let stored = self.store.load(&person).await.map_err(Failure::from_store)?;
             let (state, version) = match stored {
@@ -158,23 +171,51 @@ impl<S: Store, P: Publisher> Pipeline<S, P> {
                     };
                     return Ok(Outcome::Duplicate { republished });
                 }
-                Decision::Applied { state: next, updates } => match self.store.save(&person, next, version).await {
-                    Ok(_) => {
-                        self.publish(&updates, time.now).await?;
-                        return Ok(Outcome::Applied { updates });
+                Decision::Applied { state: mut next, updates } => {
+                    self.keep_sealed_cpr(&person, &mut next, &message.cpr, &mut sealed).await?;
+                    match self.store.save(&person, next, version).await {
+                        Ok(_) => {
+                            self.publish(&updates, time.now).await?;
+                            return Ok(Outcome::Applied { updates });
+                        }
+                        Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
+                            may_have_saved = true;
+                            backoff(attempt).await;
+                        }
+                        Err(e) => return Err(Failure::from_store(e)),
                     }
-                    Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
-                        may_have_saved = true;
-                        backoff(attempt).await;
-                    }
-                    Err(e) => return Err(Failure::from_store(e)),
-                },
+                }
             }
         }
         unreachable!("the last attempt returns")
     }
 
-    async fn publish(&self, updates: &[MeetingUpdate], now: DateTime<Utc>) -> Result<(), Failure> {
+    /// R12: seals the message's CPR number into `next` when it has something due for the sweep and
+    /// no sealed number yet (one KMS request per person entering a pending state); drops the sealed
+    /// number when nothing is due any more.
+    async fn keep_sealed_cpr(
+        &self,
+        person: &crate::identity::PersonKey,
+        next: &mut domain::PersonState,
+        cpr: &contract::Cpr,
+        sealed_before: &mut Option<domain::SealedCpr>,
+    ) -> Result<(), Failure> {
+        match (next.sweep_due, &next.pending_cpr) {
+            (Some(_), None) => {
+                let sealed = match sealed_before {
+                    Some(sealed) => sealed.clone(),
+                    None => self.sealer.seal(person, cpr).await.map_err(|e| Failure::Transient(e.to_string()))?,
+                };
+                *sealed_before = Some(sealed.clone());
+                next.pending_cpr = Some(sealed);
+            }
+            (None, Some(_)) => next.pending_cpr = None,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub(super) async fn publish(&self, updates: &[MeetingUpdate], now: DateTime<Utc>) -> Result<(), Failure> {
         if updates.is_empty() {
             return Ok(());
         }

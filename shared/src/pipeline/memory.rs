@@ -3,21 +3,31 @@
 //! They behave like the DynamoDB and SNS adapters where it matters (versioned conditional writes,
 //! publish order) and pass the same contract tests, but keep everything in this process.
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
+use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
-use crate::contract::OutboundEvent;
-use crate::domain::PersonState;
+use crate::contract::{Cpr, OutboundEvent};
+use crate::domain::{PersonState, SealedCpr};
 use crate::identity::PersonKey;
 
-use super::ports::{DeadLetterError, DeadLetters, PublishError, Publisher, Store, StoreError, Stored};
+use super::ports::{
+    CprSealer, DeadLetterError, DeadLetters, PublishError, Publisher, SealError, Store, StoreError, Stored,
+};
 
 /// A [`Store`] in a hash map. Keys are HMAC outputs, already uniformly spread, so the map uses the
 /// cheap Fx hash rather than SipHash's protection against chosen keys.
+///
+/// Like the DynamoDB table's sparse index, it keeps the people with a `sweep_due` in an ordered
+/// index (day, person), so [`Store::due_for_sweep`] reads only the people due, never all of them:
+/// the simulation sweeps every simulated day.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     items: Mutex<FxHashMap<PersonKey, Stored>>,
+    /// `(sweep_due, person)` of every stored state with a `sweep_due`. Locked after `items`.
+    due: Mutex<BTreeSet<(NaiveDate, PersonKey)>>,
 }
 
 impl MemoryStore {
@@ -33,6 +43,11 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The earliest `sweep_due` of anyone stored (rule R12), for runs that skip days nobody is due.
+    pub fn next_sweep_due(&self) -> Option<NaiveDate> {
+        self.due.lock().expect("store index lock").first().map(|(day, _)| *day)
+    }
 }
 
 impl Store for MemoryStore {
@@ -47,8 +62,59 @@ impl Store for MemoryStore {
             return Err(StoreError::Conflict { expected });
         }
         let version = current.map_or(1, |v| v + 1);
+        let before = items.get(person).and_then(|s| s.state.sweep_due);
+        if before != state.sweep_due {
+            let mut due = self.due.lock().expect("store index lock");
+            if let Some(day) = before {
+                due.remove(&(day, person.clone()));
+            }
+            if let Some(day) = state.sweep_due {
+                due.insert((day, person.clone()));
+            }
+        }
         items.insert(person.clone(), Stored { state, version });
         Ok(version)
+    }
+
+    async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        let due = self.due.lock().expect("store index lock");
+        Ok(due.iter().take_while(|(day, _)| *day <= today).map(|(_, person)| person.clone()).collect())
+    }
+}
+
+/// A [`CprSealer`] that keeps the numbers in this process: a sealed number is an opaque token
+/// (`memory-sealed-<n>`), the number stays in a map here and never enters the state. Opening needs
+/// the person it was sealed for, like KMS's encryption context.
+#[derive(Debug, Default)]
+pub struct MemorySealer {
+    sealed: Mutex<FxHashMap<String, (PersonKey, Cpr)>>,
+}
+
+impl MemorySealer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many numbers were sealed so far (each call seals anew, as KMS does).
+    pub fn seals(&self) -> usize {
+        self.sealed.lock().expect("sealer lock").len()
+    }
+}
+
+impl CprSealer for MemorySealer {
+    async fn seal(&self, person: &PersonKey, cpr: &Cpr) -> Result<SealedCpr, SealError> {
+        let mut sealed = self.sealed.lock().expect("sealer lock");
+        let token = format!("memory-sealed-{}", sealed.len() + 1);
+        sealed.insert(token.clone(), (person.clone(), cpr.clone()));
+        Ok(SealedCpr(token))
+    }
+
+    async fn open(&self, person: &PersonKey, token: &SealedCpr) -> Result<Cpr, SealError> {
+        match self.sealed.lock().expect("sealer lock").get(&token.0) {
+            Some((owner, cpr)) if owner == person => Ok(cpr.clone()),
+            Some(_) => Err(SealError("the sealed number belongs to another person".to_owned())),
+            None => Err(SealError("unknown sealed number (sealed by another process?)".to_owned())),
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! One message through samspil: parse, idempotency, load, decide, conditional write, publish.
 //!
-//! [`Pipeline`] is generic over the two ports, [`Store`] and [`Publisher`], so the very same code
+//! [`Pipeline`] is generic over its ports, [`Store`], [`Publisher`] and [`CprSealer`], so the very same code
 //! runs in the Lambda functions (DynamoDB and SNS adapters), in the local runner and in the embedded
 //! mode ([`memory`] adapters) used by `samspil replay` and `samspil simulate`. [`BatchHandler`]
 //! runs a whole SQS batch: bad input to the dead-letter queue, people concurrently, partial failures.
+//! [`Pipeline::sweep`] publishes the summonses that have fallen due (rule R12).
 
 mod backoff;
 mod batch;
@@ -11,6 +12,7 @@ mod handle;
 pub mod memory;
 mod ports;
 mod redacted;
+mod sweep;
 
 pub use backoff::{Backoff, MAX_RECEIVES};
 pub use batch::{
@@ -18,4 +20,7 @@ pub use batch::{
     is_redelivered, queue_from_arn,
 };
 pub use handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
-pub use ports::{DeadLetterError, DeadLetters, PublishError, Publisher, Store, StoreError, Stored};
+pub use ports::{
+    CprSealer, DeadLetterError, DeadLetters, NoSealer, PublishError, Publisher, SealError, Store, StoreError, Stored,
+};
+pub use sweep::{SWEEP_LEASE, SweepError, SweepReport};

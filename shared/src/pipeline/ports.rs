@@ -6,8 +6,10 @@
 
 use std::future::Future;
 
-use crate::contract::OutboundEvent;
-use crate::domain::PersonState;
+use chrono::NaiveDate;
+
+use crate::contract::{Cpr, OutboundEvent};
+use crate::domain::{PersonState, SealedCpr};
 use crate::identity::PersonKey;
 
 /// A person's state as stored, with the version that guards the next write.
@@ -44,6 +46,10 @@ pub trait Store: Send + Sync {
         state: PersonState,
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// R12: every person whose stored `sweep_due` is on or before `today`. Eventually consistent
+    /// (a GSI): the sweep re-reads each person with `load` before acting.
+    fn due_for_sweep(&self, today: NaiveDate) -> impl Future<Output = Result<Vec<PersonKey>, StoreError>> + Send;
 }
 
 /// Why publishing failed. Always transient: the message is retried and its outbox published again.
@@ -70,6 +76,10 @@ impl<S: Store> Store for &S {
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         (**self).save(person, state, expected)
+    }
+
+    fn due_for_sweep(&self, today: NaiveDate) -> impl Future<Output = Result<Vec<PersonKey>, StoreError>> + Send {
+        (**self).due_for_sweep(today)
     }
 }
 
@@ -104,5 +114,52 @@ impl<D: DeadLetters> DeadLetters for &D {
         reason: &crate::contract::BadInput,
     ) -> impl Future<Output = Result<(), DeadLetterError>> + Send {
         (**self).send(queue, body, reason)
+    }
+}
+
+/// Why sealing or opening a CPR number failed. Never holds the number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sealing or opening a CPR number failed: {0}")]
+pub struct SealError(pub String);
+
+/// Seals the CPR number a pending summons needs (rule R12, `docs/security.md`, "CPR number for
+/// summonses"), so the stored state never holds it in clear.
+pub trait CprSealer: Send + Sync {
+    /// Encrypts `cpr` for `person` (KMS: encryption context {"samspil:person": <the item's pk>}).
+    fn seal(&self, person: &PersonKey, cpr: &Cpr) -> impl Future<Output = Result<SealedCpr, SealError>> + Send;
+    /// Decrypts what `seal` gave for the same person.
+    fn open(&self, person: &PersonKey, sealed: &SealedCpr) -> impl Future<Output = Result<Cpr, SealError>> + Send;
+}
+
+impl<K: CprSealer> CprSealer for &K {
+    fn seal(&self, person: &PersonKey, cpr: &Cpr) -> impl Future<Output = Result<SealedCpr, SealError>> + Send {
+        (**self).seal(person, cpr)
+    }
+
+    fn open(&self, person: &PersonKey, sealed: &SealedCpr) -> impl Future<Output = Result<Cpr, SealError>> + Send {
+        (**self).open(person, sealed)
+    }
+}
+
+/// The sealer of an entry point that has no key to seal with: every call fails, naming why. With
+/// it, a message whose policy sets `summon_days` fails transiently (and ends in the dead-letter
+/// queue) instead of keeping a plan the sweep could never summon. Policies without `summon_days`
+/// never seal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSealer;
+
+impl NoSealer {
+    fn refuse() -> SealError {
+        SealError("no CPR sealer is configured here (a policy with summon_days needs the SummonsKey)".to_owned())
+    }
+}
+
+impl CprSealer for NoSealer {
+    async fn seal(&self, _person: &PersonKey, _cpr: &Cpr) -> Result<SealedCpr, SealError> {
+        Err(Self::refuse())
+    }
+
+    async fn open(&self, _person: &PersonKey, _sealed: &SealedCpr) -> Result<Cpr, SealError> {
+        Err(Self::refuse())
     }
 }

@@ -22,6 +22,8 @@ use crate::contract::MeetingForm;
 const WEEKS: RangeInclusive<i64> = 1..=104;
 /// Allowed `cv_prep_days` and `notice_days`.
 const BUSINESS_DAYS: RangeInclusive<i64> = 0..=60;
+/// Allowed `summon_days`: at least one business day (leave it out for "at once").
+const SUMMON_DAYS: RangeInclusive<i64> = 1..=60;
 /// Allowed `cancel_horizon_days`.
 const HORIZON_DAYS: RangeInclusive<i64> = 0..=365;
 
@@ -46,6 +48,7 @@ struct RawPolicy {
     cv_prep_days: Option<Spanned<i64>>,
     notice_days: Option<Spanned<i64>>,
     cancel_horizon_days: Option<Spanned<i64>>,
+    summon_days: Option<Spanned<i64>>,
     form: Option<MeetingForm>,
     meeting_weekdays: Option<Spanned<Vec<Spanned<String>>>>,
     closed_days: Option<Vec<Spanned<Value>>>,
@@ -178,7 +181,7 @@ impl Checker<'_> {
         } else if raw.policies.contains_key(base_name) {
             self.resolve(base_name, raw, resolved, visiting)
         } else {
-            let mut known: Vec<&str> = vec![Policy::BASELINE, Policy::REBILD_TRIAL];
+            let mut known: Vec<&str> = Policy::BUILTIN_NAMES.to_vec();
             known.extend(raw.policies.keys().map(String::as_str).filter(|other| *other != name));
             let message = format!("unknown policy `{base_name}`; known: {}", known.join(", "));
             self.diagnostics.report(table.based_on.span(), format!("{prefix}.based_on"), message);
@@ -206,6 +209,7 @@ impl Checker<'_> {
             table.cancel_horizon_days.as_ref(),
             HORIZON_DAYS,
         );
+        let summon = number(&mut self.diagnostics, &prefix, "summon_days", table.summon_days.as_ref(), SUMMON_DAYS);
         let edit = calendar_edit(
             &mut self.diagnostics,
             &prefix,
@@ -222,6 +226,7 @@ impl Checker<'_> {
         policy.cv_prep_days = prep.unwrap_or(policy.cv_prep_days);
         policy.notice_days = notice.unwrap_or(policy.notice_days);
         policy.cancel_horizon_days = horizon.unwrap_or(policy.cancel_horizon_days);
+        policy.summon_days = summon.or(policy.summon_days);
         policy.form = table.form.unwrap_or(policy.form);
         policy.calendar = edit.apply(&policy.calendar);
         if policy.target_week > policy.latest_week {

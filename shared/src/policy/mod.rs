@@ -48,6 +48,9 @@ pub struct Policy {
     pub notice_days: u32,
     /// A job starting within this many days after a meeting cancels the meeting (R7, LAB § 106).
     pub cancel_horizon_days: u32,
+    /// R12: the summons goes out this many business days before the meeting; until then the plan
+    /// stays internal. `None`: every update goes out at once (R5).
+    pub summon_days: Option<u32>,
     /// The default form of the meeting.
     pub form: MeetingForm,
     /// The days meetings can be held on (R2), with the municipality's own closed days.
@@ -59,6 +62,10 @@ impl Policy {
     pub const BASELINE: &'static str = "baseline";
     /// Name of the [`Policy::rebild_trial`] policy.
     pub const REBILD_TRIAL: &'static str = "rebild-trial";
+    /// Name of the [`Policy::rebild_jit`] policy.
+    pub const REBILD_JIT: &'static str = "rebild-jit";
+    /// The names of the built-in policies, in the order of rule R3's table.
+    pub const BUILTIN_NAMES: [&'static str; 3] = [Self::BASELINE, Self::REBILD_TRIAL, Self::REBILD_JIT];
 
     /// The national baseline: first joint meeting from week 5 (about one month of cumulative
     /// unemployment), at the latest in week 6.
@@ -70,6 +77,7 @@ impl Policy {
             cv_prep_days: 3,
             notice_days: 5,
             cancel_horizon_days: 42,
+            summon_days: None,
             form: MeetingForm::InPerson,
             calendar: Calendar::default(),
         }
@@ -87,11 +95,19 @@ impl Policy {
         }
     }
 
+    /// Rebild's trial, summoned just in time (rule R12): the plan is made at once but the summons
+    /// goes out 10 business days before the meeting, so a person who finds a job before then is
+    /// never summoned and never cancelled.
+    pub fn rebild_jit() -> Policy {
+        Policy { name: Self::REBILD_JIT.to_owned(), summon_days: Some(10), ..Policy::rebild_trial() }
+    }
+
     /// The built-in policy called `name`, if there is one.
     pub fn builtin(name: &str) -> Option<Policy> {
         match name {
             Self::BASELINE => Some(Policy::baseline()),
             Self::REBILD_TRIAL => Some(Policy::rebild_trial()),
+            Self::REBILD_JIT => Some(Policy::rebild_jit()),
             _ => None,
         }
     }
@@ -199,7 +215,10 @@ impl PolicyBook {
 
 /// The built-in policies by name.
 fn builtin_policies() -> BTreeMap<String, Policy> {
-    [Policy::baseline(), Policy::rebild_trial()].into_iter().map(|policy| (policy.name.clone(), policy)).collect()
+    [Policy::baseline(), Policy::rebild_trial(), Policy::rebild_jit()]
+        .into_iter()
+        .map(|policy| (policy.name.clone(), policy))
+        .collect()
 }
 
 /// A mistake in a policy file, located by file, line and field.

@@ -25,6 +25,26 @@ fn builtin_policies_match_rule_r3() {
     assert_eq!((trial.name.as_str(), trial.target_week, trial.latest_week), ("rebild-trial", 9, 10));
     assert_eq!((trial.cv_prep_days, trial.notice_days, trial.cancel_horizon_days), (5, 5, 42));
     assert_eq!((trial.form, &trial.calendar), (MeetingForm::InPerson, &Calendar::default()));
+    assert_eq!((baseline.summon_days, trial.summon_days), (None, None));
+    let jit = Policy::rebild_jit();
+    assert_eq!((jit.name.as_str(), jit.summon_days), ("rebild-jit", Some(10)));
+    assert_eq!(Policy { name: trial.name.clone(), summon_days: None, ..jit }, trial, "otherwise the trial");
+}
+
+#[test]
+fn summon_days_is_inherited_through_based_on_and_can_be_set_on_any_policy() {
+    let text = "default_policy = \"short\"\n\
+                [policies.short]\nbased_on = \"rebild-jit\"\nsummon_days = 3\n\
+                [policies.later]\nbased_on = \"short\"\ntarget_week = 10\nlatest_week = 11\n\
+                [policies.baseline-jit]\nbased_on = \"baseline\"\nsummon_days = 7\n\
+                [municipalities.840]\nname = \"Rebild\"\npolicy = \"rebild-jit\"\n";
+    let book = PolicyBook::from_toml(text, "test").unwrap();
+    assert_eq!(book.policy("short").unwrap().summon_days, Some(3));
+    assert_eq!(book.policy("later").unwrap().summon_days, Some(3));
+    assert_eq!(book.policy("baseline-jit").unwrap().summon_days, Some(7));
+    assert_eq!(book.for_municipality("840").unwrap().summon_days, Some(10));
+    assert_eq!(book.for_municipality("999").unwrap().name, "short");
+    assert_eq!(book.policy("rebild-jit"), Some(&Policy::rebild_jit()), "built in");
 }
 
 #[test]

@@ -105,7 +105,7 @@ fn target_week_must_not_be_after_latest_week() {
 fn policy_references_are_checked() {
     assert_rejected(&["default_policy = \"basline\""], 1, "default_policy", "unknown policy `basline`");
     let municipality = ["[municipalities.840]", "name = \"Rebild\"", "policy = \"rebild\""];
-    assert_rejected(&municipality, 3, "municipalities.840.policy", "known: baseline, rebild-trial");
+    assert_rejected(&municipality, 3, "municipalities.840.policy", "known: baseline, rebild-jit, rebild-trial");
     assert_rejected(&["[policies.x]", "based_on = \"y\""], 2, "policies.x.based_on", "unknown policy `y`");
     let circle = ["[policies.a]", "based_on = \"b\"", "[policies.b]", "based_on = \"a\""];
     let error = rejected(&circle);
@@ -128,6 +128,15 @@ fn weekday_lists_are_checked() {
     in_rebild("meeting_weekdays = []", "meeting_weekdays", "at least one weekday");
     in_policy("meeting_weekdays = []", "meeting_weekdays", "at least one weekday");
     in_policy("meeting_weekdays = [\"MON\", \"tues\"]", "meeting_weekdays[1]", "`tues`");
+}
+
+#[test]
+fn summon_days_is_a_number_of_business_days_from_1_to_60_and_only_in_policies() {
+    in_policy("summon_days = 0", "summon_days", "must be between 1 and 60");
+    in_policy("summon_days = 61", "summon_days", "must be between 1 and 60");
+    in_policy("summon_days = \"10\"", "summon_days", "invalid type");
+    // A municipality picks a policy; it cannot set a policy parameter of its own.
+    in_rebild("summon_days = 10", "summon_days", "unknown field");
 }
 
 #[test]

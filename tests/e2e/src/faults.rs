@@ -61,6 +61,10 @@ impl<S: Store> Store for FlakyStore<S> {
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
     }
+
+    async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
+    }
 }
 
 /// A [`Store`] that waits after every load, so that writers of one person that run at the same
@@ -84,5 +88,9 @@ impl<S: Store> Store for SlowStore<S> {
             self.conflicts.bump();
         }
         saved
+    }
+
+    async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
     }
 }

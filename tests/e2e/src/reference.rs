@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use samspil::contract::{MeetingUpdate, UpdateType};
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::memory::{MemoryPublisher, MemoryStore};
+use samspil::pipeline::memory::{MemoryPublisher, MemorySealer, MemoryStore};
 use samspil::pipeline::{Delivery, Outcome, Pipeline, ProcessingTime};
 use samspil::policy::PolicyBook;
 use samspil_cli::local::LOCAL_HMAC_SECRET;
@@ -21,7 +21,8 @@ use crate::people::{Msg, day};
 /// The updates of `messages`, processed in this order, each once, on the embedded pipeline.
 pub async fn in_order(messages: &[Msg]) -> Vec<MeetingUpdate> {
     let keyer = PersonKeyer::new(LOCAL_HMAC_SECRET.as_bytes()).expect("a secret");
-    let pipeline = Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), PolicyBook::repository(), keyer);
+    let pipeline =
+        Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), MemorySealer::new(), PolicyBook::repository(), keyer);
     let time = ProcessingTime { today: day(), now: Utc::now() };
     let mut updates = Vec::new();
     for m in messages {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use samspil::aws::{DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher, SqsDeadLetters};
 use samspil::domain::PersonState;
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::{Backoff, BatchHandler, DeadLetters, Pipeline, Publisher, Store};
+use samspil::pipeline::{Backoff, BatchHandler, CprSealer, DeadLetters, NoSealer, Pipeline, Publisher, Store};
 use samspil::policy::PolicyBook;
 use samspil_cli::local::{self, LOCAL_HMAC_SECRET, LocalHandler, PollOptions, Poller, ProcessingDay, RunSummary, Stop};
 
@@ -64,26 +64,31 @@ pub fn handler_with<S: Store, P: Publisher>(
     store: S,
     publisher: P,
     policies: PolicyBook,
-) -> BatchHandler<S, P, SqsDeadLetters> {
-    BatchHandler::new(Pipeline::new(store, publisher, policies, keyer()), dead_letters(env))
+) -> BatchHandler<S, P, NoSealer, SqsDeadLetters> {
+    BatchHandler::new(Pipeline::new(store, publisher, NoSealer, policies, keyer()), dead_letters(env))
 }
 
 /// A poller of the stack's three queues with [`options`].
-pub fn poller<S: Store, P: Publisher, D: DeadLetters>(env: &Env, handler: BatchHandler<S, P, D>) -> Poller<S, P, D> {
+pub fn poller<S: Store, P: Publisher, K: CprSealer, D: DeadLetters>(
+    env: &Env,
+    handler: BatchHandler<S, P, K, D>,
+) -> Poller<S, P, K, D> {
     poller_with(env, handler, options())
 }
 
 /// A poller of the stack's three queues with these options.
-pub fn poller_with<S: Store, P: Publisher, D: DeadLetters>(
+pub fn poller_with<S: Store, P: Publisher, K: CprSealer, D: DeadLetters>(
     env: &Env,
-    handler: BatchHandler<S, P, D>,
+    handler: BatchHandler<S, P, K, D>,
     options: PollOptions,
-) -> Poller<S, P, D> {
+) -> Poller<S, P, K, D> {
     Poller::new(handler, env.clients.sqs.clone(), local::queues(env.stack), options)
 }
 
 /// Runs the poller until every queue is idle.
-pub async fn run_until_idle<S: Store, P: Publisher, D: DeadLetters>(poller: &Poller<S, P, D>) -> RunSummary {
+pub async fn run_until_idle<S: Store, P: Publisher, K: CprSealer, D: DeadLetters>(
+    poller: &Poller<S, P, K, D>,
+) -> RunSummary {
     let run = tokio::time::timeout(RUN_LIMIT, poller.run(&Stop::new())).await;
     run.unwrap_or_else(|_| panic!("the queues were not idle after {RUN_LIMIT:?}")).expect("polling the stack's queues")
 }

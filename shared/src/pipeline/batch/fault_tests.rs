@@ -30,6 +30,10 @@ impl Store for LostAnswerStore {
         let saved = self.inner.save(person, state, expected).await?;
         if self.answered_once.swap(true, Ordering::SeqCst) { Ok(saved) } else { Err(StoreError::Conflict { expected }) }
     }
+
+    async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
+    }
 }
 
 #[tokio::test]
@@ -71,6 +75,10 @@ impl Store for MisbehavingStore {
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
+    }
+
+    async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
     }
 }
 

@@ -9,7 +9,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use crate::contract::{BadInput, MessageKey};
 use crate::domain::PersonState;
 use crate::identity::{PersonKey, PersonKeyer};
-use crate::pipeline::memory::{MemoryDeadLetters, MemoryPublisher, MemoryStore};
+use crate::pipeline::memory::{MemoryDeadLetters, MemoryPublisher, MemorySealer, MemoryStore};
 use crate::pipeline::{
     BatchHandler, BatchRecord, DeadLetterError, DeadLetters, Pipeline, ProcessingTime, PublishError, Publisher, Store,
     StoreError, Stored, is_redelivered, queue_from_arn,
@@ -46,9 +46,13 @@ pub(super) fn record(id: Option<&str>, body: &str) -> BatchRecord {
     }
 }
 
-pub(super) fn handler<S: Store, P: Publisher, D: DeadLetters>(store: S, publisher: P, dlq: D) -> BatchHandler<S, P, D> {
+pub(super) fn handler<S: Store, P: Publisher, D: DeadLetters>(
+    store: S,
+    publisher: P,
+    dlq: D,
+) -> BatchHandler<S, P, MemorySealer, D> {
     let keyer = PersonKeyer::new(b"test-secret").unwrap();
-    BatchHandler::new(Pipeline::new(store, publisher, PolicyBook::builtin(), keyer), dlq)
+    BatchHandler::new(Pipeline::new(store, publisher, MemorySealer::new(), PolicyBook::builtin(), keyer), dlq)
 }
 
 pub(super) fn key(cpr: &str) -> PersonKey {
@@ -97,6 +101,10 @@ impl Store for SlowStore {
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
     }
+
+    async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
+    }
 }
 
 /// A store that is unavailable for some people.
@@ -116,6 +124,10 @@ impl Store for FlakyStore {
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
+    }
+
+    async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
     }
 }
 

@@ -1,0 +1,242 @@
+//! The sweep (rule R12): publishes every summons that has fallen due.
+//!
+//! A daily run (the `summons` function on a schedule, `samspil sweep`, and in replays and
+//! simulations after each day's messages) asks the store for everyone whose `sweep_due` is on or
+//! before its day ([`super::Store::due_for_sweep`]), so a day on which no run happened is caught up
+//! by the next. For each person:
+//!
+//! 1. `load` (strongly consistent: the listing may be stale) and skip unless `sweep_due <= today`;
+//! 2. if the state holds another run's unpublished summonses ([`PersonState::unpublished_summons`])
+//!    and that run's lease ([`SWEEP_LEASE`]) is still live, skip: that run is publishing them. A run
+//!    whose lease has run out is dead: its summonses are taken over (they become this run's);
+//! 3. open the sealed CPR number, [`domain::summon`], and write 1: the new state with this run as
+//!    its marker, conditional on the version read. A lost race (or a write whose answer was lost)
+//!    reloads and decides again; a reload that shows this run's own marker means the write took
+//!    effect, and its summonses are published;
+//! 4. publish this run's summonses ([`domain::updates_published_by`] with the run's key: the new ones
+//!    and any taken over);
+//! 5. write 2: clear the marker, work out `sweep_due` again, and drop the sealed number when nothing
+//!    is pending any more. A lost race with a message for the person does it again on the reloaded
+//!    state.
+//!
+//! Every step can fail, and the next run repeats it without publishing anything twice with
+//! different content and without skipping anything: before write 1 nothing happened; after it, the
+//! marker keeps the person due and names the summonses, so whoever comes next publishes exactly
+//! those again (same meeting ids, sequences and content; receivers de-duplicate by `sequence`). A
+//! run that fails to publish releases its lease at once (the marker is written again with an
+//! expired lease) so that the next run need not wait for it. Two runs at once: the second one's
+//! write 1 loses the race against the first one's, and the reload shows the first one's live
+//! marker, so each summons is published once.
+//!
+//! Requests per person summoned: one `GetItem`, one KMS `Decrypt`, two `PutItem`s and one SNS
+//! `Publish` per summons, plus the index query shared by everyone (`docs/decisions.md`).
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use futures::StreamExt;
+
+use crate::contract::{Cpr, MeetingUpdate, MessageKey};
+use crate::domain::{self, Decision, PersonState, SweepRun};
+use crate::identity::PersonKey;
+
+use super::handle::{Pipeline, ProcessingTime};
+use super::ports::{CprSealer, Publisher, Store, StoreError};
+
+/// How long a sweep run may hold the summonses it has written but not yet published: the longest
+/// a run lasts (the `summons` function's timeout). Until then, other runs leave the person alone.
+pub const SWEEP_LEASE: TimeDelta = TimeDelta::minutes(15);
+
+/// How many people one run works on at a time.
+const CONCURRENCY: usize = 8;
+
+/// How many times one person's write is tried again after a lost race or a failed write.
+const MAX_ATTEMPTS: u32 = 5;
+
+impl SweepRun {
+    /// A new run, started at `started`, with a key no other run has.
+    pub fn start(started: DateTime<Utc>) -> SweepRun {
+        let id = format!("{}/{:016x}", started.to_rfc3339_opts(SecondsFormat::Secs, true), fastrand::u64(..));
+        SweepRun { key: MessageKey { source: SweepRun::SOURCE.to_owned(), id }, started }
+    }
+
+    /// Whether the run may still be publishing at `now`.
+    pub fn lease_is_live(&self, now: DateTime<Utc>) -> bool {
+        now < self.started + SWEEP_LEASE
+    }
+}
+
+/// What one sweep run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// People the store listed as due.
+    pub listed: usize,
+    /// People whose summonses the run published.
+    pub summoned: usize,
+    /// Summonses published (new ones and any taken over from a run that died).
+    pub published: usize,
+    /// People another run, still live, was summoning: left to it.
+    pub busy: usize,
+    /// People whose summons failed (store, sealer or publisher); the next run repeats them.
+    pub failed: usize,
+}
+
+/// Why a sweep run did not finish. Whatever it did is safe; the next run repeats the rest.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SweepError {
+    /// The people due could not be listed; nothing was done.
+    #[error("listing the people due for the sweep failed: {0}")]
+    Listing(StoreError),
+    /// Some people failed; the others are done.
+    #[error("{} of {} people due could not be summoned; the next run repeats them (first error: {first})", .report.failed, .report.listed)]
+    Incomplete { report: SweepReport, first: String },
+}
+
+/// How one person ended.
+enum Swept {
+    /// Nothing was due after all (a stale listing), or nothing was left to publish.
+    NotDue,
+    /// Another live run holds the person's summonses.
+    Busy,
+    /// This many summonses were published.
+    Summoned(usize),
+}
+
+impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
+    /// Runs the sweep of `time.today` as `run`; see the module documentation.
+    pub async fn sweep(&self, time: ProcessingTime, run: &SweepRun) -> Result<SweepReport, SweepError> {
+        let people = self.store().due_for_sweep(time.today).await.map_err(SweepError::Listing)?;
+        let mut report = SweepReport { listed: people.len(), ..SweepReport::default() };
+        let mut first = None;
+        let mut results = futures::stream::iter(people.iter().map(|person| self.sweep_person(person, time, run)))
+            .buffered(CONCURRENCY);
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(Swept::NotDue) => {}
+                Ok(Swept::Busy) => report.busy += 1,
+                Ok(Swept::Summoned(n)) => {
+                    report.summoned += 1;
+                    report.published += n;
+                }
+                Err(error) => {
+                    report.failed += 1;
+                    first.get_or_insert(error);
+                }
+            }
+        }
+        match first {
+            None => Ok(report),
+            Some(first) => Err(SweepError::Incomplete { report, first }),
+        }
+    }
+
+    /// Steps 1 to 5 for one person. Errors never hold the CPR number.
+    async fn sweep_person(&self, person: &PersonKey, time: ProcessingTime, run: &SweepRun) -> Result<Swept, String> {
+        let mut opened = None;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let Some(stored) = self.store().load(person).await.map_err(|e| e.to_string())? else {
+                return Ok(Swept::NotDue);
+            };
+            let mut state = stored.state;
+            if !state.sweep_due.is_some_and(|due| due <= time.today) {
+                return Ok(Swept::NotDue);
+            }
+            match state.unpublished_summons.take() {
+                Some(marker) if marker.key == run.key => {
+                    // This run's write 1 took effect although it was reported as failed.
+                    state.unpublished_summons = Some(marker);
+                    let cpr = self.open_cpr(person, &state, &mut opened).await?;
+                    let outbox = domain::updates_published_by(&state, &run.key, &cpr);
+                    return self.publish_and_finish(person, state, stored.version, &outbox, time, run).await;
+                }
+                Some(marker) if marker.lease_is_live(time.now) => return Ok(Swept::Busy),
+                Some(dead) => domain::summons::take_over_summonses(&mut state, &dead.key, &run.key),
+                None => {}
+            }
+            let cpr = self.open_cpr(person, &state, &mut opened).await?;
+            let decision = domain::summon(state, time.today, self.policies(), &cpr, &run.key)
+                .map_err(|e| format!("summoning: {e}"))?;
+            let Decision::Applied { state: mut next, .. } = decision else { unreachable!("summon always applies") };
+            let outbox = domain::updates_published_by(&next, &run.key, &cpr);
+            if outbox.is_empty() {
+                // Nothing to publish: a stale `sweep_due` (a policy changed), put right.
+                self.set_sweep_due(&mut next, time);
+                match self.store().save(person, next, Some(stored.version)).await {
+                    Ok(_) => return Ok(Swept::NotDue),
+                    Err(_) if attempt < MAX_ATTEMPTS => continue,
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            next.unpublished_summons = Some(run.clone());
+            self.set_sweep_due(&mut next, time);
+            match self.store().save(person, next.clone(), Some(stored.version)).await {
+                Ok(version) => return self.publish_and_finish(person, next, version, &outbox, time, run).await,
+                // A lost race, or a write that may have taken effect: the reload tells.
+                Err(_) if attempt < MAX_ATTEMPTS => continue,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Steps 4 and 5: publishes `outbox`, then clears this run's marker from the state written as
+    /// `version`. A failed publish releases the run's lease.
+    async fn publish_and_finish(
+        &self,
+        person: &PersonKey,
+        mut state: PersonState,
+        mut version: u64,
+        outbox: &[MeetingUpdate],
+        time: ProcessingTime,
+        run: &SweepRun,
+    ) -> Result<Swept, String> {
+        if let Err(failure) = self.publish(outbox, time.now).await {
+            // Let the next run take over at once rather than after the lease.
+            state.unpublished_summons = Some(SweepRun { key: run.key.clone(), started: time.now - SWEEP_LEASE });
+            self.set_sweep_due(&mut state, time);
+            let _ = self.store().save(person, state, Some(version)).await;
+            return Err(failure.to_string());
+        }
+        for attempt in 1..=MAX_ATTEMPTS {
+            state.unpublished_summons = None;
+            self.set_sweep_due(&mut state, time);
+            if state.sweep_due.is_none() {
+                state.pending_cpr = None;
+            }
+            match self.store().save(person, state, Some(version)).await {
+                Ok(_) => return Ok(Swept::Summoned(outbox.len())),
+                Err(e) if attempt == MAX_ATTEMPTS => {
+                    return Err(format!("published, but clearing the sweep's marker failed: {e}"));
+                }
+                Err(_) => {}
+            }
+            // A message for the person wrote in between, or the write took effect unseen.
+            let reloaded = self.store().load(person).await.map_err(|e| e.to_string())?;
+            match reloaded {
+                Some(stored) if stored.state.unpublished_summons.as_ref().is_some_and(|m| m.key == run.key) => {
+                    state = stored.state;
+                    version = stored.version;
+                }
+                _ => return Ok(Swept::Summoned(outbox.len())),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// `sweep_due` of a state as the sweep leaves it, marker included.
+    fn set_sweep_due(&self, state: &mut PersonState, time: ProcessingTime) {
+        state.sweep_due = domain::summons::sweep_due(state, self.policies(), time.today);
+    }
+
+    /// The person's CPR number, opened once per person and run.
+    async fn open_cpr(&self, person: &PersonKey, state: &PersonState, opened: &mut Option<Cpr>) -> Result<Cpr, String> {
+        if let Some(cpr) = opened {
+            return Ok(cpr.clone());
+        }
+        let sealed = state.pending_cpr.as_ref().ok_or("the state has summonses due but no sealed CPR number")?;
+        let cpr = self.sealer().open(person, sealed).await.map_err(|e| e.to_string())?;
+        *opened = Some(cpr.clone());
+        Ok(cpr)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,379 @@
+//! The sweep against the in-memory adapters, with faults injected at every step: a write that takes
+//! effect but reports failure, a write that fails, a publisher that fails, two runs at once.
+//!
+//! The person registers in Rebild (840, on `rebild-jit` here) on Monday 2026-11-02: the meeting is
+//! planned for 2026-12-28 and summoned on Thursday 2026-12-10 (`domain/summons_tests.rs`).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
+
+use crate::contract::{Cpr, OutboundEvent};
+use crate::domain::{PersonState, SweepRun};
+use crate::identity::{PersonKey, PersonKeyer};
+use crate::pipeline::memory::{MemoryPublisher, MemorySealer, MemoryStore};
+use crate::pipeline::{
+    Delivery, Outcome, Pipeline, ProcessingTime, PublishError, Publisher, SWEEP_LEASE, Store, StoreError, Stored,
+    SweepError,
+};
+use crate::policy::PolicyBook;
+
+const ALICE: &str = "0101901111";
+const BOB: &str = "0202852222";
+const SECRET: &[u8] = b"sweep-test-secret";
+
+fn policies() -> PolicyBook {
+    let text = "default_policy = \"baseline\"\n[municipalities.840]\nname = \"Rebild\"\npolicy = \"rebild-jit\"\n";
+    PolicyBook::from_toml(text, "sweep test").unwrap()
+}
+
+fn at(day: &str, hour: u32) -> ProcessingTime {
+    let today: NaiveDate = day.parse().unwrap();
+    let now = Utc.from_utc_datetime(&today.and_hms_opt(hour, 0, 0).unwrap());
+    ProcessingTime { today, now }
+}
+
+fn later(time: ProcessingTime, by: TimeDelta) -> ProcessingTime {
+    ProcessingTime { today: time.today, now: time.now + by }
+}
+
+fn key(cpr: &str) -> PersonKey {
+    PersonKeyer::new(SECRET).unwrap().key(&Cpr::new_unchecked(cpr.into()))
+}
+
+fn body(id: &str, cpr: &str, data: serde_json::Value, kind: &str) -> String {
+    let mut data = data;
+    data["cpr"] = cpr.into();
+    serde_json::json!({
+        "specversion": "1.0", "id": id, "source": "urn:dk:akasse:067",
+        "type": format!("dk.akasse.{kind}.v1"), "time": "2026-11-02T08:00:00+01:00", "data": data
+    })
+    .to_string()
+}
+
+fn registration(id: &str, cpr: &str) -> String {
+    let data = serde_json::json!({"municipality": "840", "akasse": "067", "registered_on": "2026-11-02"});
+    body(id, cpr, data, "registration")
+}
+
+fn pipeline<S: Store, P: Publisher>(store: S, publisher: P) -> Pipeline<S, P, MemorySealer> {
+    Pipeline::new(store, publisher, MemorySealer::new(), policies(), PersonKeyer::new(SECRET).unwrap())
+}
+
+async fn send<S: Store, P: Publisher>(p: &Pipeline<S, P, MemorySealer>, queue: &str, body: &str, day: &str) -> Outcome {
+    let delivery = Delivery { queue, body, sender: None, redelivered: false };
+    p.handle(delivery, at(day, 8)).await.unwrap()
+}
+
+async fn stored<S: Store, P: Publisher>(p: &Pipeline<S, P, MemorySealer>, cpr: &str) -> PersonState {
+    p.store().load(&key(cpr)).await.unwrap().unwrap().state
+}
+
+/// The summons of Alice's meeting, as it must be published.
+fn is_alices_summons(event: &OutboundEvent) -> bool {
+    let update = event.to_update().unwrap();
+    update.sequence == 1 && update.date == "2026-12-28".parse().unwrap() && update.cpr.expose() == ALICE
+}
+
+/// Alice and Bob registered in Rebild on 2026-11-02, both due on 2026-12-10.
+async fn registered<S: Store, P: Publisher>(p: &Pipeline<S, P, MemorySealer>) {
+    for (id, cpr) in [("r1", ALICE), ("r2", BOB)] {
+        let Outcome::Applied { updates } = send(p, "registrations", &registration(id, cpr), "2026-11-02").await else {
+            panic!("a new registration applies")
+        };
+        assert!(updates.is_empty(), "the plan stays internal until its summons");
+    }
+}
+
+#[tokio::test]
+async fn a_pending_plan_is_sealed_once_and_summoned_once_on_its_day() {
+    let p = pipeline(MemoryStore::new(), MemoryPublisher::new());
+    registered(&p).await;
+    let state = stored(&p, ALICE).await;
+    assert_eq!(state.sweep_due, Some("2026-12-10".parse().unwrap()));
+    assert!(state.pending_cpr.is_some(), "the number is sealed while the plan is pending");
+    assert!(!serde_json::to_string(&state).unwrap().contains(ALICE), "never in clear");
+    // A later message for Alice reuses the sealed number.
+    let cv = body("c1", ALICE, serde_json::json!({"completed_on": "2026-11-20"}), "cv-completed");
+    send(&p, "cv-completions", &cv, "2026-11-20").await;
+    assert_eq!(p.sealer().seals(), 2, "one seal per person");
+
+    let day_before = p.sweep(at("2026-12-09", 5), &SweepRun::start(at("2026-12-09", 5).now)).await.unwrap();
+    assert_eq!((day_before.listed, day_before.published), (0, 0));
+    assert!(p.publisher().take().is_empty());
+
+    let report = p.sweep(at("2026-12-10", 5), &SweepRun::start(at("2026-12-10", 5).now)).await.unwrap();
+    assert_eq!((report.listed, report.summoned, report.published, report.failed), (2, 2, 2, 0));
+    let events = p.publisher().take();
+    assert_eq!(events.iter().filter(|e| is_alices_summons(e)).count(), 1);
+    let state = stored(&p, ALICE).await;
+    assert_eq!((state.sweep_due, &state.pending_cpr, &state.unpublished_summons), (None, &None, &None));
+
+    let again = p.sweep(at("2026-12-11", 5), &SweepRun::start(at("2026-12-11", 5).now)).await.unwrap();
+    assert_eq!((again.listed, again.published), (0, 0));
+    assert!(p.publisher().take().is_empty(), "a summons goes out once");
+}
+
+#[tokio::test]
+async fn a_day_without_a_run_is_caught_up_by_the_next() {
+    let p = pipeline(MemoryStore::new(), MemoryPublisher::new());
+    registered(&p).await;
+    // No run on 10 or 11 December; Saturday's run summons.
+    let report = p.sweep(at("2026-12-12", 5), &SweepRun::start(at("2026-12-12", 5).now)).await.unwrap();
+    assert_eq!(report.published, 2);
+}
+
+#[tokio::test]
+async fn a_job_exit_before_the_summons_publishes_nothing_ever_and_drops_the_sealed_number() {
+    let p = pipeline(MemoryStore::new(), MemoryPublisher::new());
+    registered(&p).await;
+    let exit = body("j1", ALICE, serde_json::json!({"job_starts_on": "2027-01-04"}), "job-exit");
+    let Outcome::Applied { updates } = send(&p, "job-exits", &exit, "2026-11-20").await else { panic!() };
+    assert!(updates.is_empty());
+    let state = stored(&p, ALICE).await;
+    assert_eq!((state.sweep_due, &state.pending_cpr), (None, &None));
+    p.sweep(at("2026-12-10", 5), &SweepRun::start(at("2026-12-10", 5).now)).await.unwrap();
+    let events = p.publisher().take();
+    assert_eq!(events.len(), 1, "only Bob is summoned");
+    assert!(!events.iter().any(|e| e.to_update().unwrap().cpr.expose() == ALICE));
+}
+
+/// A store that fails chosen saves: `lost` ones take effect but report a failure (the answer was
+/// lost), `refused` ones fail without effect. Saves are counted from 1.
+#[derive(Default)]
+struct FaultyStore {
+    inner: MemoryStore,
+    saves: AtomicU32,
+    lost: Mutex<Vec<u32>>,
+    refused: Mutex<Vec<u32>>,
+}
+
+impl FaultyStore {
+    fn arm(&self, lost: &[u32], refused: &[u32]) {
+        let base = self.saves.load(Ordering::SeqCst);
+        *self.lost.lock().unwrap() = lost.iter().map(|n| base + n).collect();
+        *self.refused.lock().unwrap() = refused.iter().map(|n| base + n).collect();
+    }
+}
+
+impl Store for FaultyStore {
+    async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
+        self.inner.load(person).await
+    }
+
+    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        let n = self.saves.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.refused.lock().unwrap().contains(&n) {
+            return Err(StoreError::Unavailable("injected: refused".into()));
+        }
+        let saved = self.inner.save(person, state, expected).await?;
+        if self.lost.lock().unwrap().contains(&n) {
+            return Err(StoreError::Unavailable("injected: the answer was lost".into()));
+        }
+        Ok(saved)
+    }
+
+    async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
+    }
+}
+
+/// Every event published per (meeting id, sequence), to check that repeats carry the same content.
+fn by_meeting(events: &[OutboundEvent]) -> std::collections::HashMap<(String, u32), Vec<String>> {
+    let mut map: std::collections::HashMap<(String, u32), Vec<String>> = Default::default();
+    for e in events {
+        let u = e.to_update().unwrap();
+        map.entry((u.meeting_id.clone(), u.sequence)).or_default().push(serde_json::to_string(&e.data()).unwrap());
+    }
+    map
+}
+
+#[tokio::test]
+async fn a_marker_write_that_took_effect_but_reported_failure_still_publishes_once() {
+    let p = pipeline(FaultyStore::default(), MemoryPublisher::new());
+    registered(&p).await;
+    // Write 1 of the first person swept takes effect, but its answer is lost.
+    p.store().arm(&[1], &[]);
+    let report = p.sweep(at("2026-12-10", 5), &SweepRun::start(at("2026-12-10", 5).now)).await.unwrap();
+    assert_eq!((report.summoned, report.published, report.failed), (2, 2, 0));
+    let events = p.publisher().take();
+    assert!(by_meeting(&events).values().all(|v| v.len() == 1), "each summons once");
+    for cpr in [ALICE, BOB] {
+        let state = stored(&p, cpr).await;
+        assert_eq!((state.sweep_due, &state.unpublished_summons), (None, &None));
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_dies_after_publishing_is_repeated_after_its_lease_with_the_same_content() {
+    let p = pipeline(FaultyStore::default(), MemoryPublisher::new());
+    registered(&p).await;
+    // Every write is refused: nothing can be marked, so nothing is published.
+    p.store().arm(&[], &(1..=20).collect::<Vec<_>>());
+    let first = at("2026-12-10", 5);
+    let result = p.sweep(first, &SweepRun::start(first.now)).await;
+    p.store().arm(&[], &[]);
+    let Err(SweepError::Incomplete { report, .. }) = result else { panic!("expected an incomplete run: {result:?}") };
+    assert_eq!(report.failed, 2);
+    assert!(p.publisher().take().is_empty());
+
+    // Now only the clearing writes fail: write 1 (marker), publish, then write 2 refused 5 times.
+    p.store().arm(&[], &[2, 3, 4, 5, 6]);
+    let run = SweepRun::start(first.now);
+    let result = p.sweep(first, &run).await;
+    p.store().arm(&[], &[]);
+    assert!(matches!(result, Err(SweepError::Incomplete { .. })), "{result:?}");
+    let published = p.publisher().take();
+    assert!(!published.is_empty());
+    let alice = stored(&p, ALICE).await;
+    let bob = stored(&p, BOB).await;
+    let held = [&alice, &bob].into_iter().filter(|s| s.unpublished_summons.as_ref() == Some(&run)).count();
+    assert_eq!(held, 1, "the person whose clearing failed still holds the run's marker");
+
+    // Another run while the lease is live leaves that person alone.
+    let busy = p.sweep(later(first, TimeDelta::minutes(5)), &SweepRun::start(first.now)).await.unwrap();
+    assert_eq!((busy.busy, busy.published), (1, 0));
+    assert!(p.publisher().take().is_empty());
+
+    // After the lease, the next run publishes the same summons again, unchanged, and clears it.
+    let after = later(first, SWEEP_LEASE + TimeDelta::minutes(1));
+    let report = p.sweep(after, &SweepRun::start(after.now)).await.unwrap();
+    assert_eq!((report.summoned, report.published), (1, 1));
+    let again = p.publisher().take();
+    let before = by_meeting(&published);
+    for (id, content) in by_meeting(&again) {
+        assert_eq!(before.get(&id), Some(&content), "republished unchanged");
+    }
+    for cpr in [ALICE, BOB] {
+        let state = stored(&p, cpr).await;
+        assert_eq!((state.sweep_due, &state.unpublished_summons, &state.pending_cpr), (None, &None, &None));
+    }
+}
+
+/// A publisher that fails while `down` is set.
+#[derive(Default)]
+struct FlakyPublisher {
+    inner: MemoryPublisher,
+    down: Mutex<bool>,
+}
+
+impl Publisher for FlakyPublisher {
+    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
+        if *self.down.lock().unwrap() {
+            return Err(PublishError("injected: SNS is down".into()));
+        }
+        self.inner.publish(events).await
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_fails_to_publish_releases_its_lease_and_the_next_run_publishes_at_once() {
+    let p = pipeline(MemoryStore::new(), FlakyPublisher::default());
+    registered(&p).await;
+    *p.publisher().down.lock().unwrap() = true;
+    let first = at("2026-12-10", 5);
+    let result = p.sweep(first, &SweepRun::start(first.now)).await;
+    let Err(SweepError::Incomplete { report, first: reason }) = result else { panic!("{result:?}") };
+    assert_eq!(report.failed, 2);
+    assert!(!reason.contains(ALICE) && !reason.contains(BOB), "no CPR number in errors");
+    assert!(stored(&p, ALICE).await.unpublished_summons.is_some(), "the marker names the summonses");
+
+    *p.publisher().down.lock().unwrap() = false;
+    let next = later(first, TimeDelta::minutes(1));
+    let report = p.sweep(next, &SweepRun::start(next.now)).await.unwrap();
+    assert_eq!((report.busy, report.summoned, report.published), (0, 2, 2), "taken over at once");
+    let events = p.publisher().inner.take();
+    assert_eq!(events.iter().filter(|e| is_alices_summons(e)).count(), 1);
+    assert!(stored(&p, ALICE).await.unpublished_summons.is_none());
+}
+
+/// A store whose loads wait, so two runs at once read the same version and race.
+struct SlowStore {
+    inner: MemoryStore,
+}
+
+impl Store for SlowStore {
+    async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
+        let loaded = self.inner.load(person).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        loaded
+    }
+
+    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        self.inner.save(person, state, expected).await
+    }
+
+    async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
+    }
+}
+
+#[tokio::test]
+async fn two_runs_at_once_publish_each_summons_once() {
+    let p = pipeline(SlowStore { inner: MemoryStore::new() }, MemoryPublisher::new());
+    registered(&p).await;
+    let time = at("2026-12-10", 5);
+    let (one, other) = (SweepRun::start(time.now), SweepRun::start(time.now));
+    let (a, b) = tokio::join!(p.sweep(time, &one), p.sweep(time, &other));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.published + b.published, 2, "{a:?} {b:?}");
+    let events = p.publisher().take();
+    assert_eq!(events.len(), 2);
+    assert!(by_meeting(&events).values().all(|v| v.len() == 1));
+}
+
+#[tokio::test]
+async fn a_message_and_a_sweep_racing_give_the_summons_the_moved_date_or_a_move_after_it() {
+    // No run since 10 December; on Monday 21 December the run and a CV completion of that day come
+    // at once. The CV moves the meeting to 30 December (22, 23, 28, 29, 30). Whichever writes
+    // first, the receivers end with the moved date: a summons of the 28th and then a move, or a
+    // summons of the 30th.
+    let p = pipeline(SlowStore { inner: MemoryStore::new() }, MemoryPublisher::new());
+    registered(&p).await;
+    let time = at("2026-12-21", 5);
+    let cv = body("c1", ALICE, serde_json::json!({"completed_on": "2026-12-21"}), "cv-completed");
+    let delivery = Delivery { queue: "cv-completions", body: &cv, sender: None, redelivered: false };
+    let run = SweepRun::start(time.now);
+    let (swept, handled) = tokio::join!(p.sweep(time, &run), p.handle(delivery, time));
+    swept.unwrap();
+    handled.unwrap();
+    let events = p.publisher().take();
+    let alice: Vec<_> = events.iter().map(|e| e.to_update().unwrap()).filter(|u| u.cpr.expose() == ALICE).collect();
+    let last = alice.iter().max_by_key(|u| u.sequence).expect("Alice was summoned");
+    let state = stored(&p, ALICE).await;
+    assert_eq!(last.date, state.meetings[0].date, "the last update equals the plan");
+    assert_eq!(last.date, "2026-12-30".parse::<NaiveDate>().unwrap(), "the CV moved it");
+}
+
+#[tokio::test]
+async fn the_listing_failing_is_an_error_and_does_nothing() {
+    struct Unlisted(MemoryStore);
+    impl Store for Unlisted {
+        async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
+            self.0.load(person).await
+        }
+        async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+            self.0.save(person, state, expected).await
+        }
+        async fn due_for_sweep(&self, _today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+            Err(StoreError::Unavailable("injected: the index is throttled".into()))
+        }
+    }
+    let p = pipeline(Unlisted(MemoryStore::new()), MemoryPublisher::new());
+    registered(&p).await;
+    let time = at("2026-12-10", 5);
+    assert!(matches!(p.sweep(time, &SweepRun::start(time.now)).await, Err(SweepError::Listing(_))));
+    assert!(p.publisher().take().is_empty());
+}
+
+#[test]
+fn run_keys_are_unique_and_name_their_start() {
+    let started: DateTime<Utc> = "2026-12-10T05:00:00Z".parse().unwrap();
+    let (a, b) = (SweepRun::start(started), SweepRun::start(started));
+    assert_ne!(a.key, b.key);
+    assert_eq!(a.key.source, SweepRun::SOURCE);
+    assert!(a.key.id.starts_with("2026-12-10T05:00:00Z/"), "{}", a.key.id);
+    assert!(a.lease_is_live(started + TimeDelta::minutes(14)) && !a.lease_is_live(started + SWEEP_LEASE));
+}
