@@ -65,7 +65,7 @@ fuzz: .venv/.installed
 
 ## startup: build the Lambda binaries for release and measure one's cold start (first poll, RSS).
 startup:
-	$(CARGO) build --quiet --release -p registration -p cv-completed -p job-exit -p startup-bench
+	$(CARGO) build --quiet --release -p registration -p cv-completed -p job-exit -p summons -p startup-bench
 	bin=$${CARGO_TARGET_DIR:-target}/release; $$bin/startup-bench $$bin/registration 20
 
 ## simulate: baseline vs rebild-trial on a seeded synthetic cohort, chart in target/simulation.svg.
@@ -91,10 +91,10 @@ deploy-local: .venv/.installed
 	scripts/moto.sh start
 	scripts/with-moto.sh .venv/bin/python scripts/deploy_local.py $(foreach s,$(SUBSCRIBERS),--subscriber $(s))
 
-## package: the three arm64 Lambda zips (cargo-lambda and zig from .venv), with their sizes.
+## package: the four arm64 Lambda zips (cargo-lambda and zig from .venv), with their sizes.
 package: .venv/.installed
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/.venv/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit
+	PATH="$(CURDIR)/.venv/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit -p summons
 	ls -l $${CARGO_TARGET_DIR:-target}/lambda/*/bootstrap.zip
 
 ## deploy: deploy the stack to AWS: make deploy ENV=staging|prod (needs `sam`, credentials, SAMSPIL_*).

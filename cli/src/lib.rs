@@ -5,6 +5,7 @@
 //!   the Lambda functions run, and it prints the meeting updates as they arrive.
 //! - [`send`]: `samspil send FILE`, sends a replay-format file's messages to their queues.
 //! - [`redrive`]: `samspil redrive --queue NAME`, moves messages from a dead-letter queue back.
+//! - [`sweep`]: `samspil sweep [--today D]`, rule R12's summons sweep, once.
 //! - [`render`]: meeting updates as readable lines (shared with `samspil replay`).
 //!
 //! They are a library, not only modules of the binary, so that the end-to-end tests
@@ -14,6 +15,7 @@ pub mod local;
 pub mod redrive;
 pub mod render;
 pub mod send;
+pub mod sweep;
 
 use samspil::aws::describe;
 

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 // The AWS-facing commands are the library half (cli/src/lib.rs), which the end-to-end tests drive.
-use samspil_cli::{Format, local, redrive, send};
+use samspil_cli::{Format, local, redrive, send, sweep};
 
 /// samspil: plans, moves and cancels first joint meetings between jobcenters and a-kasser.
 #[derive(Debug, Parser)]
@@ -42,6 +42,8 @@ enum Command {
     Send(send::Args),
     /// Moves messages from a queue's dead-letter queue back to the queue.
     Redrive(redrive::Args),
+    /// Publishes every summons due on or before today (rule R12), once, on the local stack.
+    Sweep(sweep::Args),
     /// Writes the generated JSON Schemas and AsyncAPI document.
     Contracts {
         /// The folder to write into.
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Local(args) => local::run(args, format).map_err(unsync),
         Command::Send(args) => send::run(args, format).map_err(unsync),
         Command::Redrive(args) => redrive::run(args, format).map_err(unsync),
+        Command::Sweep(args) => sweep::run(args, format).map_err(unsync),
         Command::Contracts { out } => contracts::write(&out),
     };
     match result {

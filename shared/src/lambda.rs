@@ -1,4 +1,5 @@
-//! The glue every Lambda function's `main` calls: [`run`].
+//! The glue every Lambda function's `main` calls: [`run`] for the three SQS functions, and
+//! [`summons::run`] for the `summons` function of rule R12 (the daily sweep).
 //!
 //! At start-up (the cold start, before the first poll of the Runtime API) it reads [`Config`] from
 //! the environment once, loads the policy book, builds the SDK clients once
@@ -44,12 +45,12 @@ use serde_json::value::RawValue;
 use tokio::sync::OnceCell;
 
 use crate::aws::{
-    AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, FailedReceipt, SnsPublisher, SqsDeadLetters, back_off,
+    AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, FailedReceipt, KmsSealer, SnsPublisher, SqsDeadLetters, back_off,
     receive_count,
 };
 use crate::contract::FactKind;
 use crate::identity::PersonKeyer;
-use crate::pipeline::{Backoff, BatchHandler, BatchRecord, NoSealer, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
+use crate::pipeline::{Backoff, BatchHandler, BatchRecord, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
 use crate::policy::PolicyBook;
 use crate::senders::Senders;
 use crate::telemetry::Metrics;
@@ -88,6 +89,9 @@ pub struct Config {
     pub dlq_url: String,
     /// `HMAC_SECRET` or `HMAC_SECRET_PARAMETER` (exactly one).
     pub secret: SecretSource,
+    /// `SUMMONS_KEY_ID`: the KMS key that seals a CPR number while its plan awaits the summons
+    /// (rule R12, `SummonsKey`; [`KmsSealer`]).
+    pub summons_key_id: String,
     /// `POLICY_FILE`: a policy file to use instead of the checked-in one compiled in.
     pub policy_file: Option<PathBuf>,
     /// `RETENTION_DAYS`: days a person's data is kept after their last period closed.
@@ -142,6 +146,7 @@ impl Config {
             topic_arn: need("TOPIC_ARN")?,
             queue_url: need("QUEUE_URL")?,
             dlq_url: need("DLQ_URL")?,
+            summons_key_id: need("SUMMONS_KEY_ID")?,
             secret,
             policy_file: get("POLICY_FILE").map(PathBuf::from),
             retention_days,
@@ -149,7 +154,7 @@ impl Config {
     }
 }
 
-type Handler = BatchHandler<DynamoStore, SnsPublisher, NoSealer, SqsDeadLetters>;
+type Handler = BatchHandler<DynamoStore, SnsPublisher, KmsSealer, SqsDeadLetters>;
 
 /// Everything one function process keeps between invocations.
 struct Function {
@@ -252,28 +257,30 @@ impl Function {
     async fn build(&self) -> Result<Handler, Error> {
         let secret = match &self.config.secret {
             SecretSource::Inline(secret) => secret.clone(),
-            SecretSource::Parameter(name) => self.fetch_secret(name).await?,
+            SecretSource::Parameter(name) => fetch_secret(&self.clients.ssm, name).await?,
         };
         let keyer = PersonKeyer::new(secret.as_bytes())?;
         let store =
             DynamoStore::new(self.clients.dynamodb.clone(), &self.config.table_name, self.config.retention_days);
         let publisher = SnsPublisher::new(self.clients.sns.clone(), &self.config.topic_arn);
         let dead_letters = SqsDeadLetters::single(self.clients.sqs.clone(), &self.config.dlq_url);
-        let pipeline = Pipeline::new(store, publisher, NoSealer, self.policies.clone(), keyer)
+        let sealer = KmsSealer::new(self.clients.kms.clone(), &self.config.summons_key_id);
+        let pipeline = Pipeline::new(store, publisher, sealer, self.policies.clone(), keyer)
             .with_senders(self.config.senders.clone());
         Ok(BatchHandler::new(pipeline, dead_letters))
     }
+}
 
-    async fn fetch_secret(&self, name: &str) -> Result<String, Error> {
-        let output = self.clients.ssm.get_parameter().name(name).with_decryption(true).send().await.map_err(|e| {
-            format!(
-                "reading the SSM parameter {name} (HMAC_SECRET_PARAMETER): {}",
-                aws_sdk_ssm::error::DisplayErrorContext(&e)
-            )
-        })?;
-        let value = output.parameter.and_then(|p| p.value);
-        Ok(value.ok_or_else(|| format!("the SSM parameter {name} (HMAC_SECRET_PARAMETER) has no value"))?)
-    }
+/// Reads the HMAC secret from the SSM SecureString parameter `name` (`HMAC_SECRET_PARAMETER`).
+pub(crate) async fn fetch_secret(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<String, Error> {
+    let output = ssm.get_parameter().name(name).with_decryption(true).send().await.map_err(|e| {
+        format!(
+            "reading the SSM parameter {name} (HMAC_SECRET_PARAMETER): {}",
+            aws_sdk_ssm::error::DisplayErrorContext(&e)
+        )
+    })?;
+    let value = output.parameter.and_then(|p| p.value);
+    Ok(value.ok_or_else(|| format!("the SSM parameter {name} (HMAC_SECRET_PARAMETER) has no value"))?)
 }
 
 /// The invocation event as an SQS event. The runtime hands it over raw: had it deserialized the
@@ -331,6 +338,8 @@ pub fn processing_time(now: DateTime<Utc>) -> ProcessingTime {
 pub fn copenhagen_date(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&chrono_tz::Europe::Copenhagen).date_naive()
 }
+
+pub mod summons;
 
 #[cfg(test)]
 mod tests;

@@ -110,6 +110,36 @@ async fn concurrent_writers_with_the_same_version_exactly_one_wins(store: &impl 
     assert!([&a, &b].iter().any(|r| **r == Err(StoreError::Conflict { expected: None })));
 }
 
+/// Rule R12: the sweep's listing holds exactly the people whose `sweep_due` is on or before the
+/// day, and a person leaves it with the write that clears `sweep_due` (the index is sparse).
+async fn due_for_sweep_lists_exactly_the_people_due_on_or_before_the_day(store: &impl Store) {
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().expect("a date");
+    let due = |cpr: &str, on: Option<&str>| {
+        let mut state = open_state(cpr);
+        state.sweep_due = on.map(day);
+        state
+    };
+    let (early, late, never) = (person(CPR), person(OTHER_CPR), person(support::THIRD_CPR));
+    store.save(&early, due(CPR, Some("2026-12-10")), None).await.expect("early");
+    store.save(&late, due(OTHER_CPR, Some("2026-12-15")), None).await.expect("late");
+    store.save(&never, due(support::THIRD_CPR, None), None).await.expect("never");
+    let listed = |today: &'static str| async move {
+        let mut people = store.due_for_sweep(day(today)).await.expect("due_for_sweep");
+        people.sort();
+        people
+    };
+    assert!(listed("2026-12-09").await.is_empty(), "nobody is due before the earliest day");
+    assert_eq!(listed("2026-12-10").await, [early.clone()], "due on the day itself");
+    let mut both = vec![early.clone(), late.clone()];
+    both.sort();
+    assert_eq!(listed("2027-01-31").await, both, "due on or before: days missed are caught up");
+
+    store.save(&early, due(CPR, None), Some(1)).await.expect("summoned");
+    assert_eq!(listed("2027-01-31").await, [late.clone()], "a state without sweep_due leaves the listing");
+    store.save(&late, due(OTHER_CPR, Some("2027-02-01")), Some(1)).await.expect("moved later");
+    assert!(listed("2027-01-31").await.is_empty(), "a later sweep_due moves the person with it");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Every case against every adapter.
 
@@ -147,6 +177,7 @@ store_contract!(
     save_with_current_version_increments_it,
     round_trip_preserves_the_state_exactly,
     concurrent_writers_with_the_same_version_exactly_one_wins,
+    due_for_sweep_lists_exactly_the_people_due_on_or_before_the_day,
 );
 
 /// A [`DynamoStore`] on a new table in the emulator, and the counter of its requests.
@@ -275,6 +306,36 @@ mod dynamo_only {
         // A lost race costs its one PutItem too, and nothing else.
         assert!(matches!(store.save(&key, open_state(CPR), None).await, Err(StoreError::Conflict { .. })));
         assert_eq!(requests.snapshot(), [("PutItem".to_string(), 1)].into());
+    }
+
+    /// Rule R12: the index attributes are on the item exactly while the state has `sweep_due`
+    /// (a sparse index), and the listing is one `Query` per shard of the index, never a `Scan`.
+    #[tokio::test]
+    async fn the_sweep_index_is_sparse_and_listed_by_one_query_per_shard() {
+        use samspil::aws::sweep_index::{SWEEP_DUE_ATTRIBUTE, SWEEP_SHARD_ATTRIBUTE, SWEEP_SHARDS, sweep_shard};
+        let (store, requests) = dynamo_store().await;
+        let key = person(CPR);
+        let pk = partition_key(&key);
+        let mut state = open_state(CPR);
+        store.save(&key, state.clone(), None).await.expect("not due");
+        let item = raw_item(&store, &pk).await.expect("item");
+        assert!(!item.contains_key(SWEEP_DUE_ATTRIBUTE) && !item.contains_key(SWEEP_SHARD_ATTRIBUTE), "not indexed");
+
+        state.sweep_due = Some("2026-12-10".parse().expect("a date"));
+        store.save(&key, state.clone(), Some(1)).await.expect("due");
+        let item = raw_item(&store, &pk).await.expect("item");
+        assert_eq!(item.get(SWEEP_DUE_ATTRIBUTE), Some(&AttributeValue::S("2026-12-10".into())));
+        assert_eq!(item.get(SWEEP_SHARD_ATTRIBUTE), Some(&AttributeValue::S(sweep_shard(&key))));
+
+        requests.reset();
+        let listed = store.due_for_sweep("2026-12-31".parse().expect("a date")).await.expect("listed");
+        assert_eq!(listed, [key.clone()]);
+        assert_eq!(requests.snapshot(), [("Query".to_string(), u64::from(SWEEP_SHARDS))].into());
+
+        state.sweep_due = None;
+        store.save(&key, state, Some(2)).await.expect("summoned");
+        let item = raw_item(&store, &pk).await.expect("item");
+        assert!(!item.contains_key(SWEEP_DUE_ATTRIBUTE) && !item.contains_key(SWEEP_SHARD_ATTRIBUTE), "unindexed");
     }
 
     #[tokio::test]

@@ -8,7 +8,8 @@
 //! [`samspil::pipeline::BatchHandler`] as the functions: DynamoDB, SNS and the SQS dead-letter
 //! queues, through the same adapters and the same SDK configuration, pointed at the emulator by
 //! `AWS_ENDPOINT_URL` ([`records`] turns SQS messages into batch records; [`stop`] ends it all).
-//! The [`watch`]er prints every update published to the topic as it arrives.
+//! The [`watch`]er prints every update published to the topic as it arrives, and the [`sweeper`]
+//! runs rule R12's summons sweep on a timer, as the `summons` function's daily schedule does in AWS.
 //!
 //! The processing day (rule R0) is today in Europe/Copenhagen, as in Lambda, unless `--today`
 //! says otherwise: the `received_on` days of a replay file are not used here.
@@ -17,21 +18,23 @@ pub mod poller;
 pub mod records;
 pub mod stack;
 pub mod stop;
+pub mod sweeper;
 pub mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use samspil::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher, SqsDeadLetters};
+use samspil::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, KmsSealer, SnsPublisher, SqsDeadLetters};
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::{Backoff, BatchHandler, NoSealer, Pipeline};
+use samspil::pipeline::{Backoff, BatchHandler, Pipeline};
 use samspil::policy::PolicyBook;
 use samspil::senders::Senders;
 
 pub use poller::{PollOptions, Poller, ProcessingDay, Queue, RunSummary};
 pub use stack::Stack;
 pub use stop::Stop;
+pub use sweeper::Sweeper;
 pub use watch::{WATCH_QUEUE, Watcher};
 
 use crate::{Error, Format, render};
@@ -42,7 +45,7 @@ use crate::{Error, Format, render};
 pub const LOCAL_HMAC_SECRET: &str = "samspil-local-development-secret";
 
 /// The handler the Lambda functions run, on the local stack.
-pub type LocalHandler = BatchHandler<DynamoStore, SnsPublisher, NoSealer, SqsDeadLetters>;
+pub type LocalHandler = BatchHandler<DynamoStore, SnsPublisher, KmsSealer, SqsDeadLetters>;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,6 +59,14 @@ pub struct Args {
     /// The meeting-updates topic ARN, instead of the stack file (with --table).
     #[arg(long, requires = "table")]
     topic_arn: Option<String>,
+    /// The KMS key that seals CPR numbers awaiting their summons (rule R12), instead of the stack
+    /// file (with --table).
+    #[arg(long, requires = "table")]
+    summons_key: Option<String>,
+    /// Seconds between runs of the summons sweep (rule R12; the daily schedule in AWS). It also
+    /// runs once at start.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    sweep_every: u64,
     /// The HMAC secret for person keys [default: the local stack's development value].
     #[arg(long, env = "HMAC_SECRET", hide_env_values = true, hide_default_value = true, default_value = LOCAL_HMAC_SECRET)]
     hmac_secret: String,
@@ -103,7 +114,9 @@ pub fn run(args: Args, format: Format) -> Result<(), Error> {
 async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> {
     let clients = crate::clients().await;
     let stack = match (&args.table, &args.topic_arn) {
-        (Some(table), Some(topic)) => Stack::resolve(&clients.sqs, table, topic).await?,
+        (Some(table), Some(topic)) => {
+            Stack { summons_key: args.summons_key.clone(), ..Stack::resolve(&clients.sqs, table, topic).await? }
+        }
         _ => Stack::load(&args.stack)?,
     };
     let policies = match &args.policies {
@@ -129,7 +142,19 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
             cap: Duration::from_secs(args.max_retry_wait),
         },
     };
-    let handler = handler(&clients, &stack, policies, args.hmac_secret.as_bytes())?;
+    let handler = handler(&clients, &stack, policies.clone(), args.hmac_secret.as_bytes())?;
+    let sweeper = Sweeper::new(
+        crate::sweep::pipeline(
+            &clients,
+            &stack.table,
+            &stack.topic_arn,
+            summons_key(&stack)?,
+            policies,
+            args.hmac_secret.as_bytes(),
+        )?,
+        Duration::from_secs(args.sweep_every),
+        day,
+    );
     let poller = Poller::new(handler, clients.sqs.clone(), queues(&stack), options);
     let watcher = match args.no_watch {
         true => None,
@@ -152,6 +177,7 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
             "today in Europe/Copenhagen; messages' received_on days are not used"
         },
     );
+    eprintln!("  the summons sweep (rule R12) runs now and every {} s", args.sweep_every);
     if watcher.is_some() {
         eprintln!(
             "  meeting updates arrive on {WATCH_QUEUE} (subscribed to the topic, no filter) and are printed below"
@@ -179,12 +205,13 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
             None => 0,
         }
     };
-    let (summary, updates) = tokio::join!(polling, watching);
+    let sweeping = sweeper.run(&stop);
+    let (summary, updates, summonses) = tokio::join!(polling, watching, sweeping);
     let s = summary?;
     let c = s.counts;
     eprintln!(
         "samspil local: stopped after {} messages in {} batch(es): scheduled {}, rescheduled {}, cancelled {}, \
-         duplicate {}, dead-lettered {}, left for retry {}{}",
+         duplicate {}, dead-lettered {}, left for retry {}; summonses published by the sweep {}{}",
         c.messages,
         s.batches,
         c.scheduled,
@@ -193,13 +220,14 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
         c.duplicates,
         c.permanent_failures,
         s.left_for_retry,
+        summonses,
         if watcher.is_some() { format!("; {updates} updates seen on {WATCH_QUEUE}") } else { String::new() },
     );
     Ok(())
 }
 
-/// The Lambda functions' handler on the local stack: DynamoDB, SNS, each queue's DLQ, and the
-/// stack's sender map.
+/// The Lambda functions' handler on the local stack: DynamoDB, SNS, the stack's `SummonsKey`, each
+/// queue's DLQ, and the stack's sender map.
 pub fn handler(
     clients: &AwsClients,
     stack: &Stack,
@@ -210,13 +238,19 @@ pub fn handler(
     let store = DynamoStore::new(clients.dynamodb.clone(), &stack.table, DEFAULT_RETENTION_DAYS);
     let publisher = SnsPublisher::new(clients.sns.clone(), &stack.topic_arn);
     let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), stack.dlq_urls());
-    // The stack's SummonsKey sealer comes with issue 10's AWS side; until then a policy with
-    // summon_days fails its messages here (NoSealer says why).
-    let mut pipeline = Pipeline::new(store, publisher, NoSealer, policies, keyer);
+    let sealer = KmsSealer::new(clients.kms.clone(), summons_key(stack)?);
+    let mut pipeline = Pipeline::new(store, publisher, sealer, policies, keyer);
     if let Some(senders) = &stack.senders {
         pipeline = pipeline.with_senders(Senders::parse(senders).map_err(|e| format!("output AkasseSenders: {e}"))?);
     }
     Ok(BatchHandler::new(pipeline, dead_letters))
+}
+
+/// The stack's `SummonsKey` (rule R12), which seals and opens CPR numbers awaiting their summons.
+pub fn summons_key(stack: &Stack) -> Result<&str, Error> {
+    stack.summons_key.as_deref().ok_or_else(|| {
+        "the stack has no SummonsKeyArn output: deploy it again (`make deploy-local`), or give --summons-key".into()
+    })
 }
 
 /// The stack's inbound queues, to poll.

@@ -35,6 +35,9 @@ pub struct Stack {
     /// The stack's sender map (output `AkasseSenders`, see [`samspil::senders`]); `None` for a
     /// stack given by explicit names, whose senders are then not checked.
     pub senders: Option<String>,
+    /// The KMS key that seals CPR numbers awaiting their summons (output `SummonsKeyArn`, rule
+    /// R12); for a stack given by explicit names, what `--summons-key` says.
+    pub summons_key: Option<String>,
 }
 
 /// The prefix of the template's output names for each queue: `RegistrationsQueueUrl`, ...
@@ -78,6 +81,7 @@ impl Stack {
             queues,
             example_subscriber_url: outputs.get("ExampleSubscriberQueueUrl").cloned(),
             senders: outputs.get("AkasseSenders").cloned(),
+            summons_key: outputs.get("SummonsKeyArn").cloned(),
         })
     }
 
@@ -97,6 +101,7 @@ impl Stack {
             queues,
             example_subscriber_url: None,
             senders: None,
+            summons_key: None,
         })
     }
 
@@ -137,6 +142,7 @@ mod tests {
         assert_eq!(names, ["registrations", "cv-completions", "job-exits"]);
         assert_eq!(stack.dlq_urls()["job-exits"], "http://127.0.0.1:4566/123456789012/job-exits-dlq");
         assert_eq!(stack.example_subscriber_url, None);
+        assert_eq!(stack.summons_key, None);
     }
 
     #[test]

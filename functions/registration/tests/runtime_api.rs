@@ -48,6 +48,8 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
             ("DLQ_URL", &dlq_url),
             ("HMAC_SECRET", "runtime-test-secret"),
             ("AKASSE_SENDERS", SENDERS),
+            // Rule R12: not used by these messages (no municipality of theirs has summon_days).
+            ("SUMMONS_KEY_ID", "alias/samspil-summons-unused"),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -140,6 +142,8 @@ async fn a_record_that_fails_for_now_is_reported_and_waits_before_it_returns() {
             ("QUEUE_URL", &queue_url),
             ("DLQ_URL", dlq.queue_url().unwrap()),
             ("AKASSE_SENDERS", SENDERS),
+            // Rule R12: not used by these messages (no municipality of theirs has summon_days).
+            ("SUMMONS_KEY_ID", "alias/samspil-summons-unused"),
             ("HMAC_SECRET", "runtime-test-secret"),
         ])
         .stdout(Stdio::null())

@@ -71,6 +71,8 @@ async fn a_run_at_trace_with_injected_errors_prints_no_cpr_number() {
             ("DLQ_URL", &missing_dlq),
             ("HMAC_SECRET", SECRET),
             ("AKASSE_SENDERS", SENDERS),
+            // Rule R12: not used by these messages (no municipality of theirs has summon_days).
+            ("SUMMONS_KEY_ID", "alias/samspil-summons-unused"),
             ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
             ("RUST_LOG", "trace"),
             ("RUST_BACKTRACE", "1"),

@@ -32,6 +32,7 @@ fn run_once(binary: &Path) -> Result<Sample, String> {
             ("DLQ_URL", "https://sqs.eu-north-1.amazonaws.com/123456789012/registrations-dlq"),
             ("HMAC_SECRET", "startup-bench-secret"),
             ("AKASSE_SENDERS", "AROAEXAMPLE=067"),
+            ("SUMMONS_KEY_ID", "alias/samspil-summons"),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

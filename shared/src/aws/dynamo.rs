@@ -8,10 +8,12 @@
 //! | `version` | N | 1 for the first write, then +1 per write: the optimistic-concurrency guard |
 //! | `state` | S | the JSON of [`PersonState`] (it holds the CPR number, as a value) |
 //! | `expires_at` | N | the TTL attribute, epoch seconds; only when every period is closed |
+//! | `sweep_shard`, `sweep_due` | S | rule R12: only while the state has `sweep_due`, the key of the sparse index `sweep-due` ([`super::sweep_index`]) |
 //!
 //! **Requests.** [`Store::load`] is one `GetItem` with `ConsistentRead`; [`Store::save`] is one
 //! `PutItem` whose condition is `attribute_not_exists(pk)` for a first write and `#version = :v`
-//! otherwise. Nothing here scans the table.
+//! otherwise. [`Store::due_for_sweep`] queries the index `sweep-due`, one `Query` per shard
+//! ([`super::sweep_index`]). Nothing here scans the table.
 //!
 //! **Retention.** Personal data must not be kept longer than needed. When the person's last period
 //! has closed ([`PersonState::closed_since`]), the item gets `expires_at` = that day +
@@ -125,6 +127,9 @@ impl Store for DynamoStore {
         if let Some(expires_at) = self.expires_at(&state) {
             request = request.item(TTL_ATTRIBUTE, AttributeValue::N(expires_at.to_string()));
         }
+        for (name, value) in super::sweep_index::index_attributes(person, state.sweep_due) {
+            request = request.item(name, value);
+        }
         request = match expected {
             None => request.condition_expression("attribute_not_exists(pk)"),
             Some(current) => request
@@ -141,9 +146,8 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn due_for_sweep(&self, _today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
-        // Placeholder until issue 10's AWS side (branch issue-10b) adds the `sweep-due` GSI query.
-        Err(StoreError::Unavailable("due_for_sweep on DynamoDB: not yet (issue 10, part B)".to_owned()))
+    async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        super::sweep_index::due_for_sweep(&self.client, &self.table, today).await
     }
 }
 

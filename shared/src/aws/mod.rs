@@ -4,7 +4,7 @@
 //! - [`dynamo`]: [`DynamoStore`], the [`crate::pipeline::Store`] on one DynamoDB item per person.
 //! - [`sns`]: [`SnsPublisher`], the [`crate::pipeline::Publisher`] on the `meeting-updates` topic.
 //! - [`sqs`]: [`SqsDeadLetters`], the [`crate::pipeline::DeadLetters`] on the queues' DLQs.
-
+//! - [`kms`]: [`KmsSealer`], the [`crate::pipeline::CprSealer`] on the `SummonsKey` (rule R12).
 //! - [`sweep_index`]: the sparse index `sweep-due` of the table and its query (rule R12's sweep).
 //! - [`retry`]: [`back_off`], the wait before SQS delivers a failed message again.
 //! - [`requests`]: [`RequestCounter`], an SDK interceptor counting requests per operation.
@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod dynamo;
+pub mod kms;
 pub mod requests;
 pub mod retry;
 pub mod sns;
@@ -24,6 +25,7 @@ pub mod sweep_index;
 
 pub use config::{AwsClients, DEFAULT_REGION, long_poll, sdk_config};
 pub use dynamo::{DEFAULT_RETENTION_DAYS, DynamoStore};
+pub use kms::KmsSealer;
 pub use requests::{CountRequests, RequestCounter};
 pub use retry::{FailedReceipt, back_off, receive_count};
 pub use sns::SnsPublisher;

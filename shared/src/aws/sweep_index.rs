@@ -101,7 +101,9 @@ fn person_of(item: &HashMap<String, AttributeValue>) -> Result<PersonKey, StoreE
     match item.get(KEY_ATTRIBUTE) {
         Some(AttributeValue::S(pk)) => match pk.strip_prefix(PERSON_KEY_PREFIX) {
             Some(hex) if !hex.is_empty() => Ok(PersonKey::from_stored(hex.to_string())),
-            _ => Err(StoreError::Corrupt(format!("an item of index {SWEEP_INDEX} has a key without `{PERSON_KEY_PREFIX}`"))),
+            _ => Err(StoreError::Corrupt(format!(
+                "an item of index {SWEEP_INDEX} has a key without `{PERSON_KEY_PREFIX}`"
+            ))),
         },
         _ => Err(StoreError::Corrupt(format!("an item of index {SWEEP_INDEX} has no string `{KEY_ATTRIBUTE}`"))),
     }
@@ -109,21 +111,15 @@ fn person_of(item: &HashMap<String, AttributeValue>) -> Result<PersonKey, StoreE
 
 /// **Test support only**: the index as the SAM template declares it, for
 /// [`super::dynamo::create_table_for_tests`].
-pub fn index_for_tests() -> Result<
-    (
-        Vec<aws_sdk_dynamodb::types::AttributeDefinition>,
-        aws_sdk_dynamodb::types::GlobalSecondaryIndex,
-    ),
-    String,
-> {
+pub fn index_for_tests()
+-> Result<(Vec<aws_sdk_dynamodb::types::AttributeDefinition>, aws_sdk_dynamodb::types::GlobalSecondaryIndex), String> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
         ScalarAttributeType,
     };
     let fail = |e: &dyn std::fmt::Display| format!("index {SWEEP_INDEX}: {e}");
-    let definition = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-    };
+    let definition =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
     let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
     let index = GlobalSecondaryIndex::builder()
         .index_name(SWEEP_INDEX)

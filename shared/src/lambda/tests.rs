@@ -14,12 +14,13 @@ fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |name| vars.get(name).cloned()
 }
 
-const COMPLETE: [(&str, &str); 6] = [
+const COMPLETE: [(&str, &str); 7] = [
     ("TABLE_NAME", "people"),
     ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:meeting-updates"),
     ("QUEUE_URL", "http://127.0.0.1:4566/123456789012/registrations"),
     ("DLQ_URL", "http://127.0.0.1:4566/123456789012/registrations-dlq"),
     ("AKASSE_SENDERS", "AROAEXAMPLE=067"),
+    ("SUMMONS_KEY_ID", "arn:aws:kms:eu-north-1:123456789012:key/1234"),
     ("HMAC_SECRET_PARAMETER", "/samspil/hmac-secret"),
 ];
 
@@ -31,7 +32,7 @@ fn a_complete_environment_gives_the_config_with_defaults() {
     assert_eq!(config.policy_file, None);
     assert_eq!(config.retention_days, DEFAULT_RETENTION_DAYS);
 
-    let mut local = COMPLETE[..5].to_vec();
+    let mut local = COMPLETE[..6].to_vec();
     local.extend([("HMAC_SECRET", "s3cret"), ("POLICY_FILE", "/opt/policies.toml"), ("RETENTION_DAYS", "30")]);
     let config = Config::from_env(env(&local)).unwrap();
     assert_eq!(config.secret, SecretSource::Inline("s3cret".into()));
@@ -42,7 +43,7 @@ fn a_complete_environment_gives_the_config_with_defaults() {
 
 #[test]
 fn a_missing_or_wrong_variable_is_named() {
-    for missing in ["TABLE_NAME", "TOPIC_ARN", "QUEUE_URL", "DLQ_URL", "AKASSE_SENDERS"] {
+    for missing in ["TABLE_NAME", "TOPIC_ARN", "QUEUE_URL", "DLQ_URL", "AKASSE_SENDERS", "SUMMONS_KEY_ID"] {
         let vars: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != missing).collect();
         let error = Config::from_env(env(&vars)).unwrap_err();
         assert_eq!(error.to_string(), format!("missing environment variable {missing}"));
@@ -51,7 +52,7 @@ fn a_missing_or_wrong_variable_is_named() {
     let blank: Vec<_> = COMPLETE.iter().map(|&(k, v)| if k == "TABLE_NAME" { (k, " ") } else { (k, v) }).collect();
     assert_eq!(Config::from_env(env(&blank)).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
 
-    let no_secret = Config::from_env(env(&COMPLETE[..5])).unwrap_err();
+    let no_secret = Config::from_env(env(&COMPLETE[..6])).unwrap_err();
     assert!(no_secret.to_string().contains("HMAC_SECRET_PARAMETER"), "{no_secret}");
     let mut both = COMPLETE.to_vec();
     both.push(("HMAC_SECRET", "s3cret"));

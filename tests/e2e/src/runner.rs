@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use samspil::aws::{DEFAULT_RETENTION_DAYS, DynamoStore, SnsPublisher, SqsDeadLetters};
+use samspil::aws::{DEFAULT_RETENTION_DAYS, DynamoStore, KmsSealer, SnsPublisher, SqsDeadLetters};
 use samspil::domain::PersonState;
 use samspil::identity::PersonKeyer;
-use samspil::pipeline::{Backoff, BatchHandler, CprSealer, DeadLetters, NoSealer, Pipeline, Publisher, Store};
+use samspil::pipeline::{Backoff, BatchHandler, CprSealer, DeadLetters, Pipeline, Publisher, Store};
 use samspil::policy::PolicyBook;
 use samspil_cli::local::{self, LOCAL_HMAC_SECRET, LocalHandler, PollOptions, Poller, ProcessingDay, RunSummary, Stop};
 
@@ -53,6 +53,11 @@ pub fn sns(env: &Env) -> SnsPublisher {
     SnsPublisher::new(env.clients.sns.clone(), &env.stack.topic_arn)
 }
 
+/// The stack's `SummonsKey` sealer (rule R12).
+pub fn kms(env: &Env) -> KmsSealer {
+    KmsSealer::new(env.clients.kms.clone(), local::summons_key(env.stack).expect("the stack's SummonsKeyArn"))
+}
+
 /// The stack's dead-letter queues.
 pub fn dead_letters(env: &Env) -> SqsDeadLetters {
     SqsDeadLetters::new(env.clients.sqs.clone(), env.stack.dlq_urls())
@@ -64,8 +69,8 @@ pub fn handler_with<S: Store, P: Publisher>(
     store: S,
     publisher: P,
     policies: PolicyBook,
-) -> BatchHandler<S, P, NoSealer, SqsDeadLetters> {
-    BatchHandler::new(Pipeline::new(store, publisher, NoSealer, policies, keyer()), dead_letters(env))
+) -> BatchHandler<S, P, KmsSealer, SqsDeadLetters> {
+    BatchHandler::new(Pipeline::new(store, publisher, kms(env), policies, keyer()), dead_letters(env))
 }
 
 /// A poller of the stack's three queues with [`options`].

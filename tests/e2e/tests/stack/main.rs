@@ -10,8 +10,11 @@
 //! - [`requests`]: the AWS requests per message, counted at the SDK, against the budget.
 //! - [`security`]: no CPR number in the stored items; a sender speaking for another a-kasse
 //!   dead-lettered; the hostile corpus (`tests/hostile/`) dead-lettered with its codes.
+//! - [`summons`]: rule R12: summonses published by the sweep exactly once; a job exit before the
+//!   summons publishes nothing; two sweeps at once; a sweep failing halfway, then run again.
 
 mod failures;
 mod flow;
 mod requests;
 mod security;
+mod summons;

@@ -1,0 +1,72 @@
+//! The summons sweep of rule R12 on a timer: what the daily schedule does in AWS, run by
+//! `samspil local` every `--sweep-every` seconds (and once at start).
+//!
+//! Each round is one [`samspil::pipeline::Pipeline::sweep`] as a fresh [`SweepRun`], for the
+//! runner's processing day, through the very pipeline the `summons` function builds
+//! ([`samspil::lambda::summons::sweep_pipeline`]): the table's `sweep-due` index, the stack's
+//! `SummonsKey` in the emulator's KMS, the topic. Sweeping more often than daily changes nothing
+//! but how soon a due summons goes out: a run finds only what is due on or before its day.
+
+use std::time::Duration;
+
+use samspil::domain::SweepRun;
+use samspil::lambda::summons::SweepPipeline;
+use samspil::pipeline::{SweepError, SweepReport};
+
+use super::{ProcessingDay, Stop};
+
+/// The sweep on a timer.
+pub struct Sweeper {
+    pipeline: SweepPipeline,
+    every: Duration,
+    day: ProcessingDay,
+}
+
+impl Sweeper {
+    pub fn new(pipeline: SweepPipeline, every: Duration, day: ProcessingDay) -> Self {
+        Sweeper { pipeline, every, day }
+    }
+
+    /// One round: a fresh run for the processing day.
+    pub async fn sweep_once(&self) -> Result<SweepReport, SweepError> {
+        let time = self.day.time();
+        self.pipeline.sweep(time, &SweepRun::start(time.now)).await
+    }
+
+    /// Sweeps now and then every `every` until `stop`; says on stderr what each round that found
+    /// someone did. Returns the summonses published.
+    pub async fn run(&self, stop: &Stop) -> usize {
+        let mut published = 0;
+        loop {
+            match self.sweep_once().await {
+                Ok(report) => {
+                    published += report.published;
+                    if report.listed > 0 {
+                        eprintln!("samspil local: sweep: {}", summary(&report));
+                    }
+                }
+                Err(error) => {
+                    if let SweepError::Incomplete { report, .. } = &error {
+                        published += report.published;
+                    }
+                    eprintln!("samspil local: sweep: {error}");
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.every) => {}
+                () = stop.stopped() => return published,
+            }
+        }
+    }
+}
+
+/// One line about a run: who was due, what went out, what is left for the next run.
+pub fn summary(report: &SweepReport) -> String {
+    format!(
+        "{} due, {} summoned, {} summonses published, {} left for the next run",
+        report.listed,
+        report.summoned,
+        report.published,
+        report.busy + report.failed
+    )
+}

@@ -1,0 +1,102 @@
+//! `samspil sweep`: rule R12's summons sweep, once, on the local stack.
+//!
+//! Publishes every summons due on or before the processing day (today in Europe/Copenhagen, or
+//! `--today`), exactly as the `summons` function does on its daily schedule in AWS and
+//! `samspil local` does on a timer: the same pipeline ([`samspil::lambda::summons::sweep_pipeline`])
+//! on the stack's table, topic and `SummonsKey`. Running it twice is harmless. In AWS, only the
+//! function's role may open the sealed CPR numbers: invoke the function instead
+//! (docs/operations.md, "Running the sweep by hand").
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use samspil::aws::DEFAULT_RETENTION_DAYS;
+use samspil::identity::PersonKeyer;
+use samspil::lambda::summons::{SweepPipeline, sweep_pipeline};
+use samspil::policy::PolicyBook;
+
+use crate::local::{LOCAL_HMAC_SECRET, ProcessingDay, Stack, Sweeper, sweeper};
+use crate::{Error, Format};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The local stack's outputs, as written by scripts/deploy_local.py.
+    #[arg(long, value_name = "FILE", default_value = "target/local-stack.json")]
+    stack: PathBuf,
+    /// The DynamoDB table, instead of the stack file (with --topic-arn and --summons-key).
+    #[arg(long, requires_all = ["topic_arn", "summons_key"])]
+    table: Option<String>,
+    /// The meeting-updates topic ARN, instead of the stack file.
+    #[arg(long, requires = "table")]
+    topic_arn: Option<String>,
+    /// The KMS key that opens the sealed CPR numbers (SummonsKey), instead of the stack file.
+    #[arg(long, requires = "table")]
+    summons_key: Option<String>,
+    /// The HMAC secret for person keys [default: the local stack's development value].
+    #[arg(long, env = "HMAC_SECRET", hide_env_values = true, hide_default_value = true, default_value = LOCAL_HMAC_SECRET)]
+    hmac_secret: String,
+    /// The municipality policy file [default: the repository's infra/policies.toml].
+    #[arg(long, value_name = "FILE")]
+    policies: Option<PathBuf>,
+    /// Sweep as if on this day: publish what is due on or before it [default: today in
+    /// Europe/Copenhagen].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    today: Option<NaiveDate>,
+}
+
+pub fn run(args: Args, format: Format) -> Result<(), Error> {
+    crate::runtime()?.block_on(sweep(args, format))
+}
+
+async fn sweep(args: Args, format: Format) -> Result<(), Error> {
+    let clients = crate::clients().await;
+    let (table, topic, key) = match (args.table, args.topic_arn, args.summons_key) {
+        (Some(table), Some(topic), Some(key)) => (table, topic, key),
+        _ => {
+            let stack = Stack::load(&args.stack)?;
+            let key = stack.summons_key.clone().ok_or("the stack has no output SummonsKeyArn (deploy it again)")?;
+            (stack.table, stack.topic_arn, key)
+        }
+    };
+    let policies = match &args.policies {
+        Some(path) => PolicyBook::load(path)?,
+        None => PolicyBook::repository(),
+    };
+    let pipeline = pipeline(&clients, &table, &topic, &key, policies, args.hmac_secret.as_bytes())?;
+    let day = args.today.map_or(ProcessingDay::Today, ProcessingDay::Fixed);
+    let today = day.time().today;
+    eprintln!("samspil sweep: {today}, table {table} at {}", crate::sqs_target(&clients.sqs));
+    let sweeper = Sweeper::new(pipeline, std::time::Duration::ZERO, day);
+    let (report, error) = match sweeper.sweep_once().await {
+        Ok(report) => (report, None),
+        Err(samspil::pipeline::SweepError::Incomplete { report, first }) => (report, Some(first)),
+        Err(error) => return Err(error.into()),
+    };
+    match format {
+        Format::Text => println!("{today}: {}", sweeper::summary(&report)),
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({
+                "today": today.to_string(), "due": report.listed, "summoned": report.summoned,
+                "published": report.published, "left": report.busy + report.failed,
+            })
+        ),
+    }
+    match error {
+        None => Ok(()),
+        Some(first) => Err(format!("some people could not be summoned; run it again (first error: {first})").into()),
+    }
+}
+
+/// The sweep's pipeline on the stack: what the `summons` function builds.
+pub fn pipeline(
+    clients: &samspil::aws::AwsClients,
+    table: &str,
+    topic: &str,
+    summons_key: &str,
+    policies: PolicyBook,
+    secret: &[u8],
+) -> Result<SweepPipeline, Error> {
+    let keyer = PersonKeyer::new(secret)?;
+    Ok(sweep_pipeline(clients, table, topic, summons_key, DEFAULT_RETENTION_DAYS, policies, keyer))
+}

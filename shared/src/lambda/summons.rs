@@ -1,0 +1,266 @@
+//! The glue of the `summons` function (rule R12): [`run`].
+//!
+//! Its schedule (EventBridge Scheduler, daily at 05:00 Europe/Copenhagen, `infra/template.yaml`)
+//! invokes it asynchronously with an event it does not read. Each invocation runs
+//! [`Pipeline::sweep`] once, for the processing day at the invocation's start (the calendar day
+//! in Europe/Copenhagen, [`super::processing_time`]), as a fresh [`SweepRun`]: every summons due on
+//! or before that day is published. It returns an error when the sweep did not finish, so Lambda
+//! retries the invocation (twice) and the function's errors alarm fires; what a failed run left is
+//! due still and goes out with the next run.
+//!
+//! **Start-up** is as in the other functions ([`super::run`]): configuration, policies and the
+//! SDK clients once per cold start; the HMAC secret (which the pipeline's constructor takes) on the
+//! first invocation.
+//!
+//! **Deadline.** The sweep stops [`DEADLINE_RESERVE`] before the invocation's deadline (the
+//! function's timeout, 15 minutes, is also the sweep's lease on a person, `SWEEP_LEASE`); a person
+//! cut off in the middle is safe (the sweep's outbox marker) and goes out with the next run.
+//!
+//! **Metrics**: one CloudWatch Embedded Metric Format line per run in the namespace `samspil`,
+//! dimension `function` = `summons`: `people_due` (listed by the index), `summoned` (people),
+//! `summonses` (updates published), `summons_left` (people left for the next run: busy with
+//! another live run, or failed); the `summons-backlog` alarm watches the last.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::json;
+use serde_json::value::RawValue;
+use tokio::sync::OnceCell;
+
+use super::{ConfigError, Error, SecretSource, deadline_instant, processing_time};
+use crate::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, KmsSealer, SnsPublisher};
+use crate::domain::SweepRun;
+use crate::identity::PersonKeyer;
+use crate::pipeline::{Pipeline, SweepReport};
+use crate::policy::PolicyBook;
+
+/// The metrics dimension of this function.
+pub const FUNCTION: &str = "summons";
+
+/// How long before the invocation's deadline the sweep stops.
+pub const DEADLINE_RESERVE: Duration = Duration::from_secs(20);
+
+/// The `summons` function's configuration, read once from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepConfig {
+    /// `TABLE_NAME`: the DynamoDB table of people's states (and its index `sweep-due`).
+    pub table_name: String,
+    /// `TOPIC_ARN`: the `meeting-updates` topic.
+    pub topic_arn: String,
+    /// `SUMMONS_KEY_ID`: the KMS key the sealed CPR numbers are opened with (`SummonsKey`).
+    pub summons_key_id: String,
+    /// `HMAC_SECRET` or `HMAC_SECRET_PARAMETER` (exactly one).
+    pub secret: SecretSource,
+    /// `POLICY_FILE`: a policy file to use instead of the checked-in one compiled in.
+    pub policy_file: Option<PathBuf>,
+    /// `RETENTION_DAYS`: days a person's data is kept after their last period closed.
+    pub retention_days: u32,
+}
+
+impl SweepConfig {
+    /// Reads the configuration through `lookup` (`std::env::var` in Lambda). Empty values count
+    /// as missing.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<SweepConfig, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let need = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let secret = match (get("HMAC_SECRET"), get("HMAC_SECRET_PARAMETER")) {
+            (Some(secret), None) => SecretSource::Inline(secret),
+            (None, Some(name)) => SecretSource::Parameter(name),
+            (None, None) => return Err(ConfigError::Missing("HMAC_SECRET_PARAMETER (or HMAC_SECRET)")),
+            (Some(_), Some(_)) => {
+                let problem = "set either HMAC_SECRET or HMAC_SECRET_PARAMETER, not both".into();
+                return Err(ConfigError::Invalid { name: "HMAC_SECRET", problem });
+            }
+        };
+        let retention_days = match get("RETENTION_DAYS") {
+            None => DEFAULT_RETENTION_DAYS,
+            Some(days) => days.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "RETENTION_DAYS",
+                problem: "expected a whole number of days".into(),
+            })?,
+        };
+        Ok(SweepConfig {
+            table_name: need("TABLE_NAME")?,
+            topic_arn: need("TOPIC_ARN")?,
+            summons_key_id: need("SUMMONS_KEY_ID")?,
+            secret,
+            policy_file: get("POLICY_FILE").map(PathBuf::from),
+            retention_days,
+        })
+    }
+}
+
+/// The pipeline of the sweep: the table, the topic and the summons key.
+pub type SweepPipeline = Pipeline<DynamoStore, SnsPublisher, KmsSealer>;
+
+/// The sweep's pipeline on these clients (shared by the function and `samspil sweep`).
+pub fn sweep_pipeline(
+    clients: &AwsClients,
+    table: &str,
+    topic_arn: &str,
+    summons_key_id: &str,
+    retention_days: u32,
+    policies: PolicyBook,
+    keyer: PersonKeyer,
+) -> SweepPipeline {
+    let store = DynamoStore::new(clients.dynamodb.clone(), table, retention_days);
+    let publisher = SnsPublisher::new(clients.sns.clone(), topic_arn);
+    let sealer = KmsSealer::new(clients.kms.clone(), summons_key_id);
+    Pipeline::new(store, publisher, sealer, policies, keyer)
+}
+
+struct Function {
+    config: SweepConfig,
+    clients: AwsClients,
+    policies: PolicyBook,
+    /// Built on the first invocation, once the secret is known.
+    pipeline: OnceCell<SweepPipeline>,
+}
+
+/// Runs the `summons` function until the runtime stops it. Fails at start-up, naming the variable,
+/// if the configuration is incomplete.
+pub async fn run() -> Result<(), Error> {
+    let started = Instant::now();
+    let config = SweepConfig::from_env(|name| std::env::var(name).ok()).inspect_err(|e| tracing::error!("{e}"))?;
+    let policies = match &config.policy_file {
+        Some(path) => PolicyBook::load(path).inspect_err(|e| tracing::error!("{e}"))?,
+        None => PolicyBook::repository(),
+    };
+    let clients = AwsClients::new(&crate::aws::sdk_config().await);
+    tracing::debug!(init_us = started.elapsed().as_micros() as u64, "initialised; polling for events");
+    let function = Function { config, clients, policies, pipeline: OnceCell::new() };
+    lambda_runtime::run(service_fn(|event| function.invoke(event))).await
+}
+
+impl Function {
+    async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<serde_json::Value, Error> {
+        let now = Utc::now();
+        let deadline = deadline_instant(event.context.deadline, now);
+        let pipeline = self.pipeline.get_or_try_init(|| self.build()).await?;
+        let time = processing_time(now);
+        let run = SweepRun::start(now);
+        tracing::info!(run = %run.key.id, today = %time.today, "sweep started");
+        let stop = deadline.checked_sub(DEADLINE_RESERVE).unwrap_or(deadline);
+        let outcome = tokio::time::timeout_at(stop, pipeline.sweep(time, &run)).await;
+        let report = match outcome {
+            Ok(Ok(report)) => report,
+            Ok(Err(error)) => {
+                if let crate::pipeline::SweepError::Incomplete { report, .. } = &error {
+                    emit(report, time.now);
+                }
+                tracing::error!(run = %run.key.id, "{error}");
+                return Err(error.into());
+            }
+            Err(_) => {
+                let message = "the sweep did not finish before the invocation's deadline; the next run goes on";
+                tracing::error!(run = %run.key.id, "{message}");
+                return Err(message.into());
+            }
+        };
+        emit(&report, time.now);
+        tracing::info!(
+            run = %run.key.id,
+            listed = report.listed,
+            summoned = report.summoned,
+            published = report.published,
+            busy = report.busy,
+            "sweep done"
+        );
+        Ok(json!({"today": time.today.to_string(), "summoned": report.summoned, "published": report.published,
+                  "left": report.busy + report.failed}))
+    }
+
+    async fn build(&self) -> Result<SweepPipeline, Error> {
+        let secret = match &self.config.secret {
+            SecretSource::Inline(secret) => secret.clone(),
+            SecretSource::Parameter(name) => super::fetch_secret(&self.clients.ssm, name).await?,
+        };
+        Ok(sweep_pipeline(
+            &self.clients,
+            &self.config.table_name,
+            &self.config.topic_arn,
+            &self.config.summons_key_id,
+            self.config.retention_days,
+            self.policies.clone(),
+            PersonKeyer::new(secret.as_bytes())?,
+        ))
+    }
+}
+
+/// Prints the run's metrics line (CloudWatch Embedded Metric Format).
+fn emit(report: &SweepReport, at: DateTime<Utc>) {
+    use std::io::Write;
+    let mut line = render(report, at);
+    line.push('\n');
+    let mut out = std::io::stdout().lock();
+    // Metrics must never fail an invocation.
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+}
+
+/// The EMF document of one run, as one line of JSON.
+pub fn render(report: &SweepReport, at: DateTime<Utc>) -> String {
+    let values = [
+        ("people_due", report.listed),
+        ("summoned", report.summoned),
+        ("summonses", report.published),
+        ("summons_left", report.busy + report.failed),
+    ];
+    let definitions: Vec<_> = values.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect();
+    let mut document = json!({
+        "_aws": {
+            "Timestamp": at.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": crate::telemetry::NAMESPACE,
+                "Dimensions": [["function"]],
+                "Metrics": definitions,
+            }],
+        },
+        "function": FUNCTION,
+    });
+    for (name, value) in values {
+        document[name] = json!(value);
+    }
+    document.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    const COMPLETE: [(&str, &str); 4] = [
+        ("TABLE_NAME", "people"),
+        ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:meeting-updates"),
+        ("SUMMONS_KEY_ID", "arn:aws:kms:eu-north-1:123456789012:key/1234"),
+        ("HMAC_SECRET_PARAMETER", "/samspil/hmac-secret"),
+    ];
+
+    #[test]
+    fn the_sweep_needs_no_queue_and_names_what_is_missing() {
+        let config = SweepConfig::from_env(env(&COMPLETE)).unwrap();
+        assert_eq!(config.summons_key_id, "arn:aws:kms:eu-north-1:123456789012:key/1234");
+        assert_eq!(config.retention_days, DEFAULT_RETENTION_DAYS);
+        for missing in ["TABLE_NAME", "TOPIC_ARN", "SUMMONS_KEY_ID"] {
+            let vars: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != missing).collect();
+            assert_eq!(SweepConfig::from_env(env(&vars)).unwrap_err(), ConfigError::Missing(missing));
+        }
+    }
+
+    #[test]
+    fn the_metrics_line_counts_what_is_left_for_the_next_run() {
+        let report = SweepReport { listed: 5, summoned: 3, published: 4, busy: 1, failed: 1 };
+        let line: serde_json::Value = serde_json::from_str(&render(&report, Utc::now())).unwrap();
+        assert_eq!(line["function"], "summons");
+        assert_eq!((line["summonses"].as_u64(), line["summons_left"].as_u64()), (Some(4), Some(2)));
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().map(Vec::len), Some(4));
+    }
+}

@@ -1,0 +1,219 @@
+//! Rule R12 on the stack: summonses published by the sweep, through the table's `sweep-due`
+//! index, the stack's `SummonsKey` in the emulator's KMS, and the topic.
+//!
+//! The tests bring their own policy file (Rebild, 840, on `rebild-jit`: summoned 10 business days
+//! before the meeting), so the repository's `infra/policies.toml` and `make run` stay as they are.
+//! Each sweep is the pipeline the `summons` function and `samspil sweep` build
+//! ([`samspil_cli::sweep::pipeline`]), run for a chosen day.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use samspil::aws::KmsSealer;
+use samspil::contract::{OutboundEvent, UpdateType};
+use samspil::domain::{PersonState, SweepRun};
+use samspil::lambda::summons::SweepPipeline;
+use samspil::pipeline::{Pipeline, ProcessingTime, PublishError, Publisher, SweepError, SweepReport};
+use samspil::policy::PolicyBook;
+use samspil_cli::local::LOCAL_HMAC_SECRET;
+use samspil_e2e::faults::{Counter, SlowStore};
+use samspil_e2e::people::Person;
+use samspil_e2e::runner::{dynamo, handler_with, keyer, kms, poller, run_until_idle, send, sns, stored};
+use samspil_e2e::stack::{Env, setup};
+use samspil_e2e::subscriber::{Subscriber, Update};
+
+/// Rebild on `rebild-jit`; everyone else on `baseline`.
+const POLICIES: &str = r#"
+default_policy = "baseline"
+
+[municipalities.840]
+name = "Rebild"
+policy = "rebild-jit"
+"#;
+
+fn policies() -> PolicyBook {
+    PolicyBook::from_toml(POLICIES, "the summons tests' policy file").expect("a valid policy file")
+}
+
+/// The sweep of the `summons` function, on the stack.
+fn sweep_pipeline(env: &Env) -> SweepPipeline {
+    let key = env.stack.summons_key.as_deref().expect("the stack's SummonsKeyArn");
+    samspil_cli::sweep::pipeline(
+        &env.clients,
+        &env.stack.table,
+        &env.stack.topic_arn,
+        key,
+        policies(),
+        LOCAL_HMAC_SECRET.as_bytes(),
+    )
+    .expect("the sweep's pipeline")
+}
+
+/// One sweep run for `today`.
+async fn sweep<S, P>(pipeline: &Pipeline<S, P, KmsSealer>, today: NaiveDate) -> Result<SweepReport, SweepError>
+where
+    S: samspil::pipeline::Store,
+    P: Publisher,
+{
+    let now = Utc::now();
+    pipeline.sweep(ProcessingTime { today, now }, &SweepRun::start(now)).await
+}
+
+/// Registers `people` in Rebild on the tests' day, through the queues and the runner; nothing is
+/// published. Returns each one's summons day (`sweep_due`).
+async fn register(env: &Env, people: &[&Person]) -> Vec<NaiveDate> {
+    let messages: Vec<_> = people.iter().map(|p| p.registration("840", "2026-11-02")).collect();
+    send(env, &messages).await;
+    let summary = run_until_idle(&poller(env, handler_with(env, dynamo(env), sns(env), policies()))).await;
+    assert_eq!(summary.left_for_retry, 0);
+    assert_eq!(summary.counts.scheduled, 0, "R12: the plans stay internal");
+    let mut days = Vec::new();
+    for person in people {
+        let state = stored(env, person).await.expect("a stored state");
+        assert!(state.pending_cpr.is_some(), "the CPR number is sealed while the plan is pending");
+        days.push(state.sweep_due.expect("the plan's summons day"));
+    }
+    days
+}
+
+fn scheduled_once(updates: &[Update]) -> OutboundEvent {
+    assert_eq!(updates.len(), 1, "exactly one update for the person");
+    let update = updates[0].update();
+    assert_eq!((update.update_type, update.sequence), (UpdateType::Scheduled, 1), "the summons is the first update");
+    updates[0].event.clone()
+}
+
+fn nothing_pending(state: &PersonState) {
+    assert_eq!(state.sweep_due, None, "nothing left for the sweep");
+    assert!(state.pending_cpr.is_none(), "the sealed CPR number is gone once nothing is pending");
+    assert!(state.unpublished_summons.is_none(), "no run's marker is left");
+}
+
+#[tokio::test]
+async fn a_summons_is_published_exactly_once_by_the_sweep_that_makes_it_due() {
+    let env = setup().await;
+    let subscriber = Subscriber::new(&env).await;
+    let person = Person::new();
+    let due = register(&env, &[&person]).await[0];
+    let sweeper = sweep_pipeline(&env);
+
+    sweep(&sweeper, due.pred_opt().expect("a day")).await.expect("the sweep of the day before");
+    assert!(subscriber.updates_for(&[&person]).await.is_empty(), "nothing before the summons day");
+
+    sweep(&sweeper, due).await.expect("the sweep of the summons day");
+    let summons = scheduled_once(&subscriber.updates_for(&[&person]).await);
+    let state = stored(&env, &person).await.expect("a stored state");
+    assert_eq!(
+        Some(summons.data().date),
+        state.meetings.first().map(|m| m.date),
+        "the summons carries the plan's date"
+    );
+    nothing_pending(&state);
+
+    sweep(&sweeper, due).await.expect("the same day again");
+    sweep(&sweeper, due.succ_opt().expect("a day")).await.expect("the next day");
+    assert!(subscriber.updates_for(&[&person]).await.is_empty(), "later sweeps publish nothing more");
+    subscriber.remove().await;
+}
+
+#[tokio::test]
+async fn a_job_exit_before_the_summons_leaves_the_subscriber_queue_empty() {
+    let env = setup().await;
+    let subscriber = Subscriber::new(&env).await;
+    let person = Person::new();
+    let due = register(&env, &[&person]).await[0];
+
+    send(&env, &[person.job_exit("2026-12-01")]).await;
+    let runner = poller(&env, handler_with(&env, dynamo(&env), sns(&env), policies()));
+    let summary = run_until_idle(&runner).await;
+    assert_eq!((summary.counts.cancelled, summary.left_for_retry), (0, 0), "nobody was told, so nobody is told");
+    nothing_pending(&stored(&env, &person).await.expect("a stored state"));
+
+    sweep(&sweep_pipeline(&env), due + chrono::Days::new(30)).await.expect("a sweep long after");
+    assert!(subscriber.updates_for(&[&person]).await.is_empty(), "nothing is ever published for the meeting");
+    subscriber.remove().await;
+}
+
+#[tokio::test]
+async fn two_sweeps_at_once_publish_each_summons_once() {
+    let env = setup().await;
+    let subscriber = Subscriber::new(&env).await;
+    let people = [Person::new(), Person::new(), Person::new()];
+    let refs: Vec<&Person> = people.iter().collect();
+    let last = *register(&env, &refs).await.iter().max().expect("days");
+
+    // Every load waits, so that both runs read each person before either writes.
+    let conflicts = Counter::default();
+    let racing = || {
+        let store = SlowStore { inner: dynamo(&env), delay: Duration::from_millis(300), conflicts: conflicts.clone() };
+        Pipeline::new(store, sns(&env), kms(&env), policies(), keyer())
+    };
+    let (one, two) = (racing(), racing());
+    let (a, b) = tokio::join!(sweep(&one, last), sweep(&two, last));
+    let (a, b) = (a.expect("the first run"), b.expect("the second run"));
+    assert!(conflicts.get() > 0 || a.busy + b.busy > 0, "the runs raced: {a:?} {b:?}");
+
+    let received = subscriber.updates_for(&refs).await;
+    for person in &people {
+        let theirs: Vec<Update> =
+            received.iter().filter(|u| u.event.data().cpr.expose() == person.cpr()).cloned().collect();
+        scheduled_once(&theirs);
+        nothing_pending(&stored(&env, person).await.expect("a stored state"));
+    }
+    subscriber.remove().await;
+}
+
+/// A publisher whose calls after the first `good` ones fail, sending nothing.
+struct FailsAfter<P> {
+    inner: P,
+    good: u32,
+    calls: Arc<AtomicU32>,
+}
+
+impl<P: Publisher> Publisher for FailsAfter<P> {
+    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) >= self.good {
+            return Err(PublishError("injected failure: the topic is unavailable".into()));
+        }
+        self.inner.publish(events).await
+    }
+}
+
+#[tokio::test]
+async fn a_sweep_that_fails_halfway_and_runs_again_loses_nothing() {
+    let env = setup().await;
+    let subscriber = Subscriber::new(&env).await;
+    let people = [Person::new(), Person::new(), Person::new(), Person::new()];
+    let refs: Vec<&Person> = people.iter().collect();
+    let last = *register(&env, &refs).await.iter().max().expect("days");
+
+    // The first run publishes one summons, then the topic fails for the rest.
+    let calls = Arc::new(AtomicU32::new(0));
+    let failing = Pipeline::new(
+        dynamo(&env),
+        FailsAfter { inner: sns(&env), good: 1, calls: calls.clone() },
+        kms(&env),
+        policies(),
+        keyer(),
+    );
+    let first = sweep(&failing, last).await;
+    let Err(SweepError::Incomplete { report, .. }) = first else {
+        panic!("the first run must fail halfway: {first:?}")
+    };
+    assert!(report.failed >= 1 && report.published >= 1, "it published some and failed some: {report:?}");
+    let halfway = subscriber.updates_for(&refs).await;
+    assert!(!halfway.is_empty() && halfway.len() < people.len(), "halfway: {} of {}", halfway.len(), people.len());
+
+    // The next run, at once (the failed run released its leases), publishes the rest.
+    sweep(&sweep_pipeline(&env), last).await.expect("the second run");
+    let rest = subscriber.updates_for(&refs).await;
+    let all: Vec<Update> = halfway.into_iter().chain(rest).collect();
+    for person in &people {
+        let theirs: Vec<Update> = all.iter().filter(|u| u.event.data().cpr.expose() == person.cpr()).cloned().collect();
+        scheduled_once(&theirs);
+        nothing_pending(&stored(&env, person).await.expect("a stored state"));
+    }
+    subscriber.remove().await;
+}
