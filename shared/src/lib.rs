@@ -7,11 +7,12 @@
 //!   CloudEvents into typed facts, rendering outbound meeting updates, and the JSON Schemas.
 //! - [`calendar`] and [`policy`]: Danish business days (rule R2) and the municipality policies
 //!   (rule R3), read from the policy file.
-//! - [`domain`]: the pure decision function `decide` (rules R1 and R4 to R11). No I/O, no clock.
+//! - [`domain`]: the pure decision function `decide` (rules R1 and R4 to R11) and `summon` (R12).
+//!   No I/O, no clock.
 //! - [`identity`]: the keyed hash that turns a CPR number into a storage key.
 //! - [`senders`]: which sending AWS principal may speak for which a-kasse.
 //! - [`pipeline`]: one message through parse, idempotency, load, decide, conditional write and
-//!   publish, against the [`pipeline::Store`] and [`pipeline::Publisher`] ports, with in-memory
+//!   publish, against the [`pipeline::Store`], [`pipeline::Publisher`] and [`pipeline::CprSealer`] ports, with in-memory
 //!   adapters for the embedded mode and unit tests; [`pipeline::BatchHandler`] runs one SQS batch.
 //! - [`aws`]: the ports on DynamoDB, SNS and SQS, and the AWS SDK clients, built once per process.
 //! - [`telemetry`]: JSON logs and CloudWatch Embedded Metric Format metrics.
