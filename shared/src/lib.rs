@@ -12,8 +12,9 @@
 //! - [`identity`]: the keyed hash that turns a CPR number into a storage key.
 //! - [`senders`]: which sending AWS principal may speak for which a-kasse.
 //! - [`pipeline`]: one message through parse, idempotency, load, decide, conditional write and
-//!   publish, against the [`pipeline::Store`], [`pipeline::Publisher`] and [`pipeline::CprSealer`] ports, with in-memory
-//!   adapters for the embedded mode and unit tests; [`pipeline::BatchHandler`] runs one SQS batch.
+//!   publish, against the [`pipeline::Store`], [`pipeline::Publisher`] and [`pipeline::CprSealer`]
+//!   ports, with in-memory adapters for the embedded mode and unit tests; [`pipeline::BatchHandler`]
+//!   runs one SQS batch, [`pipeline::Pipeline::sweep`] the summonses of rule R12.
 //! - [`aws`]: the ports on DynamoDB, SNS and SQS, and the AWS SDK clients, built once per process.
 //! - [`telemetry`]: JSON logs and CloudWatch Embedded Metric Format metrics.
 //! - [`lambda`]: the glue every Lambda function's `main` calls: configuration, clients, runtime.

@@ -136,7 +136,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 return Ok(Swept::NotDue);
             };
             let mut state = stored.state;
-            if !state.sweep_due.is_some_and(|due| due <= time.today) {
+            if state.sweep_due.is_none_or(|due| due > time.today) {
                 return Ok(Swept::NotDue);
             }
             match state.unpublished_summons.take() {
