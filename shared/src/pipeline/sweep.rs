@@ -29,7 +29,8 @@
 //! marker, so each summons is published once.
 //!
 //! Requests per person summoned: one `GetItem`, one KMS `Decrypt`, two `PutItem`s and one SNS
-//! `Publish` per summons, plus the index query shared by everyone (`docs/decisions.md`).
+//! `Publish` (`PublishBatch` for several summonses), plus the index query shared by everyone
+//! (`docs/decisions.md`, "Summonses (R12)").
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use futures::StreamExt;
