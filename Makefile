@@ -68,7 +68,7 @@ startup:
 	$(CARGO) build --quiet --release -p registration -p cv-completed -p job-exit -p summons -p startup-bench
 	bin=$${CARGO_TARGET_DIR:-target}/release; $$bin/startup-bench $$bin/registration 20
 
-## simulate: baseline vs rebild-trial on a seeded synthetic cohort, chart in target/simulation.svg.
+## simulate: baseline, rebild-trial and rebild-jit on a seeded synthetic cohort, chart in target/simulation.svg.
 simulate:
 	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg
 

@@ -40,7 +40,7 @@ day from the first line's processing day to the latest line's, days without line
 summon_days, a summons due on a day without messages goes out that day.";
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = format!("{SWEEPS}\n\n{EXIT_STATUS}"))]
+#[command(after_help = EXIT_STATUS, after_long_help = format!("{SWEEPS}\n\n{EXIT_STATUS}"))]
 pub struct Args {
     /// Messages, one JSON object per line: {"queue", "body", "received_on"}.
     file: PathBuf,
@@ -121,7 +121,9 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
     sweeps.finish(&pipeline, &runtime, &mut tally, &mut out, format)?;
     out.flush()?;
     eprintln!("{}", tally.summary(&display_name(&args.file)));
-    eprintln!("  sweeps {} (days), summonses {}", sweeps.days, sweeps.summonses);
+    if sweeps.summonses > 0 {
+        eprintln!("  sweeps {} (days), summonses {}", sweeps.days, sweeps.summonses);
+    }
     let rejected: u64 = tally.rejections.values().sum();
     match rejected {
         0 => Ok(()),

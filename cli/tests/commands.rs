@@ -56,6 +56,89 @@ fn replay_exits_non_zero_when_it_rejected_lines_and_says_so_in_help() {
     assert!(text(&help.stdout).contains("Exit status: 0 when every line was processed; 1 when a line was rejected"));
 }
 
+/// One replay line: `data` (with the CPR number) on `queue` as `kind`, processed on `day`.
+fn replay_line(queue: &str, kind: &str, id: &str, data: serde_json::Value, day: &str) -> String {
+    let body = serde_json::json!({
+        "specversion": "1.0", "id": id, "source": "urn:dk:akasse:010", "type": format!("dk.akasse.{kind}.v1"),
+        "time": format!("{day}T08:00:00+01:00"), "data": data
+    });
+    serde_json::json!({"queue": queue, "body": body, "received_on": day}).to_string()
+}
+
+#[test]
+fn replay_sweeps_every_day_so_a_summons_goes_out_on_a_day_without_messages() {
+    let dir = std::env::temp_dir().join(format!("samspil-replay-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policies = dir.join("policies.toml");
+    std::fs::write(
+        &policies,
+        "default_policy = \"baseline\"\n[municipalities.840]\nname = \"Rebild\"\npolicy = \"rebild-jit\"\n",
+    )
+    .unwrap();
+    let registration = |cpr: &str, municipality: &str| serde_json::json!({"cpr": cpr, "municipality": municipality, "akasse": "010", "registered_on": "2026-11-02"});
+    // Two people register in Rebild on 2 November: both meetings are planned for 28 December, with
+    // their summons on Thursday 10 December. The second finds a job first; a third person registers
+    // in Aalborg (no summonses), processed on 14 December, the next day with a message: announced at
+    // once, for 21 December (five business days later, past its deadline).
+    let lines = [
+        replay_line("registrations", "registration", "r1", registration("0101901111", "840"), "2026-11-02"),
+        replay_line("registrations", "registration", "r2", registration("0202852222", "840"), "2026-11-02"),
+        replay_line(
+            "job-exits",
+            "job-exit",
+            "j2",
+            serde_json::json!({"cpr": "0202852222", "job_starts_on": "2027-01-15"}),
+            "2026-11-20",
+        ),
+        replay_line("registrations", "registration", "r3", registration("0303803333", "851"), "2026-12-14"),
+    ];
+    let file = dir.join("summons.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let args = [
+        "replay",
+        file.to_str().unwrap(),
+        "--today",
+        "2026-11-02",
+        "--format",
+        "json",
+        "--policies",
+        policies.to_str().unwrap(),
+    ];
+    let output = samspil(&args, &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let events: Vec<serde_json::Value> =
+        text(&output.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let seen: Vec<(&str, &str, i64, &str)> = events
+        .iter()
+        .map(|e| {
+            let d = &e["data"];
+            (
+                e["type"].as_str().unwrap(),
+                d["municipality"].as_str().unwrap(),
+                d["sequence"].as_i64().unwrap(),
+                d["date"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("dk.jobcenter.meeting-scheduled.v1", "840", 1, "2026-12-28"),
+            ("dk.jobcenter.meeting-scheduled.v1", "851", 1, "2026-12-21"),
+        ],
+        "the summons of the first, on 10 December, before the third's registration; nothing ever for the second"
+    );
+    assert_eq!(events[0]["data"]["cpr"], "0101901111");
+    // 2 November to 14 December: 43 days swept.
+    assert!(text(&output.stderr).contains("sweeps 43 (days), summonses 1"), "{}", text(&output.stderr));
+    let help = samspil(&["replay", "--help"], &[]);
+    assert!(
+        text(&help.stdout).contains("after the lines of each day, the sweep of that day runs"),
+        "{}",
+        text(&help.stdout)
+    );
+}
+
 #[test]
 fn send_names_the_endpoint_and_region_before_it_sends_anything() {
     let output = samspil(&["send", "examples/messages.jsonl"], &[]);
@@ -108,7 +191,7 @@ fn simulate_writes_a_chart_only_where_asked() {
     assert!(json.status.success(), "{}", text(&json.stderr));
     let policies: Vec<serde_json::Value> =
         text(&json.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
-    assert_eq!(policies.len(), 2);
+    assert_eq!(policies.len(), 3, "baseline, rebild-trial, rebild-jit");
     assert!(policies.iter().all(|p| p["policy"].is_string() && p["scheduled"].is_u64()));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no file without --chart");
     let asked = run(&["--chart", "chart.svg"]);

@@ -7,12 +7,14 @@
 //!   CloudEvents into typed facts, rendering outbound meeting updates, and the JSON Schemas.
 //! - [`calendar`] and [`policy`]: Danish business days (rule R2) and the municipality policies
 //!   (rule R3), read from the policy file.
-//! - [`domain`]: the pure decision function `decide` (rules R1 and R4 to R11). No I/O, no clock.
+//! - [`domain`]: the pure decision function `decide` (rules R1 and R4 to R11) and `summon` (R12).
+//!   No I/O, no clock.
 //! - [`identity`]: the keyed hash that turns a CPR number into a storage key.
 //! - [`senders`]: which sending AWS principal may speak for which a-kasse.
 //! - [`pipeline`]: one message through parse, idempotency, load, decide, conditional write and
-//!   publish, against the [`pipeline::Store`] and [`pipeline::Publisher`] ports, with in-memory
-//!   adapters for the embedded mode and unit tests; [`pipeline::BatchHandler`] runs one SQS batch.
+//!   publish, against the [`pipeline::Store`], [`pipeline::Publisher`] and [`pipeline::CprSealer`]
+//!   ports, with in-memory adapters for the embedded mode and unit tests; [`pipeline::BatchHandler`]
+//!   runs one SQS batch, [`pipeline::Pipeline::sweep`] the summonses of rule R12.
 //! - [`aws`]: the ports on DynamoDB, SNS and SQS, and the AWS SDK clients, built once per process.
 //! - [`telemetry`]: JSON logs and CloudWatch Embedded Metric Format metrics.
 //! - [`lambda`]: the glue every Lambda function's `main` calls: configuration, clients, runtime.

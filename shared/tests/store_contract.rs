@@ -110,34 +110,34 @@ async fn concurrent_writers_with_the_same_version_exactly_one_wins(store: &impl 
     assert!([&a, &b].iter().any(|r| **r == Err(StoreError::Conflict { expected: None })));
 }
 
-/// Rule R12: the sweep's listing holds exactly the people whose `sweep_due` is on or before the
-/// day, and a person leaves it with the write that clears `sweep_due` (the index is sparse).
-async fn due_for_sweep_lists_exactly_the_people_due_on_or_before_the_day(store: &impl Store) {
-    let day = |d: &str| d.parse::<chrono::NaiveDate>().expect("a date");
-    let due = |cpr: &str, on: Option<&str>| {
-        let mut state = open_state(cpr);
-        state.sweep_due = on.map(day);
-        state
-    };
-    let (early, late, never) = (person(CPR), person(OTHER_CPR), person(support::THIRD_CPR));
-    store.save(&early, due(CPR, Some("2026-12-10")), None).await.expect("early");
-    store.save(&late, due(OTHER_CPR, Some("2026-12-15")), None).await.expect("late");
-    store.save(&never, due(support::THIRD_CPR, None), None).await.expect("never");
+/// R12: `due_for_sweep` lists exactly the people whose `sweep_due` is on or before the day, follows
+/// every save (a day moved or cleared), and never lists anyone without one.
+async fn due_for_sweep_lists_the_people_due_on_or_before_the_day(store: &impl Store) {
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+    let due = |cpr: &str, on: Option<&str>| PersonState { sweep_due: on.map(day), ..open_state(cpr) };
+    let (alice, bob, carol) = (person(CPR), person(OTHER_CPR), person("0303803333"));
+    store.save(&alice, due(CPR, Some("2026-12-10")), None).await.expect("alice");
+    store.save(&bob, due(OTHER_CPR, Some("2026-12-14")), None).await.expect("bob");
+    store.save(&carol, due("0303803333", None), None).await.expect("carol");
     let listed = |today: &'static str| async move {
         let mut people = store.due_for_sweep(day(today)).await.expect("due_for_sweep");
         people.sort();
         people
     };
-    assert!(listed("2026-12-09").await.is_empty(), "nobody is due before the earliest day");
-    assert_eq!(listed("2026-12-10").await, std::slice::from_ref(&early), "due on the day itself");
-    let mut both = vec![early.clone(), late.clone()];
+    assert_eq!(listed("2026-12-09").await, vec![]);
+    assert_eq!(listed("2026-12-10").await, vec![alice.clone()]);
+    let mut both = vec![alice.clone(), bob.clone()];
     both.sort();
-    assert_eq!(listed("2027-01-31").await, both, "due on or before: days missed are caught up");
-
-    store.save(&early, due(CPR, None), Some(1)).await.expect("summoned");
-    assert_eq!(listed("2027-01-31").await, std::slice::from_ref(&late), "a state without sweep_due leaves the listing");
-    store.save(&late, due(OTHER_CPR, Some("2027-02-01")), Some(1)).await.expect("moved later");
-    assert!(listed("2027-01-31").await.is_empty(), "a later sweep_due moves the person with it");
+    assert_eq!(listed("2026-12-31").await, both, "every day on or before, not only the day itself");
+    // Moved later, then cleared: the listing follows each save.
+    store.save(&alice, due(CPR, Some("2026-12-20")), Some(1)).await.expect("moved");
+    assert_eq!(listed("2026-12-14").await, vec![bob.clone()]);
+    store.save(&bob, due(OTHER_CPR, None), Some(1)).await.expect("cleared");
+    assert_eq!(listed("2026-12-31").await, vec![alice.clone()]);
+    // A save refused for its version changes nothing.
+    let refused = store.save(&alice, due(CPR, None), Some(1)).await;
+    assert_eq!(refused, Err(StoreError::Conflict { expected: Some(1) }));
+    assert_eq!(listed("2026-12-31").await, vec![alice]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ store_contract!(
     save_with_current_version_increments_it,
     round_trip_preserves_the_state_exactly,
     concurrent_writers_with_the_same_version_exactly_one_wins,
-    due_for_sweep_lists_exactly_the_people_due_on_or_before_the_day,
+    due_for_sweep_lists_the_people_due_on_or_before_the_day,
 );
 
 /// A [`DynamoStore`] on a new table in the emulator, and the counter of its requests.

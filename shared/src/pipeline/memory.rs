@@ -57,12 +57,12 @@ impl Store for MemoryStore {
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let mut items = self.items.lock().expect("store lock");
-        let current = items.get(person).map(|s| s.version);
-        if current != expected {
+        let current = items.get(person).map(|s| (s.version, s.state.sweep_due));
+        if current.map(|(version, _)| version) != expected {
             return Err(StoreError::Conflict { expected });
         }
-        let version = current.map_or(1, |v| v + 1);
-        let before = items.get(person).and_then(|s| s.state.sweep_due);
+        let version = expected.map_or(1, |v| v + 1);
+        let before = current.and_then(|(_, due)| due);
         if before != state.sweep_due {
             let mut due = self.due.lock().expect("store index lock");
             if let Some(day) = before {

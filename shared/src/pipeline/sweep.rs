@@ -29,7 +29,8 @@
 //! marker, so each summons is published once.
 //!
 //! Requests per person summoned: one `GetItem`, one KMS `Decrypt`, two `PutItem`s and one SNS
-//! `Publish` per summons, plus the index query shared by everyone (`docs/decisions.md`).
+//! `Publish` (`PublishBatch` for several summonses), plus the index query shared by everyone
+//! (`docs/decisions.md`, "Summonses (R12)").
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use futures::StreamExt;
@@ -136,7 +137,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 return Ok(Swept::NotDue);
             };
             let mut state = stored.state;
-            if !state.sweep_due.is_some_and(|due| due <= time.today) {
+            if state.sweep_due.is_none_or(|due| due > time.today) {
                 return Ok(Swept::NotDue);
             }
             match state.unpublished_summons.take() {

@@ -22,8 +22,6 @@ use samspil::policy::PolicyBook;
 pub const CPR: &str = "0101901234";
 /// Another one.
 pub const OTHER_CPR: &str = "0202852222";
-/// A third one.
-pub const THIRD_CPR: &str = "0303763333";
 
 const RUN_HINT: &str = "run the AWS adapter tests with `make test`, which starts the moto emulator \
                         (scripts/with-moto.sh) and points the SDK at it";
