@@ -217,3 +217,70 @@ async fn a_sweep_that_fails_halfway_and_runs_again_loses_nothing() {
     }
     subscriber.remove().await;
 }
+
+/// The request budget of rule R12 (docs/operations.md), counted at the SDK: a registration that
+/// leaves a plan pending is one `GetItem`, one `PutItem` and one KMS `Encrypt` (message handling
+/// stays one read and one write); a later message of the pending person reuses the sealed number;
+/// a summons is one `Query` per index shard (shared by everyone due), one `GetItem`, one KMS
+/// `Decrypt`, two `PutItem`s and one `Publish`.
+#[tokio::test]
+async fn requests_of_a_pending_plan_and_its_summons_stay_within_the_budget() {
+    use samspil::aws::sweep_index::SWEEP_SHARDS;
+    use samspil::pipeline::BatchRecord;
+    use samspil_e2e::stack::counted_clients;
+
+    let env = setup().await;
+    let (clients, counter) = counted_clients().await;
+    let handler = samspil_cli::local::handler(&clients, env.stack, policies(), LOCAL_HMAC_SECRET.as_bytes())
+        .expect("a handler");
+    let person = Person::new();
+    let time = ProcessingTime { today: samspil_e2e::people::day(), now: Utc::now() };
+    let record = |id: &str, message: samspil_e2e::people::Msg| BatchRecord {
+        message_id: Some(id.to_string()),
+        queue: message.queue.to_string(),
+        body: Some(message.body),
+        sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
+        redelivered: false,
+    };
+    let budget = |pairs: &[(&str, u64)]| pairs.iter().map(|(op, n)| (op.to_string(), *n)).collect();
+
+    counter.reset();
+    let report = handler.handle(&[record("r12-1", person.registration("840", "2026-11-02"))], time).await;
+    assert!(report.failed_message_ids.is_empty());
+    let registration = counter.snapshot();
+    assert_eq!(registration, budget(&[("GetItem", 1), ("PutItem", 1), ("Encrypt", 1)]), "registration, plan pending");
+
+    counter.reset();
+    let report = handler.handle(&[record("r12-2", person.cv_completed("2026-11-05"))], time).await;
+    assert!(report.failed_message_ids.is_empty());
+    let later = counter.snapshot();
+    assert_eq!(later, budget(&[("GetItem", 1), ("PutItem", 1)]), "a later message reuses the sealed number");
+
+    let due = stored(&env, &person).await.expect("a stored state").sweep_due.expect("pending");
+    let key = env.stack.summons_key.as_deref().expect("SummonsKeyArn");
+    let sweeper = samspil_cli::sweep::pipeline(
+        &clients,
+        &env.stack.table,
+        &env.stack.topic_arn,
+        key,
+        policies(),
+        LOCAL_HMAC_SECRET.as_bytes(),
+    )
+    .expect("the sweep's pipeline");
+    counter.reset();
+    let report = sweep(&sweeper, due).await.expect("the sweep");
+    let summons = counter.snapshot();
+    assert_eq!(report.summoned, 1, "only this person was due: {report:?}");
+    let want = budget(&[
+        ("Query", u64::from(SWEEP_SHARDS)),
+        ("GetItem", 1),
+        ("Decrypt", 1),
+        ("PutItem", 2),
+        ("Publish", 1),
+    ]);
+    assert_eq!(summons, want, "a summons");
+    println!("\nAWS requests under rule R12 (counted at the SDK, against the local stack):");
+    println!("registration leaving a plan pending: {registration:?}");
+    println!("later message of the pending person: {later:?}");
+    println!("sweep summoning one person:          {summons:?}");
+}
