@@ -15,8 +15,8 @@ use crate::domain::{PersonState, SweepRun};
 use crate::identity::{PersonKey, PersonKeyer};
 use crate::pipeline::memory::{MemoryPublisher, MemorySealer, MemoryStore};
 use crate::pipeline::{
-    CprSealer, Delivery, Outcome, Pipeline, ProcessingTime, PublishError, Publisher, SWEEP_LEASE, Store, StoreError,
-    Stored, SweepError,
+    CprSealer, Delivery, Failure, NoSealer, Outcome, Pipeline, ProcessingTime, PublishError, Publisher, SWEEP_LEASE,
+    Store, StoreError, Stored, SweepError,
 };
 use crate::policy::PolicyBook;
 
@@ -119,6 +119,23 @@ async fn a_pending_plan_is_sealed_once_and_summoned_once_on_its_day() {
     let again = p.sweep(at("2026-12-11", 5), &SweepRun::start(at("2026-12-11", 5).now)).await.unwrap();
     assert_eq!((again.listed, again.published), (0, 0));
     assert!(p.publisher().take().is_empty(), "a summons goes out once");
+}
+
+#[tokio::test]
+async fn without_a_sealer_a_plan_that_would_wait_fails_its_message_transiently_and_nothing_is_written() {
+    let p = Pipeline::new(
+        MemoryStore::new(),
+        MemoryPublisher::new(),
+        NoSealer,
+        policies(),
+        PersonKeyer::new(SECRET).unwrap(),
+    );
+    let delivery =
+        Delivery { queue: "registrations", body: &registration("r1", ALICE), sender: None, redelivered: false };
+    let result = p.handle(delivery, at("2026-11-02", 8)).await;
+    let Err(Failure::Transient(reason)) = result else { panic!("expected a transient failure: {result:?}") };
+    assert!(reason.contains("SummonsKey") && !reason.contains(ALICE), "{reason}");
+    assert!(p.store().is_empty(), "the message is retried, not half done");
 }
 
 #[tokio::test]
