@@ -160,6 +160,9 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
             if outbox.is_empty() {
                 // Nothing to publish: a stale `sweep_due` (a policy changed), put right.
                 self.set_sweep_due(&mut next, time);
+                if next.sweep_due.is_none() {
+                    next.pending_cpr = None;
+                }
                 match self.store().save(person, next, Some(stored.version)).await {
                     Ok(_) => return Ok(Swept::NotDue),
                     Err(_) if attempt < MAX_ATTEMPTS => continue,

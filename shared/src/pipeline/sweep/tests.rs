@@ -15,8 +15,8 @@ use crate::domain::{PersonState, SweepRun};
 use crate::identity::{PersonKey, PersonKeyer};
 use crate::pipeline::memory::{MemoryPublisher, MemorySealer, MemoryStore};
 use crate::pipeline::{
-    Delivery, Outcome, Pipeline, ProcessingTime, PublishError, Publisher, SWEEP_LEASE, Store, StoreError, Stored,
-    SweepError,
+    CprSealer, Delivery, Failure, NoSealer, Outcome, Pipeline, ProcessingTime, PublishError, Publisher, SWEEP_LEASE,
+    Store, StoreError, Stored, SweepError,
 };
 use crate::policy::PolicyBook;
 
@@ -62,12 +62,17 @@ fn pipeline<S: Store, P: Publisher>(store: S, publisher: P) -> Pipeline<S, P, Me
     Pipeline::new(store, publisher, MemorySealer::new(), policies(), PersonKeyer::new(SECRET).unwrap())
 }
 
-async fn send<S: Store, P: Publisher>(p: &Pipeline<S, P, MemorySealer>, queue: &str, body: &str, day: &str) -> Outcome {
+async fn send<S: Store, P: Publisher, K: CprSealer>(
+    p: &Pipeline<S, P, K>,
+    queue: &str,
+    body: &str,
+    day: &str,
+) -> Outcome {
     let delivery = Delivery { queue, body, sender: None, redelivered: false };
     p.handle(delivery, at(day, 8)).await.unwrap()
 }
 
-async fn stored<S: Store, P: Publisher>(p: &Pipeline<S, P, MemorySealer>, cpr: &str) -> PersonState {
+async fn stored<S: Store, P: Publisher, K: CprSealer>(p: &Pipeline<S, P, K>, cpr: &str) -> PersonState {
     p.store().load(&key(cpr)).await.unwrap().unwrap().state
 }
 
@@ -78,7 +83,7 @@ fn is_alices_summons(event: &OutboundEvent) -> bool {
 }
 
 /// Alice and Bob registered in Rebild on 2026-11-02, both due on 2026-12-10.
-async fn registered<S: Store, P: Publisher>(p: &Pipeline<S, P, MemorySealer>) {
+async fn registered<S: Store, P: Publisher, K: CprSealer>(p: &Pipeline<S, P, K>) {
     for (id, cpr) in [("r1", ALICE), ("r2", BOB)] {
         let Outcome::Applied { updates } = send(p, "registrations", &registration(id, cpr), "2026-11-02").await else {
             panic!("a new registration applies")
@@ -114,6 +119,23 @@ async fn a_pending_plan_is_sealed_once_and_summoned_once_on_its_day() {
     let again = p.sweep(at("2026-12-11", 5), &SweepRun::start(at("2026-12-11", 5).now)).await.unwrap();
     assert_eq!((again.listed, again.published), (0, 0));
     assert!(p.publisher().take().is_empty(), "a summons goes out once");
+}
+
+#[tokio::test]
+async fn without_a_sealer_a_plan_that_would_wait_fails_its_message_transiently_and_nothing_is_written() {
+    let p = Pipeline::new(
+        MemoryStore::new(),
+        MemoryPublisher::new(),
+        NoSealer,
+        policies(),
+        PersonKeyer::new(SECRET).unwrap(),
+    );
+    let delivery =
+        Delivery { queue: "registrations", body: &registration("r1", ALICE), sender: None, redelivered: false };
+    let result = p.handle(delivery, at("2026-11-02", 8)).await;
+    let Err(Failure::Transient(reason)) = result else { panic!("expected a transient failure: {result:?}") };
+    assert!(reason.contains("SummonsKey") && !reason.contains(ALICE), "{reason}");
+    assert!(p.store().is_empty(), "the message is retried, not half done");
 }
 
 #[tokio::test]
@@ -345,6 +367,29 @@ async fn a_message_and_a_sweep_racing_give_the_summons_the_moved_date_or_a_move_
     let state = stored(&p, ALICE).await;
     assert_eq!(last.date, state.meetings[0].date, "the last update equals the plan");
     assert_eq!(last.date, "2026-12-30".parse::<NaiveDate>().unwrap(), "the CV moved it");
+}
+
+#[tokio::test]
+async fn a_policy_edited_to_a_shorter_lead_moves_the_day_and_the_old_day_publishes_nothing() {
+    let store = MemoryStore::new();
+    let sealer = MemorySealer::new();
+    let keyer = || PersonKeyer::new(SECRET).unwrap();
+    let before = Pipeline::new(&store, MemoryPublisher::new(), &sealer, policies(), keyer());
+    registered(&before).await;
+    // The file now gives Rebild a summons 3 business days ahead: 28 December is summoned on the 21st.
+    let text = "[policies.short]\nbased_on = \"rebild-jit\"\nsummon_days = 3\n\
+                [municipalities.840]\nname = \"Rebild\"\npolicy = \"short\"\n";
+    let after =
+        Pipeline::new(&store, MemoryPublisher::new(), &sealer, PolicyBook::from_toml(text, "t").unwrap(), keyer());
+    let old_day = at("2026-12-10", 5);
+    let report = after.sweep(old_day, &SweepRun::start(old_day.now)).await.unwrap();
+    assert_eq!((report.listed, report.published), (2, 0));
+    assert!(after.publisher().take().is_empty());
+    let state = store.load(&key(ALICE)).await.unwrap().unwrap().state;
+    assert_eq!(state.sweep_due, Some("2026-12-21".parse().unwrap()));
+    assert!(state.pending_cpr.is_some(), "still pending: the number stays sealed");
+    let new_day = at("2026-12-21", 5);
+    assert_eq!(after.sweep(new_day, &SweepRun::start(new_day.now)).await.unwrap().published, 2);
 }
 
 #[tokio::test]
