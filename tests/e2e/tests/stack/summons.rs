@@ -231,8 +231,8 @@ async fn requests_of_a_pending_plan_and_its_summons_stay_within_the_budget() {
 
     let env = setup().await;
     let (clients, counter) = counted_clients().await;
-    let handler = samspil_cli::local::handler(&clients, env.stack, policies(), LOCAL_HMAC_SECRET.as_bytes())
-        .expect("a handler");
+    let handler =
+        samspil_cli::local::handler(&clients, env.stack, policies(), LOCAL_HMAC_SECRET.as_bytes()).expect("a handler");
     let person = Person::new();
     let time = ProcessingTime { today: samspil_e2e::people::day(), now: Utc::now() };
     let record = |id: &str, message: samspil_e2e::people::Msg| BatchRecord {
@@ -271,16 +271,34 @@ async fn requests_of_a_pending_plan_and_its_summons_stay_within_the_budget() {
     let report = sweep(&sweeper, due).await.expect("the sweep");
     let summons = counter.snapshot();
     assert_eq!(report.summoned, 1, "only this person was due: {report:?}");
-    let want = budget(&[
-        ("Query", u64::from(SWEEP_SHARDS)),
-        ("GetItem", 1),
-        ("Decrypt", 1),
-        ("PutItem", 2),
-        ("Publish", 1),
-    ]);
+    let want =
+        budget(&[("Query", u64::from(SWEEP_SHARDS)), ("GetItem", 1), ("Decrypt", 1), ("PutItem", 2), ("Publish", 1)]);
     assert_eq!(summons, want, "a summons");
     println!("\nAWS requests under rule R12 (counted at the SDK, against the local stack):");
     println!("registration leaving a plan pending: {registration:?}");
     println!("later message of the pending person: {later:?}");
     println!("sweep summoning one person:          {summons:?}");
+}
+
+/// `samspil local`'s timer: the same sweep, round after round, until stopped; a summons goes out
+/// in the first round whose day has come, and only once however many rounds follow.
+#[tokio::test]
+async fn the_local_runner_sweeps_on_a_timer() {
+    use samspil_cli::local::{ProcessingDay, Stop, Sweeper};
+
+    let env = setup().await;
+    let subscriber = Subscriber::new(&env).await;
+    let person = Person::new();
+    let due = register(&env, &[&person]).await[0];
+    let sweeper = Sweeper::new(sweep_pipeline(&env), Duration::from_millis(200), ProcessingDay::Fixed(due));
+    let stop = Stop::new();
+    let stopper = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop.stop();
+    };
+    let (published, ()) = tokio::join!(sweeper.run(&stop), stopper);
+    assert!(published >= 1, "the rounds published the summons");
+    scheduled_once(&subscriber.updates_for(&[&person]).await);
+    nothing_pending(&stored(&env, &person).await.expect("a stored state"));
+    subscriber.remove().await;
 }
