@@ -38,9 +38,14 @@ async fn config(endpoint: &str) -> aws_config::SdkConfig {
 
 #[tokio::test]
 async fn a_stalled_store_or_topic_fails_the_call_instead_of_hanging() {
-    let config = config(&stalled_endpoint().await).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "people", 400);
-    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&config), "arn:aws:sns:eu-north-1:123456789012:t");
+    let endpoint = stalled_endpoint().await;
+    let config = config(&endpoint).await;
+    // The endpoint is set on each service's own config too: an `AWS_ENDPOINT_URL` in the
+    // environment (as under `make test`) would otherwise win over the shared config's.
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config).endpoint_url(&endpoint).build();
+    let sns = aws_sdk_sns::config::Builder::from(&config).endpoint_url(&endpoint).build();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamodb), "people", 400);
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::from_conf(sns), "arn:aws:sns:eu-north-1:123456789012:t");
     let person = support::person("0101901111");
     let events = support::events();
 
