@@ -41,7 +41,8 @@ use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// The `(source, id)` was processed before: nothing changes, nothing is published (R10). The
-    /// state is handed back unchanged.
+    /// state is handed back unchanged. The same for a message about a period folded away
+    /// ([`super::compaction`]): it is inert.
     Duplicate(PersonState),
     /// The fact was recorded. `updates` may be empty: not every fact changes a meeting.
     Applied { state: PersonState, updates: Vec<MeetingUpdate> },
@@ -64,7 +65,7 @@ pub fn decide(
     today: NaiveDate,
     policies: &PolicyBook,
 ) -> Result<Decision, NoPolicy> {
-    if next.has_processed(&message.key) {
+    if next.has_processed(&message.key) || super::compaction::is_folded(&next, &message.fact) {
         return Ok(Decision::Duplicate(next));
     }
     let cpr = message.cpr.clone();
@@ -119,6 +120,7 @@ pub fn decide(
             publish(meeting, Change::Announce(Some(UpdateReason::Superseded)));
         }
     }
+    super::compaction::fold(&mut next, today);
     Ok(Decision::Applied { state: next, updates })
 }
 

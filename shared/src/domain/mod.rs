@@ -5,12 +5,14 @@
 //! what makes replays, simulations and the order-independence property tests possible.
 //!
 //! - [`clock`]: the cumulative-unemployment clock and its weeks (rule R1).
+//! - [`compaction`]: folding away periods closed so long ago that no rule can reach them.
 //! - [`periods`]: which unemployment periods a set of facts describes (rules R7 and R8).
 //! - [`schedule`]: choosing a meeting day (rule R4).
 //! - [`state`]: what is stored per person.
 //! - [`decide()`]: one fact in, the new state and the updates to publish out (rules R5 to R11).
 
 pub mod clock;
+pub mod compaction;
 mod decide;
 pub mod periods;
 pub mod schedule;
@@ -19,6 +21,8 @@ pub mod state;
 pub use decide::{Decision, NoPolicy, decide, updates_published_by};
 pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact};
 
+#[cfg(test)]
+mod compaction_tests;
 #[cfg(test)]
 mod correction_tests;
 #[cfg(test)]

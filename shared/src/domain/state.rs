@@ -23,8 +23,13 @@ use crate::contract::{
 pub struct PersonState {
     /// Every accepted fact, in arrival order.
     pub facts: Vec<RecordedFact>,
-    /// Every meeting ever planned for the person, announced or not.
+    /// Every meeting ever planned for the person, announced or not, except those of folded periods.
     pub meetings: Vec<Meeting>,
+    /// The horizon of the periods folded away (see [`super::compaction`]): the job start that
+    /// closed the latest of them. Facts dated before it (job exits and withdrawals: at or before
+    /// it) are no longer kept, and messages about those days are inert. `None`: nothing folded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded_until: Option<NaiveDate>,
 }
 
 impl PersonState {
