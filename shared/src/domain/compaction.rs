@@ -53,9 +53,15 @@ fn before_horizon(fact: &Fact, horizon: NaiveDate) -> bool {
 /// Folds every period of `state` that closed at least [`FOLD_AFTER_DAYS`] before `today` and before
 /// the latest period's registration day, if all their meetings are settled (held or cancelled).
 pub fn fold(state: &mut PersonState, today: NaiveDate) {
-    let Some(limit) = today.checked_sub_days(Days::new(FOLD_AFTER_DAYS)) else { return };
-    // Cheap test first: nothing to fold unless some fact is that old.
-    if !state.facts.iter().any(|f| f.fact.business_date() <= limit) {
+    // Cheap test first (it runs for every message): nothing to fold unless a job started that long
+    // before both the processing day and the latest registration.
+    let latest_registration = state.facts.iter().filter_map(|f| match &f.fact {
+        Fact::Registration(r) => Some(r.registered_on),
+        _ => None,
+    });
+    let Some(newest) = latest_registration.max() else { return };
+    let Some(limit) = newest.min(today).checked_sub_days(Days::new(FOLD_AFTER_DAYS)) else { return };
+    if !state.facts.iter().any(|f| matches!(&f.fact, Fact::JobExit(j) if j.job_starts_on <= limit)) {
         return;
     }
     let periods = periods::derive(&state.facts);

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use rustc_hash::FxHashMap;
 
+use crate::codec;
 use crate::contract::OutboundEvent;
 use crate::domain::PersonState;
 use crate::identity::PersonKey;
@@ -15,9 +16,21 @@ use super::ports::{DeadLetterError, DeadLetters, PublishError, Publisher, Store,
 
 /// A [`Store`] in a hash map. Keys are HMAC outputs, already uniformly spread, so the map uses the
 /// cheap Fx hash rather than SipHash's protection against chosen keys.
+///
+/// Each state is kept in the compact encoding of [`crate::codec`] (with its meeting ids written
+/// out, [`codec::encode_keeping_ids`]): one short buffer per person. Loading decodes it, which is
+/// faster than cloning a state of many small heap values scattered over memory (each a cache
+/// miss, with hundreds of thousands of people), and runs the stored encoding through every message
+/// of the embedded mode.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    items: Mutex<FxHashMap<PersonKey, Stored>>,
+    items: Mutex<FxHashMap<PersonKey, Item>>,
+}
+
+#[derive(Debug)]
+struct Item {
+    state: Box<[u8]>,
+    version: u64,
 }
 
 impl MemoryStore {
@@ -37,17 +50,29 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
-        Ok(self.items.lock().expect("store lock").get(person).cloned())
+        let items = self.items.lock().expect("store lock");
+        let Some(item) = items.get(person) else { return Ok(None) };
+        let state = codec::decode(person, &item.state)
+            .map_err(|e| StoreError::Corrupt(format!("in-memory state does not decode: {e}")))?;
+        Ok(Some(Stored { state, version: item.version }))
     }
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        let state = codec::encode_keeping_ids(&state).into_boxed_slice();
         let mut items = self.items.lock().expect("store lock");
         let current = items.get(person).map(|s| s.version);
         if current != expected {
             return Err(StoreError::Conflict { expected });
         }
         let version = current.map_or(1, |v| v + 1);
-        items.insert(person.clone(), Stored { state, version });
+        let item = Item { state, version };
+        // Replacing in place keeps the key the map already holds (no copy of it).
+        match items.get_mut(person) {
+            Some(stored) => *stored = item,
+            None => {
+                items.insert(person.clone(), item);
+            }
+        }
         Ok(version)
     }
 }
