@@ -43,6 +43,16 @@ fn dynamo_item_size(p: &Person) -> usize {
 
 #[test]
 fn twenty_years_of_two_seasons_stay_under_1_kb() {
+    // For scale: one year, two periods, nothing folded yet.
+    let mut one_year = Person::new();
+    seasonal(&mut one_year, 1);
+    println!(
+        "seasonal worker, one year (2 periods, nothing folded): item {} B, its state as JSON {} B",
+        dynamo_item_size(&one_year),
+        serde_json::to_string(&one_year.state).unwrap().len()
+    );
+    assert!(one_year.state.folded_until.is_none());
+
     let mut p = Person::new();
     let sent = seasonal(&mut p, 20);
     let json = serde_json::to_string(&p.state).unwrap().len();
