@@ -79,7 +79,10 @@ impl Writer {
         if let Some(raw) = uuid_bytes(s) {
             self.varint(16 * 4 + 2);
             self.buf.extend_from_slice(&raw);
-        } else if !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        } else if !s.is_empty()
+            && s.len().is_multiple_of(2)
+            && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             self.varint((s.len() / 2) as u64 * 4 + 1);
             self.buf.extend(s.as_bytes().chunks(2).map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1])));
         } else {
