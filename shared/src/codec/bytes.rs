@@ -230,7 +230,10 @@ impl<'a> Reader<'a> {
     pub fn code(&mut self) -> Result<String, CodecError> {
         let at = self.at;
         match self.varint()? {
-            n @ 0..1000 => Ok(format!("{n:03}")),
+            n @ 0..1000 => {
+                let digits = [(n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8].map(|d| b'0' + d);
+                Ok(String::from_utf8(digits.to_vec()).expect("ASCII digits"))
+            }
             n => {
                 let len = usize::try_from(n - 1000).map_err(|_| self.fail("code"))?;
                 let b = self.take(len)?;
@@ -266,10 +269,9 @@ impl<'a> Reader<'a> {
 }
 
 fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
+    let mut s = Vec::with_capacity(b.len() * 2);
     for byte in b {
-        s.push(HEX[usize::from(byte >> 4)] as char);
-        s.push(HEX[usize::from(byte & 15)] as char);
+        s.extend([HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
     }
-    s
+    String::from_utf8(s).expect("hex digits")
 }

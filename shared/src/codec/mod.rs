@@ -93,7 +93,7 @@ pub fn encode_keeping_ids(state: &PersonState) -> Vec<u8> {
 
 fn encode_with(person: Option<&PersonKey>, state: &PersonState) -> Vec<u8> {
     let PersonState { facts, meetings, folded_until } = state;
-    let mut w = Writer { buf: Vec::with_capacity(64 + 32 * facts.len() + 16 * meetings.len()) };
+    let mut w = Writer { buf: Vec::with_capacity(64 + 40 * facts.len() + 48 * meetings.len()) };
     w.byte(FORMAT);
 
     let mut sources: Vec<&str> = Vec::new();

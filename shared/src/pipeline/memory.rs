@@ -29,7 +29,7 @@ pub struct MemoryStore {
 
 #[derive(Debug)]
 struct Item {
-    state: Box<[u8]>,
+    state: Vec<u8>,
     version: u64,
 }
 
@@ -58,7 +58,7 @@ impl Store for MemoryStore {
     }
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
-        let state = codec::encode_keeping_ids(&state).into_boxed_slice();
+        let state = codec::encode_keeping_ids(&state);
         let mut items = self.items.lock().expect("store lock");
         let current = items.get(person).map(|s| s.version);
         if current != expected {
