@@ -5,7 +5,7 @@
 CARGO ?= cargo
 .DEFAULT_GOAL := help
 
-.PHONY: help run test soak fuzz install contracts bench bench-requests simulate startup lock
+.PHONY: help run test soak fuzz install contracts bench bench-requests item-size simulate startup lock
 
 ## help: list the targets with what they do.
 help:
@@ -58,12 +58,16 @@ bench:
 bench-requests: .venv/.installed
 	scripts/with-moto.sh $(CARGO) test --quiet -p samspil-e2e --test stack requests -- --nocapture
 
+## item-size: DynamoDB item sizes and write units per message, JSON state against the compact one.
+item-size:
+	$(CARGO) test --quiet -p samspil-e2e --test item_size -- --nocapture
+
 ## fuzz: fuzz parsing, validation and decide for FUZZ_SECONDS (default 120); prints executions, crashes.
 ## The cargo-fuzz target is seeded from tests/hostile/ and examples/ (scripts/fuzz.sh).
 fuzz: .venv/.installed
 	scripts/fuzz.sh
 
-## startup: build the Lambda binaries for release and measure one's cold start (first poll, RSS).
+## startup: build the Lambda binaries for release and measure one's cold start (first poll, first invocation, RSS).
 startup:
 	$(CARGO) build --quiet --release -p registration -p cv-completed -p job-exit -p summons -p startup-bench
 	bin=$${CARGO_TARGET_DIR:-target}/release; $$bin/startup-bench $$bin/registration 20

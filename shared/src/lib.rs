@@ -9,6 +9,7 @@
 //!   (rule R3), read from the policy file.
 //! - [`domain`]: the pure decision function `decide` (rules R1 and R4 to R11) and `summon` (R12).
 //!   No I/O, no clock.
+//! - [`codec`]: the compact binary encoding a person's state is stored in.
 //! - [`identity`]: the keyed hash that turns a CPR number into a storage key.
 //! - [`senders`]: which sending AWS principal may speak for which a-kasse.
 //! - [`pipeline`]: one message through parse, idempotency, load, decide, conditional write and
@@ -21,6 +22,7 @@
 
 pub mod aws;
 pub mod calendar;
+pub mod codec;
 pub mod contract;
 pub mod domain;
 pub mod identity;

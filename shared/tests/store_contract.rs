@@ -360,6 +360,53 @@ mod dynamo_only {
     }
 
     #[tokio::test]
+    async fn an_item_written_as_json_is_read_and_the_next_save_stores_it_compact() {
+        let (store, _) = dynamo_store().await;
+        let key = person(CPR);
+        let pk = partition_key(&key);
+        let state = closed_state(CPR);
+        let (clients, _) = support::clients().await;
+        // An item as the code before the compact encoding wrote it: the state's JSON in `state` (S).
+        clients
+            .dynamodb
+            .put_item()
+            .table_name(store.table())
+            .item("pk", AttributeValue::S(pk.clone()))
+            .item("version", AttributeValue::N("3".into()))
+            .item("state", AttributeValue::S(serde_json::to_string(&state).expect("JSON")))
+            .send()
+            .await
+            .expect("PutItem");
+        let stored = store.load(&key).await.expect("load").expect("stored");
+        assert!(stored.version == 3 && stored.state == state, "the JSON item decodes to the state it holds");
+
+        store.save(&key, stored.state, Some(3)).await.expect("save");
+        let item = raw_item(&store, &pk).await.expect("item");
+        let Some(AttributeValue::B(bytes)) = item.get("state") else { panic!("the state is stored as binary (B)") };
+        assert!(bytes.as_ref().len() < 200, "the compact state is small: {} bytes", bytes.as_ref().len());
+        let again = store.load(&key).await.expect("load").expect("stored");
+        assert!(again.version == 4 && again.state == state, "the compact item decodes to the same state");
+    }
+
+    #[tokio::test]
+    async fn a_damaged_binary_state_is_corrupt() {
+        let (store, _) = dynamo_store().await;
+        let key = person(CPR);
+        let (clients, _) = support::clients().await;
+        clients
+            .dynamodb
+            .put_item()
+            .table_name(store.table())
+            .item("pk", AttributeValue::S(partition_key(&key)))
+            .item("version", AttributeValue::N("1".into()))
+            .item("state", AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![1, 2, 7])))
+            .send()
+            .await
+            .expect("PutItem");
+        assert!(matches!(store.load(&key).await, Err(StoreError::Corrupt(_))));
+    }
+
+    #[tokio::test]
     async fn a_missing_table_is_unavailable() {
         let (clients, _) = support::clients().await;
         let store = DynamoStore::new(clients.dynamodb, support::unique("no-such-table"), DEFAULT_RETENTION_DAYS);

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `pk` | S | `person#` + the [`PersonKey`] (a hex HMAC of the CPR number, never the number) |
 //! | `version` | N | 1 for the first write, then +1 per write: the optimistic-concurrency guard |
-//! | `state` | S | the JSON of [`PersonState`] (it holds the CPR number, as a value) |
+//! | `state` | B | the compact encoding of [`PersonState`] ([`crate::codec`]); S, its JSON, in items written before |
 //! | `expires_at` | N | the TTL attribute, epoch seconds; only when every period is closed |
 //! | `sweep_shard`, `sweep_due` | S | rule R12: only while the state has `sweep_due`, the key of the sparse index `sweep-due` ([`super::sweep_index`]) |
 //!
@@ -14,6 +14,12 @@
 //! `PutItem` whose condition is `attribute_not_exists(pk)` for a first write and `#version = :v`
 //! otherwise. [`Store::due_for_sweep`] queries the index `sweep-due`, one `Query` per shard
 //! ([`super::sweep_index`]). Nothing here scans the table.
+//!
+//! **Size.** DynamoDB bills a write per started kilobyte of the item (names and values of its
+//! attributes, [`item_size`]), so the state is stored in the compact binary encoding of
+//! [`crate::codec`]: a typical person's item is about a quarter of a kilobyte. Items written before
+//! hold the state's JSON as a string; [`Store::load`] reads both, and the next write of the person
+//! replaces the JSON.
 //!
 //! **Retention.** Personal data must not be kept longer than needed. When the person's last period
 //! has closed ([`PersonState::closed_since`]), the item gets `expires_at` = that day +
@@ -35,9 +41,11 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 
 use super::describe;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Days, NaiveDate};
 
+use crate::codec;
 use crate::domain::PersonState;
 use crate::identity::PersonKey;
 use crate::pipeline::{Store, StoreError, Stored};
@@ -51,7 +59,7 @@ pub const KEY_ATTRIBUTE: &str = "pk";
 pub const PERSON_KEY_PREFIX: &str = "person#";
 /// The version attribute.
 pub const VERSION_ATTRIBUTE: &str = "version";
-/// The attribute holding the state's JSON.
+/// The attribute holding the state: binary ([`crate::codec`]), or JSON text in older items.
 pub const STATE_ATTRIBUTE: &str = "state";
 /// The TTL attribute, in epoch seconds.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
@@ -84,6 +92,21 @@ impl DynamoStore {
         self.retention_days
     }
 
+    /// The item that stores `state` for `person` at `version`, as [`Store::save`] writes it.
+    pub fn item(&self, person: &PersonKey, state: &PersonState, version: u64) -> HashMap<String, AttributeValue> {
+        let mut item = HashMap::with_capacity(6);
+        item.insert(KEY_ATTRIBUTE.to_string(), AttributeValue::S(partition_key(person)));
+        item.insert(VERSION_ATTRIBUTE.to_string(), AttributeValue::N(version.to_string()));
+        item.insert(STATE_ATTRIBUTE.to_string(), AttributeValue::B(Blob::new(codec::encode(person, state))));
+        if let Some(expires_at) = self.expires_at(state) {
+            item.insert(TTL_ATTRIBUTE.to_string(), AttributeValue::N(expires_at.to_string()));
+        }
+        for (name, value) in super::sweep_index::index_attributes(person, state.sweep_due) {
+            item.insert(name.to_string(), value);
+        }
+        item
+    }
+
     /// The TTL of an item holding `state`, in epoch seconds: the start of the day `retention_days`
     /// after the last period closed, or `None` while a period is open.
     pub fn expires_at(&self, state: &PersonState) -> Option<i64> {
@@ -109,27 +132,14 @@ impl Store for DynamoStore {
             .map_err(|e| StoreError::Unavailable(describe("GetItem", &e, None)))?;
         match output.item {
             None => Ok(None),
-            Some(item) => decode(&item).map(Some),
+            Some(item) => decode(person, &item).map(Some),
         }
     }
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let version = expected.map_or(1, |v| v + 1);
-        let json = serde_json::to_string(&state)
-            .map_err(|_| StoreError::Corrupt("the state cannot be encoded as JSON".to_string()))?;
-        let mut request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(KEY_ATTRIBUTE, AttributeValue::S(partition_key(person)))
-            .item(VERSION_ATTRIBUTE, AttributeValue::N(version.to_string()))
-            .item(STATE_ATTRIBUTE, AttributeValue::S(json));
-        if let Some(expires_at) = self.expires_at(&state) {
-            request = request.item(TTL_ATTRIBUTE, AttributeValue::N(expires_at.to_string()));
-        }
-        for (name, value) in super::sweep_index::index_attributes(person, state.sweep_due) {
-            request = request.item(name, value);
-        }
+        let mut request =
+            self.client.put_item().table_name(&self.table).set_item(Some(self.item(person, &state, version)));
         request = match expected {
             None => request.condition_expression("attribute_not_exists(pk)"),
             Some(current) => request
@@ -151,8 +161,29 @@ impl Store for DynamoStore {
     }
 }
 
+/// The size DynamoDB bills an item by: the UTF-8 length of every attribute name plus the size of
+/// its value (a string's UTF-8 length, a binary's length, a number's 1 byte plus 1 per two
+/// significant digits). A write costs one write unit per started 1,024 bytes.
+pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter()
+        .map(|(name, value)| {
+            name.len()
+                + match value {
+                    AttributeValue::S(s) => s.len(),
+                    AttributeValue::B(b) => b.as_ref().len(),
+                    AttributeValue::N(n) => {
+                        let digits = n.trim_start_matches('-').replace('.', "");
+                        let significant = digits.trim_start_matches('0').trim_end_matches('0').len().max(1);
+                        1 + significant.div_ceil(2)
+                    }
+                    _ => 0,
+                }
+        })
+        .sum()
+}
+
 /// Reads an item back. Errors name the attribute and the position, never a value.
-fn decode(item: &HashMap<String, AttributeValue>) -> Result<Stored, StoreError> {
+fn decode(person: &PersonKey, item: &HashMap<String, AttributeValue>) -> Result<Stored, StoreError> {
     let version = match item.get(VERSION_ATTRIBUTE) {
         Some(AttributeValue::N(n)) => n
             .parse::<u64>()
@@ -160,12 +191,19 @@ fn decode(item: &HashMap<String, AttributeValue>) -> Result<Stored, StoreError> 
         Some(_) => return Err(StoreError::Corrupt("attribute `version` is not a number (N)".to_string())),
         None => return Err(StoreError::Corrupt("attribute `version` is missing".to_string())),
     };
-    let json = match item.get(STATE_ATTRIBUTE) {
-        Some(AttributeValue::S(s)) => s,
-        Some(_) => return Err(StoreError::Corrupt("attribute `state` is not a string (S)".to_string())),
+    let state = match item.get(STATE_ATTRIBUTE) {
+        Some(AttributeValue::B(bytes)) => codec::decode(person, bytes.as_ref())
+            .map_err(|e| StoreError::Corrupt(format!("attribute `state` does not decode: {e}")))?,
+        Some(AttributeValue::S(json)) => decode_json(json)?,
+        Some(_) => return Err(StoreError::Corrupt("attribute `state` is neither binary (B) nor a string (S)".into())),
         None => return Err(StoreError::Corrupt("attribute `state` is missing".to_string())),
     };
-    let state: PersonState = serde_json::from_str(json).map_err(|e| {
+    Ok(Stored { state, version })
+}
+
+/// The JSON state of an item written before the compact encoding.
+fn decode_json(json: &str) -> Result<PersonState, StoreError> {
+    serde_json::from_str(json).map_err(|e| {
         // serde_json's own message can quote the offending value: report only where it is.
         StoreError::Corrupt(format!(
             "attribute `state` does not decode ({:?} error at line {} column {})",
@@ -173,8 +211,7 @@ fn decode(item: &HashMap<String, AttributeValue>) -> Result<Stored, StoreError> 
             e.line(),
             e.column()
         ))
-    })?;
-    Ok(Stored { state, version })
+    })
 }
 
 /// **Test support only**: creates a table shaped like the one the SAM template deploys (on-demand,
@@ -236,12 +273,13 @@ mod tests {
         let mut item = HashMap::new();
         item.insert(VERSION_ATTRIBUTE.to_string(), AttributeValue::N("3".into()));
         item.insert(STATE_ATTRIBUTE.to_string(), AttributeValue::S(r#"{"cpr": 101901234}"#.into()));
-        let StoreError::Corrupt(message) = decode(&item).unwrap_err() else { panic!("expected Corrupt") };
+        let person = PersonKey::from_stored("ab".repeat(32));
+        let StoreError::Corrupt(message) = decode(&person, &item).unwrap_err() else { panic!("expected Corrupt") };
         assert!(!message.contains("101901234"), "{message}");
 
         item.insert(VERSION_ATTRIBUTE.to_string(), AttributeValue::S("3".into()));
-        assert!(matches!(decode(&item), Err(StoreError::Corrupt(_))));
+        assert!(matches!(decode(&person, &item), Err(StoreError::Corrupt(_))));
         item.remove(VERSION_ATTRIBUTE);
-        assert!(matches!(decode(&item), Err(StoreError::Corrupt(_))));
+        assert!(matches!(decode(&person, &item), Err(StoreError::Corrupt(_))));
     }
 }

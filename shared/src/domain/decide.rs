@@ -46,7 +46,8 @@ use super::summons;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// The `(source, id)` was processed before: nothing changes, nothing is published (R10). The
-    /// state is handed back unchanged.
+    /// state is handed back unchanged. The same for a message about a period folded away
+    /// ([`super::compaction`]): it is inert.
     Duplicate(PersonState),
     /// The fact was recorded. `updates` may be empty: not every fact changes a meeting.
     Applied { state: PersonState, updates: Vec<MeetingUpdate> },
@@ -69,7 +70,7 @@ pub fn decide(
     today: NaiveDate,
     policies: &PolicyBook,
 ) -> Result<Decision, NoPolicy> {
-    if next.has_processed(&message.key) {
+    if next.has_processed(&message.key) || super::compaction::is_folded(&next, &message.fact) {
         return Ok(Decision::Duplicate(next));
     }
     let cpr = message.cpr.clone();
@@ -127,6 +128,7 @@ pub fn decide(
             publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None);
         }
     }
+    super::compaction::fold(&mut next, today);
     next.sweep_due = summons::sweep_due(&next, policies, today);
     Ok(Decision::Applied { state: next, updates })
 }

@@ -5,6 +5,7 @@
 //! what makes replays, simulations and the order-independence property tests possible.
 //!
 //! - [`clock`]: the cumulative-unemployment clock and its weeks (rule R1).
+//! - [`compaction`]: folding away periods closed so long ago that no rule can reach them.
 //! - [`periods`]: which unemployment periods a set of facts describes (rules R7 and R8).
 //! - [`schedule`]: choosing a meeting day (rule R4).
 //! - [`state`]: what is stored per person.
@@ -12,6 +13,7 @@
 //! - [`summons`]: summons at the right time (rule R12): [`summon()`], run by the pipeline's sweep.
 
 pub mod clock;
+pub mod compaction;
 mod decide;
 pub mod periods;
 pub mod schedule;
@@ -22,6 +24,8 @@ pub use decide::{Decision, NoPolicy, decide, updates_published_by};
 pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact};
 pub use summons::{SealedCpr, SweepRun, summon, summons_day};
 
+#[cfg(test)]
+mod compaction_tests;
 #[cfg(test)]
 mod correction_tests;
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::contract::{
 pub struct PersonState {
     /// Every accepted fact, in arrival order.
     pub facts: Vec<RecordedFact>,
-    /// Every meeting ever planned for the person, announced or not.
+    /// Every meeting ever planned for the person, announced or not, except those of folded periods.
     pub meetings: Vec<Meeting>,
     /// R12: the earliest day the sweep must visit this person: the earliest summons day of a plan
     /// not yet summoned, or the day of a sweep run whose summonses are written but not yet known to be
@@ -40,6 +40,11 @@ pub struct PersonState {
     /// (the sweep's outbox marker, see pipeline/sweep.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unpublished_summons: Option<SweepRun>,
+    /// The horizon of the periods folded away (see [`super::compaction`]): the job start that
+    /// closed the latest of them. Facts dated before it (job exits and withdrawals: at or before
+    /// it) are no longer kept, and messages about those days are inert. `None`: nothing folded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded_until: Option<NaiveDate>,
 }
 
 impl PersonState {

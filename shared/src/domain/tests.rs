@@ -41,7 +41,7 @@ pub(super) fn job(day: &str) -> Fact {
 
 /// One person's state, fed one message at a time.
 pub(super) struct Person {
-    key: PersonKey,
+    pub(super) key: PersonKey,
     pub(super) state: PersonState,
     pub(super) policies: PolicyBook,
 }

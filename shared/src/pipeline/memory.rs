@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
+use crate::codec;
 use crate::contract::{Cpr, OutboundEvent};
 use crate::domain::{PersonState, SealedCpr};
 use crate::identity::PersonKey;
@@ -20,14 +21,28 @@ use super::ports::{
 /// A [`Store`] in a hash map. Keys are HMAC outputs, already uniformly spread, so the map uses the
 /// cheap Fx hash rather than SipHash's protection against chosen keys.
 ///
+/// Each state is kept in the compact encoding of [`crate::codec`] (with its meeting ids written
+/// out, [`codec::encode_keeping_ids`]): one short buffer per person. Loading decodes it, which is
+/// faster than cloning a state of many small heap values scattered over memory (each a cache
+/// miss, with hundreds of thousands of people), and runs the stored encoding through every message
+/// of the embedded mode.
+///
 /// Like the DynamoDB table's sparse index, it keeps the people with a `sweep_due` in an ordered
 /// index (day, person), so [`Store::due_for_sweep`] reads only the people due, never all of them:
 /// the simulation sweeps every simulated day.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    items: Mutex<FxHashMap<PersonKey, Stored>>,
+    items: Mutex<FxHashMap<PersonKey, Item>>,
     /// `(sweep_due, person)` of every stored state with a `sweep_due`. Locked after `items`.
     due: Mutex<BTreeSet<(NaiveDate, PersonKey)>>,
+}
+
+#[derive(Debug)]
+struct Item {
+    state: Vec<u8>,
+    version: u64,
+    /// The state's `sweep_due`, as the index holds it.
+    sweep_due: Option<NaiveDate>,
 }
 
 impl MemoryStore {
@@ -52,27 +67,40 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
-        Ok(self.items.lock().expect("store lock").get(person).cloned())
+        let items = self.items.lock().expect("store lock");
+        let Some(item) = items.get(person) else { return Ok(None) };
+        let state = codec::decode(person, &item.state)
+            .map_err(|e| StoreError::Corrupt(format!("in-memory state does not decode: {e}")))?;
+        Ok(Some(Stored { state, version: item.version }))
     }
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        let sweep_due = state.sweep_due;
+        let state = codec::encode_keeping_ids(&state);
         let mut items = self.items.lock().expect("store lock");
-        let current = items.get(person).map(|s| (s.version, s.state.sweep_due));
+        let current = items.get(person).map(|s| (s.version, s.sweep_due));
         if current.map(|(version, _)| version) != expected {
             return Err(StoreError::Conflict { expected });
         }
         let version = expected.map_or(1, |v| v + 1);
         let before = current.and_then(|(_, due)| due);
-        if before != state.sweep_due {
+        if before != sweep_due {
             let mut due = self.due.lock().expect("store index lock");
             if let Some(day) = before {
                 due.remove(&(day, person.clone()));
             }
-            if let Some(day) = state.sweep_due {
+            if let Some(day) = sweep_due {
                 due.insert((day, person.clone()));
             }
         }
-        items.insert(person.clone(), Stored { state, version });
+        let item = Item { state, version, sweep_due };
+        // Replacing in place keeps the key the map already holds (no copy of it).
+        match items.get_mut(person) {
+            Some(stored) => *stored = item,
+            None => {
+                items.insert(person.clone(), item);
+            }
+        }
         Ok(version)
     }
 

@@ -33,6 +33,8 @@ async fn table_text(env: &Env) -> Vec<String> {
                 .iter()
                 .map(|(k, v)| match v {
                     AttributeValue::S(s) | AttributeValue::N(s) => format!("{k}={s}"),
+                    // The compact state: its bytes as text, so digits stored as ASCII would show.
+                    AttributeValue::B(b) => format!("{k}={}", String::from_utf8_lossy(b.as_ref())),
                     other => format!("{k}={other:?}"),
                 })
                 .collect();

@@ -1,0 +1,270 @@
+//! The codec: every state round-trips, bad bytes are errors (never panics), and the bytes of a
+//! known state stay what they were (items already stored must keep decoding).
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use proptest::prelude::*;
+
+use super::*;
+
+fn person() -> PersonKey {
+    PersonKey::from_stored("ab".repeat(32))
+}
+
+fn day(offset: u64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Days::new(offset)
+}
+
+fn any_day() -> impl Strategy<Value = NaiveDate> {
+    prop_oneof![8 => (0u64..1500).prop_map(day), 1 => (0u64..80_000).prop_map(|d| NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + Days::new(d))]
+}
+
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("851".to_string()),
+        "[0-9]{3}",
+        "[0-9a-f]{2,40}",
+        "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "[0-9A-F]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        ".{0,12}",
+    ]
+}
+
+fn any_key() -> impl Strategy<Value = MessageKey> {
+    (prop_oneof![Just("urn:dk:akasse:067".to_string()), Just("urn:dk:akasse:010".to_string()), ".{0,8}"], any_text())
+        .prop_map(|(source, id)| MessageKey { source, id })
+}
+
+fn any_time() -> impl Strategy<Value = Option<DateTime<Utc>>> {
+    proptest::option::of((-4_000_000_000i64..4_000_000_000, prop_oneof![3 => Just(0u32), 1 => 0u32..1_000_000_000]))
+        .prop_map(|t| t.map(|(s, n)| DateTime::from_timestamp(s, n).unwrap()))
+}
+
+fn any_fact() -> impl Strategy<Value = Fact> {
+    let registration = (
+        any_text(),
+        any_text(),
+        any_day(),
+        prop_oneof![Just(0.0), (0u32..5000).prop_map(f64::from), 0.0f64..10_000.0],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(municipality, akasse, registered_on, prior_hours, part, opted)| {
+            Fact::Registration(Registration {
+                municipality,
+                akasse,
+                registered_on,
+                prior_hours,
+                weekly_hours: if part { WeeklyHours::PartTime } else { WeeklyHours::FullTime },
+                akasse_participation: if opted { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
+            })
+        });
+    let reason = prop_oneof![Just(ExitReason::Job), Just(ExitReason::Education), Just(ExitReason::Other)];
+    prop_oneof![
+        registration,
+        any_day().prop_map(|completed_on| Fact::CvCompleted(CvCompleted { completed_on })),
+        (any_day(), reason).prop_map(|(job_starts_on, reason)| Fact::JobExit(JobExit { job_starts_on, reason })),
+        any_day().prop_map(|job_starts_on| Fact::JobExitWithdrawn(JobExitWithdrawal { job_starts_on })),
+    ]
+}
+
+fn any_recorded_fact() -> impl Strategy<Value = RecordedFact> {
+    (any_key(), any_day(), any_fact(), any_time()).prop_map(|(key, received_on, fact, time)| RecordedFact {
+        key,
+        received_on,
+        fact,
+        time,
+    })
+}
+
+/// A meeting, made from `facts` where a stored meeting would be (its registration, its cause) or
+/// not, so that both the short and the long forms are tried.
+fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
+    let pick =
+        move |n: usize, other: MessageKey| if facts.is_empty() { other } else { facts[n % facts.len()].key.clone() };
+    let pick2 = pick.clone();
+    let key = (any::<usize>(), any::<bool>(), any_key()).prop_map(
+        move |(n, own, other)| {
+            if own { pick(n, other) } else { other }
+        },
+    );
+    let update = (
+        prop_oneof![Just(UpdateType::Scheduled), Just(UpdateType::Rescheduled), Just(UpdateType::Cancelled)],
+        proptest::option::of(any_day()),
+        proptest::option::of(prop_oneof![
+            Just(UpdateReason::CvCompleted),
+            Just(UpdateReason::JobExit),
+            Just(UpdateReason::Superseded),
+            Just(UpdateReason::JobExitWithdrawn),
+            Just(UpdateReason::Corrected),
+        ]),
+        (any::<usize>(), any_key()).prop_map(move |(n, other)| pick2(n, other)),
+    )
+        .prop_map(|(update_type, previous_date, reason, caused_by)| LastUpdate {
+            update_type,
+            previous_date,
+            reason,
+            caused_by,
+        });
+    (
+        (any::<bool>(), any_text(), any_day(), any_text(), any_text()),
+        (prop_oneof![Just(MeetingForm::InPerson), Just(MeetingForm::Phone), Just(MeetingForm::Video)], any::<bool>()),
+        (any::<bool>(), any_day(), any_day(), any::<bool>(), proptest::option::of(any_day())),
+        (proptest::option::of(key), any::<u32>(), proptest::option::of(update)),
+    )
+        .prop_map(
+            |(
+                (derived, id, period_start, municipality, akasse),
+                (form, opted),
+                rest,
+                (registration, sequence, last_update),
+            )| {
+                let (cancelled, date, deadline, deadline_missed, cv_basis) = rest;
+                let kind = MeetingKind::FirstJoint;
+                Meeting {
+                    id: if derived { meeting_id(&person(), period_start, kind) } else { id },
+                    kind,
+                    period_start,
+                    municipality,
+                    akasse,
+                    form,
+                    akasse_participation: if opted { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
+                    status: if cancelled { MeetingStatus::Cancelled } else { MeetingStatus::Planned },
+                    date,
+                    deadline,
+                    deadline_missed,
+                    cv_basis,
+                    registration,
+                    sequence,
+                    last_update,
+                }
+            },
+        )
+}
+
+/// Meetings that take their period start and codes from their registration, as decide's do.
+fn like_decide(mut meeting: Meeting, facts: &[RecordedFact]) -> Meeting {
+    if let Some(Fact::Registration(r)) =
+        facts.iter().find(|f| Some(&f.key) == meeting.registration.as_ref()).map(|f| &f.fact)
+    {
+        meeting.period_start = r.registered_on;
+        meeting.id = meeting_id(&person(), meeting.period_start, meeting.kind);
+        meeting.municipality.clone_from(&r.municipality);
+        meeting.akasse.clone_from(&r.akasse);
+    }
+    meeting
+}
+
+fn any_state() -> impl Strategy<Value = PersonState> {
+    proptest::collection::vec(any_recorded_fact(), 0..8).prop_flat_map(|facts| {
+        let meetings = proptest::collection::vec((any_meeting(facts.clone()), any::<bool>()), 0..4);
+        let summons = (
+            proptest::option::of(any_day()),
+            proptest::option::of(any_text().prop_map(SealedCpr)),
+            proptest::option::of((any_key(), any_time().prop_filter("a start", Option::is_some)).prop_map(|(key, started)| SweepRun { key, started: started.unwrap() })),
+        );
+        (Just(facts), meetings, summons, proptest::option::of(any_day())).prop_map(
+            |(facts, meetings, (sweep_due, pending_cpr, unpublished_summons), folded_until)| {
+                let meetings =
+                    meetings.into_iter().map(|(m, tidy)| if tidy { like_decide(m, &facts) } else { m }).collect();
+                PersonState { facts, meetings, sweep_due, pending_cpr, unpublished_summons, folded_until }
+            },
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Every field of every struct survives: a field added to the state but forgotten by the codec
+    /// fails here once the generators make it (and does not compile in `encode` before that).
+    #[test]
+    fn every_state_round_trips(state in any_state()) {
+        let bytes = encode(&person(), &state);
+        prop_assert_eq!(decode(&person(), &bytes), Ok(state));
+    }
+
+    /// The in-memory store's form, ids written out, decodes to the same state.
+    #[test]
+    fn every_state_round_trips_keeping_ids(state in any_state()) {
+        let bytes = encode_keeping_ids(&state);
+        prop_assert_eq!(decode(&person(), &bytes), Ok(state));
+    }
+
+    /// Cut or damaged bytes are an error or another state, never a panic.
+    #[test]
+    fn damaged_bytes_never_panic(state in any_state(), cut in any::<usize>(), flip in any::<u8>()) {
+        let mut bytes = encode(&person(), &state);
+        let at = cut % bytes.len();
+        prop_assert!(decode(&person(), &bytes[..at]).is_err());
+        bytes[at] ^= flip;
+        let _ = decode(&person(), &bytes);
+    }
+}
+
+#[test]
+fn empty_state_is_three_bytes_and_garbage_is_refused() {
+    assert_eq!(encode(&person(), &PersonState::default()), vec![FORMAT, 0]);
+    assert_eq!(decode(&person(), &[]), Err(CodecError::Empty));
+    assert_eq!(decode(&person(), b"{\"facts\":[]}"), Err(CodecError::UnknownFormat(b'{')));
+    assert!(matches!(decode(&person(), &[FORMAT, 9, 0]), Err(CodecError::UnknownSection { tag: 9, .. })));
+    assert!(matches!(decode(&person(), &[FORMAT, 0, 0]), Err(CodecError::Invalid { .. })));
+}
+
+/// The bytes of one typical state, fixed: changing the layout of format 1 breaks items already
+/// stored, so it fails here (add a section, a flag or a new format instead; see the module doc).
+#[test]
+fn format_1_bytes_stay_the_same() {
+    let key = |id: &str| MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() };
+    let reg = RecordedFact {
+        key: key("reg-1"),
+        received_on: day(2),
+        fact: Fact::Registration(Registration {
+            municipality: "851".into(),
+            akasse: "067".into(),
+            registered_on: day(1),
+            prior_hours: 60.0,
+            weekly_hours: WeeklyHours::PartTime,
+            akasse_participation: AkasseParticipation::Yes,
+        }),
+        time: Some("2026-01-02T08:00:00Z".parse().unwrap()),
+    };
+    let exit = RecordedFact {
+        key: key("0f5c7a58-2b1e-4d5e-9a49-6f0e1a2b3c4d"),
+        received_on: day(30),
+        fact: Fact::JobExit(JobExit { job_starts_on: day(40), reason: ExitReason::Job }),
+        time: None,
+    };
+    let meeting = Meeting {
+        id: meeting_id(&person(), day(1), MeetingKind::FirstJoint),
+        kind: MeetingKind::FirstJoint,
+        period_start: day(1),
+        municipality: "851".into(),
+        akasse: "067".into(),
+        form: MeetingForm::InPerson,
+        akasse_participation: AkasseParticipation::Yes,
+        status: MeetingStatus::Cancelled,
+        date: day(36),
+        deadline: day(40),
+        deadline_missed: false,
+        cv_basis: None,
+        registration: Some(key("reg-1")),
+        sequence: 2,
+        last_update: Some(LastUpdate {
+            update_type: UpdateType::Cancelled,
+            previous_date: None,
+            reason: Some(UpdateReason::JobExit),
+            caused_by: key("0f5c7a58-2b1e-4d5e-9a49-6f0e1a2b3c4d"),
+        }),
+    };
+    let state = PersonState { facts: vec![reg, exit], meetings: vec![meeting], ..PersonState::default() };
+    let bytes = encode(&person(), &state);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        hex,
+        "0101011175726e3a646b3a616b617373653a30363702020c00147265672d31b4940102fe870ed30643780200420f5c7a58\
+         2b1e4d5e9a496f0e1a2b3c4d82950113030191eb010001464e02010200",
+        "{} bytes",
+        bytes.len()
+    );
+    assert_eq!(decode(&person(), &bytes), Ok(state));
+}
