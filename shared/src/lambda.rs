@@ -109,6 +109,30 @@ pub enum ConfigError {
     Invalid { name: &'static str, problem: String },
 }
 
+/// Where the HMAC secret comes from: `HMAC_SECRET` or `HMAC_SECRET_PARAMETER`, exactly one.
+pub(crate) fn secret_source(get: &impl Fn(&'static str) -> Option<String>) -> Result<SecretSource, ConfigError> {
+    match (get("HMAC_SECRET"), get("HMAC_SECRET_PARAMETER")) {
+        (Some(secret), None) => Ok(SecretSource::Inline(secret)),
+        (None, Some(name)) => Ok(SecretSource::Parameter(name)),
+        (None, None) => Err(ConfigError::Missing("HMAC_SECRET_PARAMETER (or HMAC_SECRET)")),
+        (Some(_), Some(_)) => {
+            let problem = "set either HMAC_SECRET or HMAC_SECRET_PARAMETER, not both".into();
+            Err(ConfigError::Invalid { name: "HMAC_SECRET", problem })
+        }
+    }
+}
+
+/// `RETENTION_DAYS`, or [`DEFAULT_RETENTION_DAYS`] when unset.
+pub(crate) fn retention_days(get: &impl Fn(&'static str) -> Option<String>) -> Result<u32, ConfigError> {
+    match get("RETENTION_DAYS") {
+        None => Ok(DEFAULT_RETENTION_DAYS),
+        Some(days) => days
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::Invalid { name: "RETENTION_DAYS", problem: "expected a whole number of days".into() }),
+    }
+}
+
 impl std::fmt::Debug for ConfigError {
     // `main` returning an error prints its Debug form: make that the readable message.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,22 +146,8 @@ impl Config {
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
         let need = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let secret = match (get("HMAC_SECRET"), get("HMAC_SECRET_PARAMETER")) {
-            (Some(secret), None) => SecretSource::Inline(secret),
-            (None, Some(name)) => SecretSource::Parameter(name),
-            (None, None) => return Err(ConfigError::Missing("HMAC_SECRET_PARAMETER (or HMAC_SECRET)")),
-            (Some(_), Some(_)) => {
-                let problem = "set either HMAC_SECRET or HMAC_SECRET_PARAMETER, not both".into();
-                return Err(ConfigError::Invalid { name: "HMAC_SECRET", problem });
-            }
-        };
-        let retention_days = match get("RETENTION_DAYS") {
-            None => DEFAULT_RETENTION_DAYS,
-            Some(days) => days.trim().parse().map_err(|_| ConfigError::Invalid {
-                name: "RETENTION_DAYS",
-                problem: "expected a whole number of days".into(),
-            })?,
-        };
+        let secret = secret_source(&get)?;
+        let retention_days = retention_days(&get)?;
         let senders = Senders::parse(&need("AKASSE_SENDERS")?)
             .map_err(|e| ConfigError::Invalid { name: "AKASSE_SENDERS", problem: e.to_string() })?;
         Ok(Config {

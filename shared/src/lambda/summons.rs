@@ -31,7 +31,7 @@ use serde_json::value::RawValue;
 use tokio::sync::OnceCell;
 
 use super::{ConfigError, Error, SecretSource, deadline_instant, processing_time};
-use crate::aws::{AwsClients, DEFAULT_RETENTION_DAYS, DynamoStore, KmsSealer, SnsPublisher};
+use crate::aws::{AwsClients, DynamoStore, KmsSealer, SnsPublisher};
 use crate::domain::SweepRun;
 use crate::identity::PersonKeyer;
 use crate::pipeline::{Pipeline, SweepReport};
@@ -66,22 +66,8 @@ impl SweepConfig {
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<SweepConfig, ConfigError> {
         let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
         let need = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let secret = match (get("HMAC_SECRET"), get("HMAC_SECRET_PARAMETER")) {
-            (Some(secret), None) => SecretSource::Inline(secret),
-            (None, Some(name)) => SecretSource::Parameter(name),
-            (None, None) => return Err(ConfigError::Missing("HMAC_SECRET_PARAMETER (or HMAC_SECRET)")),
-            (Some(_), Some(_)) => {
-                let problem = "set either HMAC_SECRET or HMAC_SECRET_PARAMETER, not both".into();
-                return Err(ConfigError::Invalid { name: "HMAC_SECRET", problem });
-            }
-        };
-        let retention_days = match get("RETENTION_DAYS") {
-            None => DEFAULT_RETENTION_DAYS,
-            Some(days) => days.trim().parse().map_err(|_| ConfigError::Invalid {
-                name: "RETENTION_DAYS",
-                problem: "expected a whole number of days".into(),
-            })?,
-        };
+        let secret = super::secret_source(&get)?;
+        let retention_days = super::retention_days(&get)?;
         Ok(SweepConfig {
             table_name: need("TABLE_NAME")?,
             topic_arn: need("TOPIC_ARN")?,
