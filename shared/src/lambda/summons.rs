@@ -234,7 +234,7 @@ mod tests {
     fn the_sweep_needs_no_queue_and_names_what_is_missing() {
         let config = SweepConfig::from_env(env(&COMPLETE)).unwrap();
         assert_eq!(config.summons_key_id, "arn:aws:kms:eu-north-1:123456789012:key/1234");
-        assert_eq!(config.retention_days, DEFAULT_RETENTION_DAYS);
+        assert_eq!(config.retention_days, crate::aws::DEFAULT_RETENTION_DAYS);
         for missing in ["TABLE_NAME", "TOPIC_ARN", "SUMMONS_KEY_ID"] {
             let vars: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != missing).collect();
             assert_eq!(SweepConfig::from_env(env(&vars)).unwrap_err(), ConfigError::Missing(missing));
