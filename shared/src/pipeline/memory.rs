@@ -87,10 +87,10 @@ impl Store for MemoryStore {
         if before != sweep_due {
             let mut due = self.due.lock().expect("store index lock");
             if let Some(day) = before {
-                due.remove(&(day, person.clone()));
+                due.remove(&(day, *person));
             }
             if let Some(day) = sweep_due {
-                due.insert((day, person.clone()));
+                due.insert((day, *person));
             }
         }
         let item = Item { state, version, sweep_due };
@@ -98,7 +98,7 @@ impl Store for MemoryStore {
         match items.get_mut(person) {
             Some(stored) => *stored = item,
             None => {
-                items.insert(person.clone(), item);
+                items.insert(*person, item);
             }
         }
         Ok(version)
@@ -106,7 +106,7 @@ impl Store for MemoryStore {
 
     async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         let due = self.due.lock().expect("store index lock");
-        Ok(due.iter().take_while(|(day, _)| *day <= today).map(|(_, person)| person.clone()).collect())
+        Ok(due.iter().take_while(|(day, _)| *day <= today).map(|(_, person)| *person).collect())
     }
 }
 
@@ -133,7 +133,7 @@ impl CprSealer for MemorySealer {
     async fn seal(&self, person: &PersonKey, cpr: &Cpr) -> Result<SealedCpr, SealError> {
         let mut sealed = self.sealed.lock().expect("sealer lock");
         let token = format!("memory-sealed-{}", sealed.len() + 1);
-        sealed.insert(token.clone(), (person.clone(), cpr.clone()));
+        sealed.insert(token.clone(), (*person, cpr.clone()));
         Ok(SealedCpr(token))
     }
 
