@@ -12,30 +12,50 @@ use sha2::{Digest, Sha256};
 
 use crate::contract::{Cpr, MeetingKind};
 
-/// The storage key of one person: the hex HMAC of the CPR number.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PersonKey(String);
+/// The storage key of one person: the HMAC of the CPR number.
+///
+/// Held as the 32 MAC bytes (no heap allocation per key, per copy or per map entry); written out as
+/// 64 lowercase hex digits wherever a text is needed (the DynamoDB key, `Display`, `Debug`). Bytes
+/// order like their hex digits, so ordered indexes keep the order of the hex keys.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PersonKey([u8; 32]);
 
 impl PersonKey {
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The key as 64 lowercase hex digits, as stored.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
     }
 
-    /// Wraps a key read back from storage.
-    pub fn from_stored(hex: String) -> Self {
-        PersonKey(hex)
+    /// The hex digits written into a stack buffer (no allocation).
+    fn hex_digits(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut out).expect("64 hex digits for 32 bytes");
+        out
+    }
+
+    /// The first hex digit of the key, 0 to 15 (the high half of the first byte).
+    pub fn first_digit(&self) -> u8 {
+        self.0[0] >> 4
+    }
+
+    /// Reads a key back from storage: 64 hex digits. `None` when it is anything else.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex, &mut bytes).ok()?;
+        Some(PersonKey(bytes))
     }
 }
 
 impl fmt::Debug for PersonKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PersonKey({})", self.0)
+        write!(f, "PersonKey({self})")
     }
 }
 
 impl fmt::Display for PersonKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        let digits = self.hex_digits();
+        f.write_str(std::str::from_utf8(&digits).expect("hex digits are ASCII"))
     }
 }
 
@@ -66,7 +86,7 @@ impl PersonKeyer {
     pub fn key(&self, cpr: &Cpr) -> PersonKey {
         let mut mac = self.mac.clone();
         mac.update(cpr.expose().as_bytes());
-        PersonKey(hex::encode(mac.finalize().into_bytes()))
+        PersonKey(mac.finalize().into_bytes().into())
     }
 }
 
@@ -85,7 +105,7 @@ pub fn meeting_id(person: &PersonKey, period_start: chrono::NaiveDate, kind: Mee
     };
     let mut hash = Sha256::new();
     hash.update(b"samspil/meeting/v1\0");
-    hash.update(person.0.as_bytes());
+    hash.update(person.hex_digits());
     hash.update(b"\0");
     hash.update(period_start.to_string().as_bytes());
     hash.update(b"\0");
@@ -110,8 +130,11 @@ mod tests {
         assert_eq!(k1, a.key(&cpr("0101901234")));
         assert_ne!(k1, a.key(&cpr("0101901235")));
         assert_ne!(k1, b.key(&cpr("0101901234")));
-        assert_eq!(k1.as_str().len(), 64);
-        assert!(!k1.as_str().contains("0101901234"));
+        assert_eq!(k1.to_hex().len(), 64);
+        assert!(!k1.to_hex().contains("0101901234"));
+        assert_eq!(PersonKey::from_hex(&k1.to_hex()), Some(k1));
+        assert_eq!(k1.to_string(), k1.to_hex());
+        assert_eq!(PersonKey::from_hex("abc"), None);
     }
 
     #[test]

@@ -125,15 +125,15 @@ async fn due_for_sweep_lists_the_people_due_on_or_before_the_day(store: &impl St
         people
     };
     assert_eq!(listed("2026-12-09").await, vec![]);
-    assert_eq!(listed("2026-12-10").await, vec![alice.clone()]);
-    let mut both = vec![alice.clone(), bob.clone()];
+    assert_eq!(listed("2026-12-10").await, vec![alice]);
+    let mut both = vec![alice, bob];
     both.sort();
     assert_eq!(listed("2026-12-31").await, both, "every day on or before, not only the day itself");
     // Moved later, then cleared: the listing follows each save.
     store.save(&alice, due(CPR, Some("2026-12-20")), Some(1)).await.expect("moved");
-    assert_eq!(listed("2026-12-14").await, vec![bob.clone()]);
+    assert_eq!(listed("2026-12-14").await, vec![bob]);
     store.save(&bob, due(OTHER_CPR, None), Some(1)).await.expect("cleared");
-    assert_eq!(listed("2026-12-31").await, vec![alice.clone()]);
+    assert_eq!(listed("2026-12-31").await, vec![alice]);
     // A save refused for its version changes nothing.
     let refused = store.save(&alice, due(CPR, None), Some(1)).await;
     assert_eq!(refused, Err(StoreError::Conflict { expected: Some(1) }));
@@ -221,9 +221,9 @@ mod dynamo_only {
         store.save(&key, open_state(CPR), None).await.expect("save");
 
         let pk = partition_key(&key);
-        assert_eq!(pk, format!("person#{}", key.as_str()));
-        assert_eq!(key.as_str().len(), 64);
-        assert!(key.as_str().chars().all(|c| c.is_ascii_hexdigit()), "the key is a hex HMAC");
+        assert_eq!(pk, format!("person#{key}"));
+        assert_eq!(key.to_hex().len(), 64);
+        assert!(key.to_hex().chars().all(|c| c.is_ascii_hexdigit()), "the key is a hex HMAC");
         let item = raw_item(&store, &pk).await.expect("the item is stored under person#<hex>");
         assert_eq!(item.get("pk"), Some(&AttributeValue::S(pk.clone())));
         assert!(!pk.contains(CPR), "the partition key must not contain the CPR number");

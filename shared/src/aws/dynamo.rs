@@ -66,7 +66,7 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// The partition key value of a person's item: `person#<hex HMAC>`.
 pub fn partition_key(person: &PersonKey) -> String {
-    format!("{PERSON_KEY_PREFIX}{}", person.as_str())
+    format!("{PERSON_KEY_PREFIX}{person}")
 }
 
 /// A [`Store`] on one DynamoDB table with partition key `pk` (S).
@@ -273,7 +273,7 @@ mod tests {
         let mut item = HashMap::new();
         item.insert(VERSION_ATTRIBUTE.to_string(), AttributeValue::N("3".into()));
         item.insert(STATE_ATTRIBUTE.to_string(), AttributeValue::S(r#"{"cpr": 101901234}"#.into()));
-        let person = PersonKey::from_stored("ab".repeat(32));
+        let person = PersonKey::from_hex(&"ab".repeat(32)).unwrap();
         let StoreError::Corrupt(message) = decode(&person, &item).unwrap_err() else { panic!("expected Corrupt") };
         assert!(!message.contains("101901234"), "{message}");
 

@@ -47,8 +47,7 @@ pub const SWEEP_SHARDS: u8 = 8;
 /// The shard of a person: their key's first hex digit modulo [`SWEEP_SHARDS`]. The key is an
 /// HMAC, so people spread evenly; a person stays in one shard for good.
 pub fn sweep_shard(person: &PersonKey) -> String {
-    let digit = person.as_str().chars().next().and_then(|c| c.to_digit(16)).unwrap_or(0);
-    (digit % u32::from(SWEEP_SHARDS)).to_string()
+    (person.first_digit() % SWEEP_SHARDS).to_string()
 }
 
 /// The index attributes of a person's item whose state has `sweep_due`: none when it is `None`,
@@ -100,7 +99,9 @@ pub async fn due_for_sweep(client: &Client, table: &str, today: NaiveDate) -> Re
 fn person_of(item: &HashMap<String, AttributeValue>) -> Result<PersonKey, StoreError> {
     match item.get(KEY_ATTRIBUTE) {
         Some(AttributeValue::S(pk)) => match pk.strip_prefix(PERSON_KEY_PREFIX) {
-            Some(hex) if !hex.is_empty() => Ok(PersonKey::from_stored(hex.to_string())),
+            Some(hex) => PersonKey::from_hex(hex).ok_or_else(|| {
+                StoreError::Corrupt(format!("an item of index {SWEEP_INDEX} has a key that is not 64 hex digits"))
+            }),
             _ => Err(StoreError::Corrupt(format!(
                 "an item of index {SWEEP_INDEX} has a key without `{PERSON_KEY_PREFIX}`"
             ))),
@@ -139,19 +140,24 @@ pub fn index_for_tests()
 mod tests {
     use super::*;
 
+    /// A key whose hex starts with `start`, padded with zeros.
+    fn key(start: &str) -> PersonKey {
+        PersonKey::from_hex(&format!("{start:0<64}")).unwrap()
+    }
+
     #[test]
     fn shards_spread_over_all_eight_and_stay_put() {
         let shards: std::collections::BTreeSet<String> =
-            "0123456789abcdef".chars().map(|c| sweep_shard(&PersonKey::from_stored(format!("{c}00")))).collect();
+            "0123456789abcdef".chars().map(|c| sweep_shard(&key(&format!("{c}00")))).collect();
         assert_eq!(shards.len(), usize::from(SWEEP_SHARDS));
-        let person = PersonKey::from_stored("c0ffee".into());
+        let person = key("c0ffee");
         assert_eq!(sweep_shard(&person), sweep_shard(&person));
         assert_eq!(sweep_shard(&person), "4");
     }
 
     #[test]
     fn only_a_state_with_sweep_due_is_indexed() {
-        let person = PersonKey::from_stored("a1".into());
+        let person = key("a1");
         assert!(index_attributes(&person, None).is_empty());
         let day = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
         let attributes = index_attributes(&person, Some(day));
@@ -166,8 +172,10 @@ mod tests {
 
     #[test]
     fn index_items_give_back_the_person_key() {
-        let item = HashMap::from([(KEY_ATTRIBUTE.to_string(), AttributeValue::S("person#abc".into()))]);
-        assert_eq!(person_of(&item).unwrap(), PersonKey::from_stored("abc".into()));
+        let item = HashMap::from([(KEY_ATTRIBUTE.to_string(), AttributeValue::S(format!("person#{}", key("abc"))))]);
+        assert_eq!(person_of(&item).unwrap(), key("abc"));
+        let short = HashMap::from([(KEY_ATTRIBUTE.to_string(), AttributeValue::S("person#abc".into()))]);
+        assert!(matches!(person_of(&short), Err(StoreError::Corrupt(_))));
         let bad = HashMap::from([(KEY_ATTRIBUTE.to_string(), AttributeValue::S("other#abc".into()))]);
         assert!(matches!(person_of(&bad), Err(StoreError::Corrupt(_))));
     }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn person() -> PersonKey {
-    PersonKey::from_stored("ab".repeat(32))
+    PersonKey::from_hex(&"ab".repeat(32)).unwrap()
 }
 
 fn day(offset: u64) -> NaiveDate {
@@ -160,7 +160,10 @@ fn any_state() -> impl Strategy<Value = PersonState> {
         let summons = (
             proptest::option::of(any_day()),
             proptest::option::of(any_text().prop_map(SealedCpr)),
-            proptest::option::of((any_key(), any_time().prop_filter("a start", Option::is_some)).prop_map(|(key, started)| SweepRun { key, started: started.unwrap() })),
+            proptest::option::of(
+                (any_key(), any_time().prop_filter("a start", Option::is_some))
+                    .prop_map(|(key, started)| SweepRun { key, started: started.unwrap() }),
+            ),
         );
         (Just(facts), meetings, summons, proptest::option::of(any_day())).prop_map(
             |(facts, meetings, (sweep_due, pending_cpr, unpublished_summons), folded_until)| {

@@ -87,10 +87,10 @@ impl Store for MemoryStore {
         if before != sweep_due {
             let mut due = self.due.lock().expect("store index lock");
             if let Some(day) = before {
-                due.remove(&(day, person.clone()));
+                due.remove(&(day, *person));
             }
             if let Some(day) = sweep_due {
-                due.insert((day, person.clone()));
+                due.insert((day, *person));
             }
         }
         let item = Item { state, version, sweep_due };
@@ -98,7 +98,7 @@ impl Store for MemoryStore {
         match items.get_mut(person) {
             Some(stored) => *stored = item,
             None => {
-                items.insert(person.clone(), item);
+                items.insert(*person, item);
             }
         }
         Ok(version)
@@ -106,17 +106,23 @@ impl Store for MemoryStore {
 
     async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         let due = self.due.lock().expect("store index lock");
-        Ok(due.iter().take_while(|(day, _)| *day <= today).map(|(_, person)| person.clone()).collect())
+        Ok(due.iter().take_while(|(day, _)| *day <= today).map(|(_, person)| *person).collect())
     }
 }
 
 /// A [`CprSealer`] that keeps the numbers in this process: a sealed number is an opaque token
 /// (`memory-sealed-<n>`), the number stays in a map here and never enters the state. Opening needs
 /// the person it was sealed for, like KMS's encryption context.
+///
+/// The numbers are kept in sealing order, so a token's `<n>` is its place in the list (no map of
+/// token strings to keep).
 #[derive(Debug, Default)]
 pub struct MemorySealer {
-    sealed: Mutex<FxHashMap<String, (PersonKey, Cpr)>>,
+    sealed: Mutex<Vec<(PersonKey, Cpr)>>,
 }
+
+/// What every token of [`MemorySealer`] starts with.
+const SEALED_PREFIX: &str = "memory-sealed-";
 
 impl MemorySealer {
     pub fn new() -> Self {
@@ -132,14 +138,20 @@ impl MemorySealer {
 impl CprSealer for MemorySealer {
     async fn seal(&self, person: &PersonKey, cpr: &Cpr) -> Result<SealedCpr, SealError> {
         let mut sealed = self.sealed.lock().expect("sealer lock");
-        let token = format!("memory-sealed-{}", sealed.len() + 1);
-        sealed.insert(token.clone(), (person.clone(), cpr.clone()));
-        Ok(SealedCpr(token))
+        sealed.push((*person, cpr.clone()));
+        Ok(SealedCpr(format!("{SEALED_PREFIX}{}", sealed.len())))
     }
 
     async fn open(&self, person: &PersonKey, token: &SealedCpr) -> Result<Cpr, SealError> {
-        match self.sealed.lock().expect("sealer lock").get(&token.0) {
-            Some((owner, cpr)) if owner == person => Ok(cpr.clone()),
+        // Only the exact texts `seal` writes ("memory-sealed-1", ...), no "+1" or "01".
+        let place = token
+            .0
+            .strip_prefix(SEALED_PREFIX)
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1));
+        match place.and_then(|i| self.sealed.lock().expect("sealer lock").get(i).cloned()) {
+            Some((owner, cpr)) if owner == *person => Ok(cpr),
             Some(_) => Err(SealError("the sealed number belongs to another person".to_owned())),
             None => Err(SealError("unknown sealed number (sealed by another process?)".to_owned())),
         }

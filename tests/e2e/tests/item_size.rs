@@ -50,7 +50,7 @@ struct Column {
 
 impl Column {
     fn write(&mut self, person: &PersonKey, size: usize) {
-        let before = self.last.insert(person.clone(), size).unwrap_or(0);
+        let before = self.last.insert(*person, size).unwrap_or(0);
         self.write_units += size.max(before).div_ceil(1024);
     }
 

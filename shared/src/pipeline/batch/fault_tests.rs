@@ -62,7 +62,7 @@ struct MisbehavingStore {
 
 impl Store for MisbehavingStore {
     async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
-        self.loads.lock().unwrap().push(person.clone());
+        self.loads.lock().unwrap().push(*person);
         if self.panics_for.contains(person) {
             panic!("injected panic while loading a person");
         }

@@ -84,7 +84,7 @@ impl Store for SlowStore {
             let mut g = self.in_flight.lock().unwrap();
             g.0 += 1;
             g.1 = g.1.max(g.0);
-            let mine = g.2.entry(person.clone()).or_default();
+            let mine = g.2.entry(*person).or_default();
             *mine += 1;
             let mine = *mine;
             g.3 = g.3.max(mine);
