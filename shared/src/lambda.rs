@@ -126,10 +126,10 @@ pub(crate) fn secret_source(get: &impl Fn(&'static str) -> Option<String>) -> Re
 pub(crate) fn retention_days(get: &impl Fn(&'static str) -> Option<String>) -> Result<u32, ConfigError> {
     match get("RETENTION_DAYS") {
         None => Ok(DEFAULT_RETENTION_DAYS),
-        Some(days) => days
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::Invalid { name: "RETENTION_DAYS", problem: "expected a whole number of days".into() }),
+        Some(days) => days.trim().parse().map_err(|_| ConfigError::Invalid {
+            name: "RETENTION_DAYS",
+            problem: "expected a whole number of days".into(),
+        }),
     }
 }
 
