@@ -94,6 +94,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(!json.contains(message.cpr.expose()), "the stored state holds the CPR number");
         let back: PersonState = serde_json::from_str(&json).unwrap();
         assert_eq!(back, next, "the state survives its JSON round trip");
+        let stored = samspil::codec::encode(&key, &next);
+        let back = samspil::codec::decode(&key, &stored).expect("the stored encoding decodes");
+        assert_eq!(back, next, "the state survives its stored (compact) round trip");
         state = Some(next);
     }
 });
