@@ -200,6 +200,21 @@ mod dynamo_only {
 
     use super::*;
 
+    /// Writes an item as given, past the store: as older code or a damaged write left it.
+    async fn put_raw_item(store: &DynamoStore, pk: String, version: &str, state: AttributeValue) {
+        let (clients, _) = support::clients().await;
+        clients
+            .dynamodb
+            .put_item()
+            .table_name(store.table())
+            .item("pk", AttributeValue::S(pk))
+            .item("version", AttributeValue::N(version.into()))
+            .item("state", state)
+            .send()
+            .await
+            .expect("PutItem");
+    }
+
     async fn raw_item(store: &DynamoStore, pk: &str) -> Option<HashMap<String, AttributeValue>> {
         let (clients, _) = support::clients().await;
         clients
@@ -342,17 +357,7 @@ mod dynamo_only {
     async fn an_undecodable_item_is_corrupt_and_the_error_does_not_quote_it() {
         let (store, _) = dynamo_store().await;
         let key = person(CPR);
-        let (clients, _) = support::clients().await;
-        clients
-            .dynamodb
-            .put_item()
-            .table_name(store.table())
-            .item("pk", AttributeValue::S(partition_key(&key)))
-            .item("version", AttributeValue::N("4".into()))
-            .item("state", AttributeValue::S(format!(r#"{{"cpr": {CPR}}}"#)))
-            .send()
-            .await
-            .expect("PutItem");
+        put_raw_item(&store, partition_key(&key), "4", AttributeValue::S(format!(r#"{{"cpr": {CPR}}}"#))).await;
         match store.load(&key).await {
             Err(StoreError::Corrupt(message)) => assert!(!message.contains(&CPR[1..]), "message quotes the item"),
             other => panic!("expected Corrupt, got {}", if other.is_ok() { "Ok" } else { "another error" }),
@@ -365,18 +370,8 @@ mod dynamo_only {
         let key = person(CPR);
         let pk = partition_key(&key);
         let state = closed_state(CPR);
-        let (clients, _) = support::clients().await;
         // An item as the code before the compact encoding wrote it: the state's JSON in `state` (S).
-        clients
-            .dynamodb
-            .put_item()
-            .table_name(store.table())
-            .item("pk", AttributeValue::S(pk.clone()))
-            .item("version", AttributeValue::N("3".into()))
-            .item("state", AttributeValue::S(serde_json::to_string(&state).expect("JSON")))
-            .send()
-            .await
-            .expect("PutItem");
+        put_raw_item(&store, pk.clone(), "3", AttributeValue::S(serde_json::to_string(&state).expect("JSON"))).await;
         let stored = store.load(&key).await.expect("load").expect("stored");
         assert!(stored.version == 3 && stored.state == state, "the JSON item decodes to the state it holds");
 
@@ -392,17 +387,13 @@ mod dynamo_only {
     async fn a_damaged_binary_state_is_corrupt() {
         let (store, _) = dynamo_store().await;
         let key = person(CPR);
-        let (clients, _) = support::clients().await;
-        clients
-            .dynamodb
-            .put_item()
-            .table_name(store.table())
-            .item("pk", AttributeValue::S(partition_key(&key)))
-            .item("version", AttributeValue::N("1".into()))
-            .item("state", AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![1, 2, 7])))
-            .send()
-            .await
-            .expect("PutItem");
+        put_raw_item(
+            &store,
+            partition_key(&key),
+            "1",
+            AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(vec![1, 2, 7])),
+        )
+        .await;
         assert!(matches!(store.load(&key).await, Err(StoreError::Corrupt(_))));
     }
 
