@@ -119,7 +119,7 @@ mod tests {
     use super::*;
 
     fn cpr(s: &str) -> Cpr {
-        Cpr::new_unchecked(s.to_string())
+        Cpr::new_unchecked(s)
     }
 
     #[test]

@@ -119,7 +119,7 @@ impl Senders {
             ));
         }
         if let Fact::Registration(r) = &message.fact
-            && !akasser.contains(&r.akasse)
+            && !akasser.contains(r.akasse.as_str())
         {
             return Err(mismatch("`data.akasse` is not an a-kasse the sender is registered for"));
         }

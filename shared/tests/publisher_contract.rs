@@ -50,14 +50,14 @@ trait Subscribed {
 
 async fn one_event_arrives_with_body_and_attributes(s: &impl Subscribed) {
     let events = events();
-    s.publisher().publish(&events[..1]).await.expect("publish");
+    s.publisher().publish(events[..1].to_vec()).await.expect("publish");
     let received = s.receive(1).await;
     assert!(received == vec![expected(&events[0])], "the subscriber must receive exactly the event as published");
 }
 
 async fn several_events_arrive_in_order(s: &impl Subscribed) {
     let events = events();
-    s.publisher().publish(&events).await.expect("publish");
+    s.publisher().publish(events.clone()).await.expect("publish");
     let received = s.receive(3).await;
     let want: Vec<Received> = events.iter().map(expected).collect();
     assert_eq!(received.len(), 3);
@@ -69,7 +69,7 @@ async fn several_events_arrive_in_order(s: &impl Subscribed) {
 async fn more_events_than_one_batch_all_arrive_in_order(s: &impl Subscribed) {
     let base = events();
     let many: Vec<OutboundEvent> = (0..12).map(|i| base[i % 3].clone()).collect();
-    s.publisher().publish(&many).await.expect("publish");
+    s.publisher().publish(many.clone()).await.expect("publish");
     let received = s.receive(12).await;
     assert_eq!(received.len(), 12);
     for (i, got) in received.iter().enumerate() {
@@ -78,9 +78,9 @@ async fn more_events_than_one_batch_all_arrive_in_order(s: &impl Subscribed) {
 }
 
 async fn publishing_nothing_sends_nothing(s: &impl Subscribed) {
-    s.publisher().publish(&[]).await.expect("publish nothing");
+    s.publisher().publish(Vec::new()).await.expect("publish nothing");
     let events = events();
-    s.publisher().publish(&events[2..]).await.expect("publish");
+    s.publisher().publish(events[2..].to_vec()).await.expect("publish");
     let received = s.receive(1).await;
     assert!(received == vec![expected(&events[2])], "only the one event arrives");
 }
@@ -253,14 +253,14 @@ async fn sns_sends_one_publish_for_one_event_and_batches_of_ten_for_more() {
         snapshot
     };
 
-    sns.publisher.publish(&base[..1]).await.expect("publish 1");
+    sns.publisher.publish(base[..1].to_vec()).await.expect("publish 1");
     assert_eq!(counts(&sns.requests), [("Publish".to_string(), 1)].into());
-    sns.publisher.publish(&base).await.expect("publish 3");
+    sns.publisher.publish(base.clone()).await.expect("publish 3");
     assert_eq!(counts(&sns.requests), [("PublishBatch".to_string(), 1)].into());
     let many: Vec<OutboundEvent> = (0..21).map(|i| base[i % 3].clone()).collect();
-    sns.publisher.publish(&many).await.expect("publish 21");
+    sns.publisher.publish(many.clone()).await.expect("publish 21");
     assert_eq!(counts(&sns.requests), [("PublishBatch".to_string(), 3)].into());
-    sns.publisher.publish(&[]).await.expect("publish 0");
+    sns.publisher.publish(Vec::new()).await.expect("publish 0");
     assert_eq!(counts(&sns.requests), BTreeMap::new());
     assert_eq!(sns.receive(25).await.len(), 25);
 }
@@ -272,7 +272,7 @@ async fn sns_errors_do_not_carry_the_message_body() {
     let publisher = SnsPublisher::new(clients.sns, arn);
     let events = events();
     for batch in [&events[..1], &events[..]] {
-        let error = publisher.publish(batch).await.expect_err("the topic does not exist");
+        let error = publisher.publish(batch.to_vec()).await.expect_err("the topic does not exist");
         assert!(
             !error.0.contains(support::CPR) && !error.0.contains(support::OTHER_CPR),
             "error carries a CPR: {error}"

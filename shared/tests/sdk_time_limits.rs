@@ -51,7 +51,7 @@ async fn a_stalled_store_or_topic_fails_the_call_instead_of_hanging() {
 
     let guard = OPERATION_TIMEOUT * 3;
     let (loaded, published) =
-        tokio::time::timeout(guard, async { tokio::join!(store.load(&person), publisher.publish(&events)) })
+        tokio::time::timeout(guard, async { tokio::join!(store.load(&person), publisher.publish(events.clone())) })
             .await
             .unwrap_or_else(|_| panic!("the calls were still waiting after {guard:?}: no time limit"));
 

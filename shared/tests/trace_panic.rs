@@ -60,7 +60,7 @@ impl Store for FailingOnce {
 struct Panicking;
 
 impl Publisher for Panicking {
-    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
+    async fn publish(&self, events: Vec<OutboundEvent>) -> Result<(), PublishError> {
         tracing::trace!(?events, "publishing");
         let updates: Vec<_> = events.iter().map(|e| e.data()).collect();
         panic!("forced panic while publishing {updates:?} / {events:?}");

@@ -58,7 +58,7 @@ pub fn profile(cohort: &Cohort, run: &PolicyRun) -> Result<String, Box<dyn std::
         let now = message.received_on.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc();
         let events: Vec<OutboundEvent> = new.iter().map(|u| OutboundEvent::new(u, now)).collect();
         lap(5);
-        ready(publisher.publish(&events))?;
+        ready(publisher.publish(events))?;
         if index % 4096 == 0 {
             updates += publisher.take().len();
         }

@@ -87,8 +87,8 @@ fn attribute(value: &str) -> Result<MessageAttributeValue, PublishError> {
 }
 
 impl Publisher for SnsPublisher {
-    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
-        match events {
+    async fn publish(&self, events: Vec<OutboundEvent>) -> Result<(), PublishError> {
+        match events.as_slice() {
             [] => Ok(()),
             [event] => self.publish_one(event).await,
             _ => {

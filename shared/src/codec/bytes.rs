@@ -2,6 +2,7 @@
 //! and message ids, written to a `Vec<u8>` and read back from a slice with positioned errors.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use compact_str::CompactString;
 
 use super::CodecError;
 
@@ -10,13 +11,13 @@ use super::CodecError;
 /// 2022 takes 2 bytes, any other day of this century 3.
 const EPOCH_DAYS_FROM_CE: i32 = 730_120;
 
-/// Writes into a growing buffer.
-#[derive(Debug, Default)]
-pub struct Writer {
-    pub buf: Vec<u8>,
+/// Writes at the end of a growing buffer.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    pub buf: &'a mut Vec<u8>,
 }
 
-impl Writer {
+impl Writer<'_> {
     pub fn byte(&mut self, b: u8) {
         self.buf.push(b);
     }
@@ -188,11 +189,11 @@ impl<'a> Reader<'a> {
         Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
     }
 
-    pub fn string(&mut self, what: &'static str) -> Result<String, CodecError> {
+    pub fn string(&mut self, what: &'static str) -> Result<CompactString, CodecError> {
         let n = self.small::<usize>(what)?;
         let at = self.at;
         let b = self.take(n)?;
-        String::from_utf8(b.to_vec()).map_err(|_| CodecError::Invalid { what, at })
+        CompactString::from_utf8(b).map_err(|_| CodecError::Invalid { what, at })
     }
 
     pub fn date(&mut self) -> Result<NaiveDate, CodecError> {
@@ -227,32 +228,33 @@ impl<'a> Reader<'a> {
             .ok_or(CodecError::Invalid { what: "time", at })
     }
 
-    pub fn code(&mut self) -> Result<String, CodecError> {
+    pub fn code(&mut self) -> Result<CompactString, CodecError> {
         let at = self.at;
         match self.varint()? {
             n @ 0..1000 => {
                 let digits = [(n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8].map(|d| b'0' + d);
-                Ok(String::from_utf8(digits.to_vec()).expect("ASCII digits"))
+                Ok(CompactString::from_utf8(digits).expect("ASCII digits"))
             }
             n => {
                 let len = usize::try_from(n - 1000).map_err(|_| self.fail("code"))?;
                 let b = self.take(len)?;
-                String::from_utf8(b.to_vec()).map_err(|_| CodecError::Invalid { what: "code", at })
+                CompactString::from_utf8(b).map_err(|_| CodecError::Invalid { what: "code", at })
             }
         }
     }
 
-    pub fn id(&mut self) -> Result<String, CodecError> {
+    pub fn id(&mut self) -> Result<CompactString, CodecError> {
         let at = self.at;
         let header = self.varint()?;
         let len = usize::try_from(header >> 2).map_err(|_| self.fail("id"))?;
         let b = self.take(len)?;
         match header & 3 {
-            0 => String::from_utf8(b.to_vec()).map_err(|_| CodecError::Invalid { what: "id", at }),
+            0 => CompactString::from_utf8(b).map_err(|_| CodecError::Invalid { what: "id", at }),
             1 => Ok(hex(b)),
             2 if len == 16 => {
                 let h = hex(b);
-                Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+                let parts = [&h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]];
+                Ok(CompactString::from(parts.join("-")))
             }
             _ => Err(CodecError::Invalid { what: "id", at }),
         }
@@ -268,10 +270,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    let mut s = Vec::with_capacity(b.len() * 2);
+fn hex(b: &[u8]) -> CompactString {
+    let mut s = CompactString::with_capacity(b.len() * 2);
     for byte in b {
-        s.extend([HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+        s.push(char::from(HEX[usize::from(byte >> 4)]));
+        s.push(char::from(HEX[usize::from(byte & 15)]));
     }
-    String::from_utf8(s).expect("hex digits")
+    s
 }

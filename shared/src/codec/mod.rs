@@ -56,6 +56,7 @@ use crate::domain::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFac
 use crate::identity::{PersonKey, meeting_id};
 
 use bytes::{Reader, Writer};
+use compact_str::CompactString;
 
 /// The format byte this code writes.
 pub const FORMAT: u8 = 1;
@@ -87,19 +88,31 @@ pub enum CodecError {
 /// The compact encoding of `state`, the state of `person`, as stored in DynamoDB: meeting ids
 /// that [`meeting_id`] derives for `person` are left out.
 pub fn encode(person: &PersonKey, state: &PersonState) -> Vec<u8> {
-    encode_with(Some(person), state)
+    let mut buf = Vec::new();
+    encode_with(Some(person), state, &mut buf);
+    buf
 }
 
 /// The compact encoding of `state` with every meeting id written out: larger by 17 bytes a
 /// meeting, but no hashing to encode or decode it. For the in-memory store, where speed counts
 /// and size does not. [`decode`] reads both.
 pub fn encode_keeping_ids(state: &PersonState) -> Vec<u8> {
-    encode_with(None, state)
+    let mut buf = Vec::new();
+    encode_keeping_ids_into(state, &mut buf);
+    buf
 }
 
-fn encode_with(person: Option<&PersonKey>, state: &PersonState) -> Vec<u8> {
+/// [`encode_keeping_ids`] over what `buf` held: the in-memory store writes a person's new state
+/// into the buffer of the old one, with no allocation when it fits.
+pub fn encode_keeping_ids_into(state: &PersonState, buf: &mut Vec<u8>) {
+    buf.clear();
+    encode_with(None, state, buf);
+}
+
+fn encode_with(person: Option<&PersonKey>, state: &PersonState, buf: &mut Vec<u8>) {
     let PersonState { facts, meetings, sweep_due, pending_cpr, unpublished_summons, folded_until } = state;
-    let mut w = Writer { buf: Vec::with_capacity(64 + 40 * facts.len() + 48 * meetings.len()) };
+    buf.reserve(64 + 40 * facts.len() + 48 * meetings.len());
+    let mut w = Writer { buf };
     w.byte(FORMAT);
 
     let mut sources: Vec<&str> = Vec::new();
@@ -149,7 +162,6 @@ fn encode_with(person: Option<&PersonKey>, state: &PersonState) -> Vec<u8> {
         w.varint(u64::from(started.timestamp_subsec_nanos()));
     }
     w.varint(TAG_END);
-    w.buf
 }
 
 /// Decodes what [`encode`] wrote for `person`.
@@ -160,7 +172,7 @@ pub fn decode(person: &PersonKey, data: &[u8]) -> Result<PersonState, CodecError
         other => return Err(CodecError::UnknownFormat(other)),
     }
     let mut state = PersonState::default();
-    let mut sources: Vec<String> = Vec::new();
+    let mut sources: Vec<CompactString> = Vec::new();
     let mut last_tag = TAG_END;
     loop {
         let at = r.at;
@@ -193,7 +205,7 @@ pub fn decode(person: &PersonKey, data: &[u8]) -> Result<PersonState, CodecError
             }
             TAG_FOLDED_UNTIL => state.folded_until = Some(r.date()?),
             TAG_SWEEP_DUE => state.sweep_due = Some(r.date()?),
-            TAG_PENDING_CPR => state.pending_cpr = Some(SealedCpr(r.string("sealed number")?)),
+            TAG_PENDING_CPR => state.pending_cpr = Some(SealedCpr(r.string("sealed number")?.into())),
             TAG_UNPUBLISHED_SUMMONS => {
                 let key = MessageKey { source: r.string("source")?, id: r.id()? };
                 let at = r.at;
@@ -268,7 +280,7 @@ fn fact(w: &mut Writer, f: &RecordedFact, sources: &[&str]) {
     }
 }
 
-fn read_fact(r: &mut Reader<'_>, sources: &[String]) -> Result<RecordedFact, CodecError> {
+fn read_fact(r: &mut Reader<'_>, sources: &[CompactString]) -> Result<RecordedFact, CodecError> {
     let flags = r.byte()?;
     if flags & 0x80 != 0 {
         return Err(r.fail("fact flags"));
@@ -312,7 +324,7 @@ fn message_key(w: &mut Writer, key: &MessageKey, sources: &[&str]) {
     w.id(id);
 }
 
-fn read_message_key(r: &mut Reader<'_>, sources: &[String]) -> Result<MessageKey, CodecError> {
+fn read_message_key(r: &mut Reader<'_>, sources: &[CompactString]) -> Result<MessageKey, CodecError> {
     let index = r.small::<usize>("source")?;
     let source = sources.get(index).ok_or_else(|| r.fail("source"))?.clone();
     Ok(MessageKey { source, id: r.id()? })
@@ -487,7 +499,7 @@ fn read_meeting(r: &mut Reader<'_>, person: &PersonKey, facts: &[RecordedFact]) 
         _ => return Err(r.fail("meeting form")),
     };
     Ok(Meeting {
-        id: stored_id.unwrap_or_else(|| meeting_id(person, period_start, kind)),
+        id: stored_id.map_or_else(|| meeting_id(person, period_start, kind), String::from),
         kind,
         period_start,
         municipality,

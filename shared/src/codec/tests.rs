@@ -31,7 +31,7 @@ fn any_text() -> impl Strategy<Value = String> {
 
 fn any_key() -> impl Strategy<Value = MessageKey> {
     (prop_oneof![Just("urn:dk:akasse:067".to_string()), Just("urn:dk:akasse:010".to_string()), ".{0,8}"], any_text())
-        .prop_map(|(source, id)| MessageKey { source, id })
+        .prop_map(|(source, id)| MessageKey { source: source.into(), id: id.into() })
 }
 
 fn any_time() -> impl Strategy<Value = Option<DateTime<Utc>>> {
@@ -50,8 +50,8 @@ fn any_fact() -> impl Strategy<Value = Fact> {
     )
         .prop_map(|(municipality, akasse, registered_on, prior_hours, part, opted)| {
             Fact::Registration(Registration {
-                municipality,
-                akasse,
+                municipality: municipality.into(),
+                akasse: akasse.into(),
                 registered_on,
                 prior_hours,
                 weekly_hours: if part { WeeklyHours::PartTime } else { WeeklyHours::FullTime },
@@ -124,8 +124,8 @@ fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
                     id: if derived { meeting_id(&person(), period_start, kind) } else { id },
                     kind,
                     period_start,
-                    municipality,
-                    akasse,
+                    municipality: municipality.into(),
+                    akasse: akasse.into(),
                     form,
                     akasse_participation: if opted { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
                     status: if cancelled { MeetingStatus::Cancelled } else { MeetingStatus::Planned },

@@ -18,6 +18,7 @@
 //! can never reach a dead-letter attribute or a log line through them.
 
 use chrono::{DateTime, NaiveDate};
+use compact_str::CompactString;
 use serde_json::value::RawValue;
 
 use super::wire::{CvCompletedData, Envelope, Field, JobExitData, JobExitWithdrawnData, RegistrationData};
@@ -60,7 +61,7 @@ pub fn parse(queue: &str, body: &str) -> Result<InboundMessage, BadInput> {
         InboundType::JobExit => job_exit(data)?,
         InboundType::JobExitWithdrawn => job_exit_withdrawn(data)?,
     };
-    let key = MessageKey { source: source.to_owned(), id: id.to_owned() };
+    let key = MessageKey { source: source.into(), id: id.into() };
     Ok(InboundMessage { key, time, cpr, fact })
 }
 
@@ -237,7 +238,7 @@ fn cpr(field: &Option<Field<'_>>) -> Result<Cpr, BadInput> {
     if !is_valid_cpr(s.as_bytes()) {
         return Err(BadInput::new(ErrorCode::InvalidCpr, format!("`data.cpr` is not a CPR number; expected {CPR}")));
     }
-    Ok(Cpr::new_unchecked(s.to_owned()))
+    Ok(Cpr::new_unchecked(s))
 }
 
 /// 10 ASCII digits whose first six are a valid DDMMYY. No modulus-11 check: numbers issued since
@@ -258,12 +259,12 @@ pub(crate) fn is_valid_cpr(b: &[u8]) -> bool {
     (1..=days_in_month).contains(&day)
 }
 
-fn three_digits(field: &Option<Field<'_>>, path: &str) -> Result<String, BadInput> {
+fn three_digits(field: &Option<Field<'_>>, path: &str) -> Result<CompactString, BadInput> {
     let s = text(field, path, THREE_DIGITS)?;
     if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(malformed(path, THREE_DIGITS));
     }
-    Ok(s.to_owned())
+    Ok(s.into())
 }
 
 /// An ISO 8601 calendar date, `YYYY-MM-DD`. Shaped but not a real day is `impossible_date`.

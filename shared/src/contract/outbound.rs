@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use compact_str::CompactString;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -69,11 +70,11 @@ pub struct MeetingUpdateData {
     #[schemars(with = "String", pattern(CPR_PATTERN))]
     pub cpr: Cpr,
     /// Kommunekode, as received.
-    #[schemars(pattern(THREE_DIGITS_PATTERN))]
-    pub municipality: String,
+    #[schemars(with = "String", pattern(THREE_DIGITS_PATTERN))]
+    pub municipality: CompactString,
     /// The a-kasse's number, as received.
-    #[schemars(pattern(THREE_DIGITS_PATTERN))]
-    pub akasse: String,
+    #[schemars(with = "String", pattern(THREE_DIGITS_PATTERN))]
+    pub akasse: CompactString,
     /// The kind of meeting.
     pub kind: MeetingKind,
     /// The meeting day (for a cancellation: the day it would have been).

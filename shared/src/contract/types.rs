@@ -6,6 +6,7 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// A CPR number (CPR-nummer): 10 digits, DDMMYYSSSS.
@@ -13,25 +14,66 @@ use serde::{Deserialize, Serialize};
 /// Sensitive. Its `Debug` and `Display` print a mask, never the digits, so it cannot leak into a
 /// log line, an error or a panic message by accident. Use [`Cpr::expose`] where the digits are
 /// truly needed (the outbound `cpr` field and the keyed hash).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Cpr(String);
+///
+/// Held as its ten ASCII digits in place, not on the heap: every message carries one, and it is
+/// copied into each update rendered for the person. Deserializing one validates it like the parser
+/// does, with an error that never quotes the value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cpr([u8; 10]);
 
 impl Cpr {
     /// Wraps digits that [`super::inbound`] has already validated.
-    pub(crate) fn new_unchecked(digits: String) -> Self {
-        Cpr(digits)
+    ///
+    /// # Panics
+    /// If `digits` is not ten bytes long (the message never names the digits).
+    pub(crate) fn new_unchecked(digits: &str) -> Self {
+        Cpr(digits.as_bytes().try_into().expect("a validated CPR number has ten digits"))
     }
 
     /// A CPR number from its ten digits, if they are one (see `contract.md`: the first six are a
     /// valid DDMMYY; no modulus-11 check). For tools and tests; messages are validated on parse.
     pub fn parse(digits: &str) -> Option<Self> {
-        super::inbound::is_valid_cpr(digits.as_bytes()).then(|| Cpr(digits.to_owned()))
+        super::inbound::is_valid_cpr(digits.as_bytes()).then(|| Cpr::new_unchecked(digits))
     }
 
     /// The ten digits. Call only where the number must leave the process by contract.
     pub fn expose(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).expect("a CPR number is ASCII digits")
+    }
+}
+
+impl Serialize for Cpr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+const NOT_A_CPR: &str = "not a CPR number: expected a string of 10 digits, DDMMYYSSSS";
+
+impl<'de> Deserialize<'de> for Cpr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Digits;
+        impl serde::de::Visitor<'_> for Digits {
+            type Value = Cpr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a CPR number: 10 digits, the first six a valid DDMMYY")
+            }
+            // The error names what was expected, never the value (`invalid_value` would quote it).
+            fn visit_str<E: serde::de::Error>(self, digits: &str) -> Result<Cpr, E> {
+                Cpr::parse(digits).ok_or_else(|| E::custom(NOT_A_CPR))
+            }
+            // A number in its place (serde's own error would quote it).
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Cpr, E> {
+                Err(E::custom(NOT_A_CPR))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Cpr, E> {
+                Err(E::custom(NOT_A_CPR))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Cpr, E> {
+                Err(E::custom(NOT_A_CPR))
+            }
+        }
+        deserializer.deserialize_any(Digits)
     }
 }
 
@@ -50,8 +92,8 @@ impl fmt::Display for Cpr {
 /// The idempotency key of an inbound message: CloudEvents `(source, id)` (rule R10).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MessageKey {
-    pub source: String,
-    pub id: String,
+    pub source: CompactString,
+    pub id: CompactString,
 }
 
 /// Whether the a-kasse takes part in the joint meeting (rule R5).
@@ -102,9 +144,9 @@ pub enum MeetingForm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Registration {
     /// Kommunekode, three digits.
-    pub municipality: String,
+    pub municipality: CompactString,
     /// The a-kasse's three-digit number.
-    pub akasse: String,
+    pub akasse: CompactString,
     pub registered_on: NaiveDate,
     /// Hours of cumulative unemployment (sammenlagt ledighed) used in earlier periods.
     pub prior_hours: f64,
@@ -318,8 +360,8 @@ pub struct MeetingUpdate {
     pub meeting_id: String,
     pub sequence: u32,
     pub cpr: Cpr,
-    pub municipality: String,
-    pub akasse: String,
+    pub municipality: CompactString,
+    pub akasse: CompactString,
     pub kind: MeetingKind,
     pub date: NaiveDate,
     pub form: MeetingForm,
@@ -328,4 +370,21 @@ pub struct MeetingUpdate {
     pub deadline_missed: bool,
     pub previous_date: Option<NaiveDate>,
     pub reason: Option<UpdateReason>,
+}
+
+#[cfg(test)]
+mod cpr_tests {
+    use super::Cpr;
+
+    #[test]
+    fn a_cpr_number_round_trips_through_json_and_a_bad_one_is_refused_without_its_digits() {
+        let cpr = Cpr::parse("0101901111").unwrap();
+        let json = serde_json::to_string(&cpr).unwrap();
+        assert_eq!(json, "\"0101901111\"");
+        assert_eq!(serde_json::from_str::<Cpr>(&json).unwrap(), cpr);
+        for bad in ["\"3201901111\"", "\"010190111\"", "\"01019011112\"", "\"01019O1111\"", "101901111", "1.5e9"] {
+            let error = serde_json::from_str::<Cpr>(bad).unwrap_err().to_string();
+            assert!(error.contains("not a CPR number") && !error.contains("0190111"), "{bad}: {error}");
+        }
+    }
 }

@@ -95,7 +95,7 @@ pub fn decide(
     for period in &periods {
         let policy = policies
             .for_municipality(&period.registration.municipality)
-            .ok_or_else(|| NoPolicy { municipality: period.registration.municipality.clone() })?;
+            .ok_or_else(|| NoPolicy { municipality: period.registration.municipality.to_string() })?;
         // One meeting per period and kind: its id is derived from both (R11), so it is computed
         // only when the meeting is new.
         match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {

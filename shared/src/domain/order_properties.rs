@@ -154,9 +154,9 @@ fn life(plans: &[PeriodPlan]) -> Vec<InboundMessage> {
     let mut push = |fact: Fact, time: DateTime<Utc>, messages: &mut Vec<InboundMessage>| {
         n += 1;
         messages.push(InboundMessage {
-            key: MessageKey { source: "urn:dk:akasse:067".into(), id: format!("m{n:02}") },
+            key: MessageKey { source: "urn:dk:akasse:067".into(), id: compact_str::format_compact!("m{n:02}") },
             time,
-            cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
+            cpr: Cpr::new_unchecked(SYNTHETIC_CPR),
             fact,
         });
     };
@@ -255,7 +255,7 @@ fn run(
     sweeps: &[bool],
 ) -> Result<Ran, TestCaseError> {
     let keyer = PersonKeyer::new(b"property-secret").unwrap();
-    let cpr = Cpr::new_unchecked(SYNTHETIC_CPR.into());
+    let cpr = Cpr::new_unchecked(SYNTHETIC_CPR);
     let person: PersonKey = keyer.key(&cpr);
     let mut state = PersonState::default();
     let mut seen = std::collections::HashSet::new();
@@ -275,7 +275,7 @@ fn run(
             }
         }
         if sweeps.get(i).copied().unwrap_or(false) {
-            let run = MessageKey { source: super::SweepRun::SOURCE.into(), id: format!("sweep-{i}") };
+            let run = MessageKey { source: super::SweepRun::SOURCE.into(), id: compact_str::format_compact!("sweep-{i}") };
             let Decision::Applied { state: next, updates } =
                 summon(std::mem::take(&mut state), today, policies, &cpr, &run).unwrap()
             else {
@@ -324,7 +324,7 @@ fn plan_of(meeting: &Meeting) -> MeetingUpdate {
         update_type,
         meeting_id: meeting.id.clone(),
         sequence: meeting.sequence,
-        cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
+        cpr: Cpr::new_unchecked(SYNTHETIC_CPR),
         municipality: meeting.municipality.clone(),
         akasse: meeting.akasse.clone(),
         kind: meeting.kind,

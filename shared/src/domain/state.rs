@@ -7,6 +7,7 @@
 //! [`super::updates_published_by`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use super::summons::{SealedCpr, SweepRun};
@@ -89,8 +90,8 @@ pub struct Meeting {
     pub kind: MeetingKind,
     /// The registration day of the period the meeting belongs to.
     pub period_start: NaiveDate,
-    pub municipality: String,
-    pub akasse: String,
+    pub municipality: CompactString,
+    pub akasse: CompactString,
     pub form: MeetingForm,
     pub akasse_participation: AkasseParticipation,
     pub status: MeetingStatus,

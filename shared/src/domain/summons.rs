@@ -99,7 +99,7 @@ pub fn summon(
     for meeting in state.meetings.iter_mut().filter(|m| is_pending(m)) {
         let policy = policies
             .for_municipality(&meeting.municipality)
-            .ok_or_else(|| NoPolicy { municipality: meeting.municipality.clone() })?;
+            .ok_or_else(|| NoPolicy { municipality: meeting.municipality.to_string() })?;
         if summons_day(policy, meeting.date).is_none_or(|day| day <= today) {
             updates.push(meeting.publish(cpr, UpdateType::Scheduled, None, None, run));
         }

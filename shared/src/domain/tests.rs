@@ -54,13 +54,13 @@ impl Person {
     /// A person whose municipalities follow `policies`.
     pub(super) fn with_policies(policies: PolicyBook) -> Self {
         let keyer = PersonKeyer::new(b"test-secret").unwrap();
-        let key = keyer.key(&Cpr::new_unchecked(SYNTHETIC_CPR.into()));
+        let key = keyer.key(&Cpr::new_unchecked(SYNTHETIC_CPR));
         Person { key, state: PersonState::default(), policies }
     }
 
     /// The person's (synthetic) CPR number.
     pub(super) fn cpr() -> Cpr {
-        Cpr::new_unchecked(SYNTHETIC_CPR.into())
+        Cpr::new_unchecked(SYNTHETIC_CPR)
     }
 
     /// Sends `fact` as message `id` on the processing day `today`; returns what was published, or
@@ -74,7 +74,7 @@ impl Person {
         let message = InboundMessage {
             key: MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() },
             time: time.parse().unwrap(),
-            cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
+            cpr: Cpr::new_unchecked(SYNTHETIC_CPR),
             fact,
         };
         match decide(self.state.clone(), &self.key, &message, d(today), &self.policies).unwrap() {
@@ -356,7 +356,7 @@ fn outbox_holds_the_last_update_of_each_meeting_a_message_changed() {
     let mut p = Person::new();
     p.register("r1", registration("851", "2026-11-02"), "2026-11-02");
     let key = |id: &str| MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() };
-    let cpr = Cpr::new_unchecked(SYNTHETIC_CPR.into());
+    let cpr = Cpr::new_unchecked(SYNTHETIC_CPR);
     assert_eq!(updates_published_by(&p.state, &key("r1"), &cpr).len(), 1);
     let moved = only(p.send("c1", cv("2026-11-26"), "2026-11-26").unwrap());
     // The move superseded r1's update: only c1's remains to republish.
@@ -398,7 +398,7 @@ fn unknown_municipality_without_default_is_an_error() {
     let message = InboundMessage {
         key: MessageKey { source: "s".into(), id: "1".into() },
         time: "2026-11-02T08:00:00Z".parse().unwrap(),
-        cpr: Cpr::new_unchecked(SYNTHETIC_CPR.into()),
+        cpr: Cpr::new_unchecked(SYNTHETIC_CPR),
         fact: Fact::Registration(registration("999", "2026-11-02")),
     };
     let err = decide(p.state.clone(), &p.key, &message, d("2026-11-02"), &p.policies).unwrap_err();

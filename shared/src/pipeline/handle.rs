@@ -220,7 +220,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
             return Ok(());
         }
         let events: Vec<OutboundEvent> = updates.iter().map(|u| OutboundEvent::new(u, now)).collect();
-        self.publisher.publish(&events).await.map_err(|e| Failure::Transient(e.to_string()))
+        self.publisher.publish(events).await.map_err(|e| Failure::Transient(e.to_string()))
     }
 }
 

@@ -76,7 +76,6 @@ impl Store for MemoryStore {
 
     async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let sweep_due = state.sweep_due;
-        let state = codec::encode_keeping_ids(&state);
         let mut items = self.items.lock().expect("store lock");
         let current = items.get(person).map(|s| (s.version, s.sweep_due));
         if current.map(|(version, _)| version) != expected {
@@ -93,12 +92,15 @@ impl Store for MemoryStore {
                 due.insert((day, *person));
             }
         }
-        let item = Item { state, version, sweep_due };
-        // Replacing in place keeps the key the map already holds (no copy of it).
+        // Replacing in place keeps the key the map already holds and the old state's buffer.
         match items.get_mut(person) {
-            Some(stored) => *stored = item,
+            Some(stored) => {
+                codec::encode_keeping_ids_into(&state, &mut stored.state);
+                stored.version = version;
+                stored.sweep_due = sweep_due;
+            }
             None => {
-                items.insert(*person, item);
+                items.insert(*person, Item { state: codec::encode_keeping_ids(&state), version, sweep_due });
             }
         }
         Ok(version)
@@ -176,8 +178,14 @@ impl MemoryPublisher {
 }
 
 impl Publisher for MemoryPublisher {
-    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
-        self.events.lock().expect("publisher lock").extend_from_slice(events);
+    async fn publish(&self, events: Vec<OutboundEvent>) -> Result<(), PublishError> {
+        let mut kept = self.events.lock().expect("publisher lock");
+        if kept.is_empty() {
+            // Nothing waits to be taken: keep the caller's vector as it is.
+            *kept = events;
+        } else {
+            kept.extend(events);
+        }
         Ok(())
     }
 }

@@ -61,7 +61,10 @@ pub struct PublishError(pub String);
 pub trait Publisher: Send + Sync {
     /// Publishes the events in order. On error, some may have been sent: receivers tolerate
     /// repeats through `sequence`.
-    fn publish(&self, events: &[OutboundEvent]) -> impl Future<Output = Result<(), PublishError>> + Send;
+    ///
+    /// Takes the events by value: the caller renders them for this call only, and the in-memory
+    /// publisher keeps them, so it moves them in rather than copying every string of every event.
+    fn publish(&self, events: Vec<OutboundEvent>) -> impl Future<Output = Result<(), PublishError>> + Send;
 }
 
 impl<S: Store> Store for &S {
@@ -84,7 +87,7 @@ impl<S: Store> Store for &S {
 }
 
 impl<P: Publisher> Publisher for &P {
-    fn publish(&self, events: &[OutboundEvent]) -> impl Future<Output = Result<(), PublishError>> + Send {
+    fn publish(&self, events: Vec<OutboundEvent>) -> impl Future<Output = Result<(), PublishError>> + Send {
         (**self).publish(events)
     }
 }

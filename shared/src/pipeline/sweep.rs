@@ -56,7 +56,7 @@ impl SweepRun {
     /// A new run, started at `started`, with a key no other run has.
     pub fn start(started: DateTime<Utc>) -> SweepRun {
         let id = format!("{}/{:016x}", started.to_rfc3339_opts(SecondsFormat::Secs, true), fastrand::u64(..));
-        SweepRun { key: MessageKey { source: SweepRun::SOURCE.to_owned(), id }, started }
+        SweepRun { key: MessageKey { source: SweepRun::SOURCE.into(), id: id.into() }, started }
     }
 
     /// Whether the run may still be publishing at `now`.

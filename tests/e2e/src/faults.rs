@@ -35,7 +35,7 @@ pub struct FlakyPublisher<P> {
 }
 
 impl<P: Publisher> Publisher for FlakyPublisher<P> {
-    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
+    async fn publish(&self, events: Vec<OutboundEvent>) -> Result<(), PublishError> {
         if self.calls.bump() <= self.failures {
             return Err(PublishError("injected failure: the topic is unavailable".into()));
         }

@@ -133,7 +133,7 @@ impl Msg {
 
     /// Its idempotency key (rule R10).
     pub fn key(&self) -> MessageKey {
-        MessageKey { source: SOURCE.to_string(), id: self.id.clone() }
+        MessageKey { source: SOURCE.into(), id: self.id.as_str().into() }
     }
 }
 

@@ -127,5 +127,5 @@ async fn a_batch_keeps_to_its_deadline_and_reports_what_it_did_not_finish() {
 }
 
 fn cpr(digits: &str) -> crate::contract::Cpr {
-    crate::contract::Cpr::new_unchecked(digits.into())
+    crate::contract::Cpr::new_unchecked(digits)
 }

@@ -56,11 +56,11 @@ pub(super) fn handler<S: Store, P: Publisher, D: DeadLetters>(
 }
 
 pub(super) fn key(cpr: &str) -> PersonKey {
-    PersonKeyer::new(b"test-secret").unwrap().key(&crate::contract::Cpr::new_unchecked(cpr.into()))
+    PersonKeyer::new(b"test-secret").unwrap().key(&crate::contract::Cpr::new_unchecked(cpr))
 }
 
 fn ids(keys: impl IntoIterator<Item = MessageKey>) -> Vec<String> {
-    keys.into_iter().map(|k| k.id).collect()
+    keys.into_iter().map(|k| k.id.into()).collect()
 }
 
 /// A store that takes 20 ms per load and records how many loads overlap, overall and per person.
@@ -139,7 +139,7 @@ struct FlakyPublisher {
 }
 
 impl Publisher for FlakyPublisher {
-    async fn publish(&self, events: &[crate::contract::OutboundEvent]) -> Result<(), PublishError> {
+    async fn publish(&self, events: Vec<crate::contract::OutboundEvent>) -> Result<(), PublishError> {
         if *self.down.lock().unwrap() {
             return Err(PublishError("SNS is throttling".into()));
         }

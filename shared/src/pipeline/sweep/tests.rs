@@ -40,7 +40,7 @@ fn later(time: ProcessingTime, by: TimeDelta) -> ProcessingTime {
 }
 
 fn key(cpr: &str) -> PersonKey {
-    PersonKeyer::new(SECRET).unwrap().key(&Cpr::new_unchecked(cpr.into()))
+    PersonKeyer::new(SECRET).unwrap().key(&Cpr::new_unchecked(cpr))
 }
 
 fn body(id: &str, cpr: &str, data: serde_json::Value, kind: &str) -> String {
@@ -282,7 +282,7 @@ struct FlakyPublisher {
 }
 
 impl Publisher for FlakyPublisher {
-    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
+    async fn publish(&self, events: Vec<OutboundEvent>) -> Result<(), PublishError> {
         if *self.down.lock().unwrap() {
             return Err(PublishError("injected: SNS is down".into()));
         }

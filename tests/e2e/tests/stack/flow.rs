@@ -50,9 +50,9 @@ async fn messages_sent_to_the_queues_come_out_of_the_topic_as_the_embedded_pipel
     for update in &received {
         let data = update.event.data();
         let want_attributes = BTreeMap::from([
-            ("akasse".to_string(), data.akasse.clone()),
+            ("akasse".to_string(), data.akasse.to_string()),
             ("event_type".to_string(), update.event.event_type().to_string()),
-            ("municipality".to_string(), data.municipality.clone()),
+            ("municipality".to_string(), data.municipality.to_string()),
         ]);
         assert_eq!(update.attributes, want_attributes, "the message attributes subscribers filter on");
     }

@@ -173,7 +173,7 @@ struct FailsAfter<P> {
 }
 
 impl<P: Publisher> Publisher for FailsAfter<P> {
-    async fn publish(&self, events: &[OutboundEvent]) -> Result<(), PublishError> {
+    async fn publish(&self, events: Vec<OutboundEvent>) -> Result<(), PublishError> {
         if self.calls.fetch_add(1, Ordering::SeqCst) >= self.good {
             return Err(PublishError("injected failure: the topic is unavailable".into()));
         }
