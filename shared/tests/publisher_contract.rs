@@ -335,3 +335,16 @@ async fn sqs_dead_letters_go_to_the_queues_dlq_unchanged_with_the_reason() {
     assert_eq!(received[0].attributes["error_code"], "not_json");
     assert_eq!(received[0].attributes["error_message"], "not_json", "an empty message falls back to the code");
 }
+
+#[tokio::test]
+async fn the_memory_publisher_counts_and_drops_what_it_clears_and_keeps_what_follows() {
+    let publisher = MemoryPublisher::new();
+    let events = events();
+    publisher.publish(events.clone()).await.expect("publish");
+    assert_eq!(publisher.clear(), events.len());
+    assert_eq!(publisher.clear(), 0, "cleared events are gone");
+    publisher.publish(events[..1].to_vec()).await.expect("publish");
+    publisher.publish(events[1..].to_vec()).await.expect("publish");
+    assert_eq!(publisher.take(), events, "events after a clear are kept in order");
+    assert!(publisher.take().is_empty());
+}

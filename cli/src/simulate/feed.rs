@@ -99,7 +99,7 @@ pub fn feed(cohort: &Cohort, run: &PolicyRun, progress: &ProgressBar) -> Result<
             };
             outcomes.push(outcome);
         }
-        published += pipeline.publisher().take().len() as u64;
+        published += pipeline.publisher().clear() as u64;
         progress.inc(chunk.len() as u64);
     }
     // The last day's sweep, then the days on which plans still await their summons.
@@ -138,7 +138,7 @@ impl Sweeps {
         until: NaiveDate,
         after: usize,
     ) -> Result<u64, Box<dyn std::error::Error>> {
-        let mut published = pipeline.publisher().take().len() as u64;
+        let mut published = pipeline.publisher().clear() as u64;
         let mut day = from;
         while day < until {
             let now = day.and_hms_opt(20, 0, 0).expect("20:00 exists").and_utc();

@@ -60,11 +60,11 @@ pub fn profile(cohort: &Cohort, run: &PolicyRun) -> Result<String, Box<dyn std::
         lap(5);
         ready(publisher.publish(events))?;
         if index % 4096 == 0 {
-            updates += publisher.take().len();
+            updates += publisher.clear();
         }
         lap(6);
     }
-    updates += publisher.take().len();
+    updates += publisher.clear();
     let total: Duration = spent[..STAGES.len()].iter().sum();
     let n = cohort.messages.len().max(1) as f64;
     let mut out = format!("stages ({}): {} messages, {updates} updates\n", run.name, cohort.messages.len());

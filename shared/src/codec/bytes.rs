@@ -110,7 +110,6 @@ fn nibble(c: u8) -> u8 {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
     let b = s.as_bytes();
@@ -243,21 +242,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A message id, as [`Writer::id`] wrote it.
     pub fn id(&mut self) -> Result<CompactString, CodecError> {
+        match self.raw_id()? {
+            (0, text, at) => CompactString::from_utf8(text).map_err(|_| CodecError::Invalid { what: "id", at }),
+            (form, digits, at) => Ok(CompactString::from(hex_id(form, digits, at)?)),
+        }
+    }
+
+    /// A meeting id (32 hex digits, longer than a `CompactString` keeps inline), as [`Writer::id`]
+    /// wrote it.
+    pub fn meeting_id(&mut self) -> Result<String, CodecError> {
+        match self.raw_id()? {
+            (0, text, at) => String::from_utf8(text.to_vec()).map_err(|_| CodecError::Invalid { what: "id", at }),
+            (form, digits, at) => hex_id(form, digits, at),
+        }
+    }
+
+    /// An id's form, its bytes and where it starts.
+    fn raw_id(&mut self) -> Result<(u64, &'a [u8], usize), CodecError> {
         let at = self.at;
         let header = self.varint()?;
         let len = usize::try_from(header >> 2).map_err(|_| self.fail("id"))?;
-        let b = self.take(len)?;
-        match header & 3 {
-            0 => CompactString::from_utf8(b).map_err(|_| CodecError::Invalid { what: "id", at }),
-            1 => Ok(hex(b)),
-            2 if len == 16 => {
-                let h = hex(b);
-                let parts = [&h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]];
-                Ok(CompactString::from(parts.join("-")))
-            }
-            _ => Err(CodecError::Invalid { what: "id", at }),
-        }
+        Ok((header & 3, self.take(len)?, at))
     }
 
     pub fn hours(&mut self) -> Result<f64, CodecError> {
@@ -270,11 +277,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn hex(b: &[u8]) -> CompactString {
-    let mut s = CompactString::with_capacity(b.len() * 2);
-    for byte in b {
-        s.push(char::from(HEX[usize::from(byte >> 4)]));
-        s.push(char::from(HEX[usize::from(byte & 15)]));
+/// The text of an id of form 1 (hex) or 2 (UUID).
+fn hex_id(form: u64, b: &[u8], at: usize) -> Result<String, CodecError> {
+    match form {
+        1 => Ok(hex::encode(b)),
+        2 if b.len() == 16 => {
+            let h = hex::encode(b);
+            Ok([&h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]].join("-"))
+        }
+        _ => Err(CodecError::Invalid { what: "id", at }),
     }
-    s
 }

@@ -462,7 +462,7 @@ fn read_meeting(r: &mut Reader<'_>, person: &PersonKey, facts: &[RecordedFact]) 
         0 => MeetingKind::FirstJoint,
         _ => return Err(r.fail("meeting kind")),
     };
-    let stored_id = if flags & M_ID_DERIVED == 0 { Some(r.id()?) } else { None };
+    let stored_id = if flags & M_ID_DERIVED == 0 { Some(r.meeting_id()?) } else { None };
     let registration = if flags & M_REGISTRATION != 0 { Some(read_key_ref(r, facts)?) } else { None };
     let registered = registration_of(registration.as_ref(), facts);
     let period_start = match (flags & M_STARTS_ON_REGISTRATION != 0, registered) {
@@ -499,7 +499,7 @@ fn read_meeting(r: &mut Reader<'_>, person: &PersonKey, facts: &[RecordedFact]) 
         _ => return Err(r.fail("meeting form")),
     };
     Ok(Meeting {
-        id: stored_id.map_or_else(|| meeting_id(person, period_start, kind), String::from),
+        id: stored_id.unwrap_or_else(|| meeting_id(person, period_start, kind)),
         kind,
         period_start,
         municipality,

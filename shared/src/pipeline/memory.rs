@@ -3,11 +3,11 @@
 //! They behave like the DynamoDB and SNS adapters where it matters (versioned conditional writes,
 //! publish order) and pass the same contract tests, but keep everything in this process.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::codec;
 use crate::contract::{Cpr, OutboundEvent};
@@ -27,14 +27,16 @@ use super::ports::{
 /// miss, with hundreds of thousands of people), and runs the stored encoding through every message
 /// of the embedded mode.
 ///
-/// Like the DynamoDB table's sparse index, it keeps the people with a `sweep_due` in an ordered
-/// index (day, person), so [`Store::due_for_sweep`] reads only the people due, never all of them:
-/// the simulation sweeps every simulated day.
+/// Like the DynamoDB table's sparse index, it keeps the people with a `sweep_due` in an index by
+/// day, so [`Store::due_for_sweep`] reads only the people due, never all of them: the simulation
+/// sweeps every simulated day. The index is a few hundred days, each with a hash set of people:
+/// a save that moves a person's day costs two hash operations, not two searches of an ordered set
+/// of everyone waiting (which was most of a save under a policy with `summon_days`).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     items: Mutex<FxHashMap<PersonKey, Item>>,
-    /// `(sweep_due, person)` of every stored state with a `sweep_due`. Locked after `items`.
-    due: Mutex<BTreeSet<(NaiveDate, PersonKey)>>,
+    /// The people of every stored state with a `sweep_due`, by that day. Locked after `items`.
+    due: Mutex<BTreeMap<NaiveDate, FxHashSet<PersonKey>>>,
 }
 
 #[derive(Debug)]
@@ -61,7 +63,7 @@ impl MemoryStore {
 
     /// The earliest `sweep_due` of anyone stored (rule R12), for runs that skip days nobody is due.
     pub fn next_sweep_due(&self) -> Option<NaiveDate> {
-        self.due.lock().expect("store index lock").first().map(|(day, _)| *day)
+        self.due.lock().expect("store index lock").first_key_value().map(|(day, _)| *day)
     }
 }
 
@@ -85,11 +87,16 @@ impl Store for MemoryStore {
         let before = current.and_then(|(_, due)| due);
         if before != sweep_due {
             let mut due = self.due.lock().expect("store index lock");
-            if let Some(day) = before {
-                due.remove(&(day, *person));
+            if let Some(day) = before
+                && let Some(people) = due.get_mut(&day)
+            {
+                people.remove(person);
+                if people.is_empty() {
+                    due.remove(&day);
+                }
             }
             if let Some(day) = sweep_due {
-                due.insert((day, *person));
+                due.entry(day).or_default().insert(*person);
             }
         }
         // Replacing in place keeps the key the map already holds and the old state's buffer.
@@ -107,8 +114,15 @@ impl Store for MemoryStore {
     }
 
     async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        // By day, and within a day in key order: the order of the DynamoDB index's sort key.
         let due = self.due.lock().expect("store index lock");
-        Ok(due.iter().take_while(|(day, _)| *day <= today).map(|(_, person)| *person).collect())
+        let mut people = Vec::new();
+        for (_, day) in due.range(..=today) {
+            let from = people.len();
+            people.extend(day.iter().copied());
+            people[from..].sort_unstable();
+        }
+        Ok(people)
     }
 }
 
@@ -171,21 +185,25 @@ impl MemoryPublisher {
         Self::default()
     }
 
-    /// Takes the events published since the last call.
+    /// Takes the events published since the last call (or since [`Self::clear`]).
     pub fn take(&self) -> Vec<OutboundEvent> {
-        std::mem::take(&mut *self.events.lock().expect("publisher lock"))
+        self.events.lock().expect("publisher lock").drain(..).collect()
+    }
+
+    /// Drops the events published since the last call and says how many there were. Unlike
+    /// [`Self::take`], the publisher keeps its buffer: a caller that only counts (the simulation)
+    /// does not make it grow again from nothing, through fresh pages from the system, every time.
+    pub fn clear(&self) -> usize {
+        let mut events = self.events.lock().expect("publisher lock");
+        let published = events.len();
+        events.clear();
+        published
     }
 }
 
 impl Publisher for MemoryPublisher {
     async fn publish(&self, events: Vec<OutboundEvent>) -> Result<(), PublishError> {
-        let mut kept = self.events.lock().expect("publisher lock");
-        if kept.is_empty() {
-            // Nothing waits to be taken: keep the caller's vector as it is.
-            *kept = events;
-        } else {
-            kept.extend(events);
-        }
+        self.events.lock().expect("publisher lock").extend(events);
         Ok(())
     }
 }
