@@ -110,7 +110,6 @@ fn nibble(c: u8) -> u8 {
     }
 }
 
-
 fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
     let b = s.as_bytes();
     if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {

@@ -275,7 +275,8 @@ fn run(
             }
         }
         if sweeps.get(i).copied().unwrap_or(false) {
-            let run = MessageKey { source: super::SweepRun::SOURCE.into(), id: compact_str::format_compact!("sweep-{i}") };
+            let run =
+                MessageKey { source: super::SweepRun::SOURCE.into(), id: compact_str::format_compact!("sweep-{i}") };
             let Decision::Applied { state: next, updates } =
                 summon(std::mem::take(&mut state), today, policies, &cpr, &run).unwrap()
             else {
