@@ -23,7 +23,7 @@ pub struct PersonKey([u8; 32]);
 impl PersonKey {
     /// The key as 64 lowercase hex digits, as stored.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        lower_hex(&self.0)
     }
 
     /// The hex digits written into a stack buffer (no allocation).
@@ -111,7 +111,15 @@ pub fn meeting_id(person: &PersonKey, period_start: chrono::NaiveDate, kind: Mee
     hash.update(b"\0");
     hash.update(kind.as_bytes());
     let digest = hash.finalize();
-    hex::encode(&digest[..16])
+    lower_hex(&digest[..16])
+}
+
+/// `bytes` as lowercase hex digits. Writes them in one go (the `hex` crate's `encode` pushes them
+/// one `char` at a time, which showed in the profile of every load of a state).
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    let mut digits = vec![0; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut digits).expect("two digits a byte");
+    String::from_utf8(digits).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use compact_str::CompactString;
 
 use super::CodecError;
+use crate::identity::lower_hex;
 
 /// Day 0 of every encoded date: 2000-01-01. Dates are stored as days from it (absolute dates) or
 /// from another date of the same record (deltas), both zigzag varints: a date between 1978 and
@@ -85,7 +86,9 @@ impl Writer<'_> {
             && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         {
             self.varint((s.len() / 2) as u64 * 4 + 1);
-            self.buf.extend(s.as_bytes().chunks(2).map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1])));
+            let start = self.buf.len();
+            self.buf.resize(start + s.len() / 2, 0);
+            hex::decode_to_slice(s, &mut self.buf[start..]).expect("checked: lowercase hex digits, even length");
         } else {
             self.varint(s.len() as u64 * 4);
             self.buf.extend_from_slice(s.as_bytes());
@@ -279,9 +282,9 @@ impl<'a> Reader<'a> {
 /// The text of an id of form 1 (hex) or 2 (UUID).
 fn hex_id(form: u64, b: &[u8], at: usize) -> Result<String, CodecError> {
     match form {
-        1 => Ok(hex::encode(b)),
+        1 => Ok(lower_hex(b)),
         2 if b.len() == 16 => {
-            let h = hex::encode(b);
+            let h = lower_hex(b);
             Ok([&h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]].join("-"))
         }
         _ => Err(CodecError::Invalid { what: "id", at }),
