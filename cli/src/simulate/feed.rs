@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
 use indicatif::ProgressBar;
-use samspil::contract::{BadInput, MeetingUpdate};
+use samspil::contract::{BadInput, InboundType, MeetingUpdate};
 use samspil::domain::SweepRun;
 use samspil::identity::PersonKeyer;
 use samspil::pipeline::memory::{MemoryPublisher, MemorySealer, MemoryStore};
@@ -79,7 +79,9 @@ pub fn feed(cohort: &Cohort, run: &PolicyRun, progress: &ProgressBar) -> Result<
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
     let mut outcomes = Vec::with_capacity(cohort.messages.len());
     let mut published = 0u64;
-    let mut sweeps = Sweeps { next: None, summonses: Vec::new() };
+    // At most one summons a registration: sized once, so the list never moves while it grows.
+    let registrations = cohort.messages.iter().filter(|m| m.event == InboundType::Registration).count();
+    let mut sweeps = Sweeps { next: None, summonses: Vec::with_capacity(registrations) };
 
     let _context = runtime.enter();
     let (started, cpu_started) = (Instant::now(), thread_cpu_time());
