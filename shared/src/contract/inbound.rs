@@ -2,9 +2,20 @@
 //! one coded [`BadInput`] out.
 //!
 //! This is the first step of every message on the hot path, so the happy path never builds a
-//! `serde_json::Value`: the body is deserialized once into the borrowed, lenient wire structs of
-//! [`super::wire`], `data` stays a raw slice until `type` is known, and then the members are
-//! checked one by one in the contract's order:
+//! `serde_json::Value`, and the body is normally read in one pass. There are two readings of it,
+//! both into borrowed, lenient structs whose members accept any JSON value:
+//!
+//! - the one-pass reading ([`super::one_pass`]) deserializes the envelope and every member `data`
+//!   can have, whatever the type, in a single scan of the body. It is the fast path, and it gives up
+//!   on anything it cannot be sure of: a body that is not a JSON object, a `data` that is neither an
+//!   object nor `null`, a repeated member or a number beyond `f64` (even in a member of `data` that
+//!   the message's type does not use);
+//! - the strict reading ([`super::wire`]) keeps `data` as a raw slice until `type` is known, and
+//!   then deserializes it a second time into the struct for that type. It runs only when the
+//!   one-pass reading gave up, and decides the answer, which is then usually an error.
+//!
+//! Either way, the members read are then checked one by one (on an `Attributes` and a
+//! `DataMembers` view, the same code for both readings) in the contract's order:
 //!
 //! 1. the body is JSON (`not_json`);
 //! 2. it is an object with `specversion` "1.0", and `datacontenttype`, when present, is
@@ -14,13 +25,18 @@
 //! 5. `id`, `source`, `time` and `data` (`missing_field`, `malformed_field`);
 //! 6. the members of `data` (`missing_field`, `malformed_field`, `impossible_date`, `invalid_cpr`).
 //!
+//! When the one-pass reading succeeds, the strict reading would have found the same members with
+//! the same values (see [`super::one_pass`]), so the two readings always give the same result;
+//! `inbound_tests` checks that on generated and hostile bodies.
+//!
 //! Error messages name the field and what was expected, never the value received, so a CPR number
 //! can never reach a dead-letter attribute or a log line through them.
 
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, Utc};
 use compact_str::CompactString;
 use serde_json::value::RawValue;
 
+use super::one_pass::{self, AnyData, OnePassEnvelope};
 use super::wire::{CvCompletedData, Envelope, Field, JobExitData, JobExitWithdrawnData, RegistrationData};
 use super::{
     AkasseParticipation, BadInput, Cpr, CvCompleted, ErrorCode, ExitReason, Fact, FactKind, InboundMessage,
@@ -37,32 +53,178 @@ const DATE: &str = "a date string shaped YYYY-MM-DD";
 /// Parses one SQS message body that arrived on `queue` into a valid message, or says why it can
 /// never be processed.
 pub fn parse(queue: &str, body: &str) -> Result<InboundMessage, BadInput> {
+    match one_pass::read(body) {
+        Some(envelope) => parse_one_pass(queue, &envelope),
+        None => parse_two_pass(queue, body),
+    }
+}
+
+/// Steps 2 to 6 on the one-pass reading.
+fn parse_one_pass(queue: &str, envelope: &OnePassEnvelope<'_>) -> Result<InboundMessage, BadInput> {
+    let attributes = Attributes {
+        specversion: &envelope.specversion,
+        id: &envelope.id,
+        source: &envelope.source,
+        event_type: &envelope.event_type,
+        time: &envelope.time,
+        datacontenttype: &envelope.datacontenttype,
+    };
+    let head = check_attributes(queue, &attributes)?;
+    if !envelope.has_data {
+        return Err(missing("data", "an object"));
+    }
+    let (cpr, fact) = check_data(head.kind, &DataMembers::of_any(&envelope.data))?;
+    Ok(head.into_message(cpr, fact))
+}
+
+/// The strict reading, on its own: the whole parser before the one-pass reading, and what decides
+/// whenever that reading gives up.
+pub(super) fn parse_two_pass(queue: &str, body: &str) -> Result<InboundMessage, BadInput> {
     let envelope = read_envelope(body)?;
-    check_cloudevent(&envelope)?;
-    let kind = check_type(&envelope)?;
+    let attributes = Attributes {
+        specversion: &envelope.specversion,
+        id: &envelope.id,
+        source: &envelope.source,
+        event_type: &envelope.event_type,
+        time: &envelope.time,
+        datacontenttype: &envelope.datacontenttype,
+    };
+    let head = check_attributes(queue, &attributes)?;
+    let data = data_object(envelope.data)?;
+    let (cpr, fact) = match head.kind {
+        InboundType::Registration => {
+            let d: RegistrationData<'_> = read_data(data)?;
+            let members = DataMembers {
+                cpr: &d.cpr,
+                municipality: &d.municipality,
+                akasse: &d.akasse,
+                registered_on: &d.registered_on,
+                prior_hours: &d.prior_hours,
+                weekly_hours: &d.weekly_hours,
+                akasse_participation: &d.akasse_participation,
+                ..DataMembers::NONE
+            };
+            check_data(head.kind, &members)?
+        }
+        InboundType::CvCompleted => {
+            let d: CvCompletedData<'_> = read_data(data)?;
+            check_data(head.kind, &DataMembers { cpr: &d.cpr, completed_on: &d.completed_on, ..DataMembers::NONE })?
+        }
+        InboundType::JobExit => {
+            let d: JobExitData<'_> = read_data(data)?;
+            let members =
+                DataMembers { cpr: &d.cpr, job_starts_on: &d.job_starts_on, reason: &d.reason, ..DataMembers::NONE };
+            check_data(head.kind, &members)?
+        }
+        InboundType::JobExitWithdrawn => {
+            let d: JobExitWithdrawnData<'_> = read_data(data)?;
+            check_data(head.kind, &DataMembers { cpr: &d.cpr, job_starts_on: &d.job_starts_on, ..DataMembers::NONE })?
+        }
+    };
+    Ok(head.into_message(cpr, fact))
+}
+
+/// The envelope members a reading found, borrowed for steps 2 to 5.
+struct Attributes<'m, 'a> {
+    specversion: &'m Option<Field<'a>>,
+    id: &'m Option<Field<'a>>,
+    source: &'m Option<Field<'a>>,
+    event_type: &'m Option<Field<'a>>,
+    time: &'m Option<Field<'a>>,
+    datacontenttype: &'m Option<Field<'a>>,
+}
+
+/// The members of `data` a reading found, borrowed for step 6. The strict reading reads only the
+/// members of the message's type; the others are [`DataMembers::NONE`]'s `None`, and no check of
+/// that type looks at them.
+struct DataMembers<'m, 'a> {
+    cpr: &'m Option<Field<'a>>,
+    municipality: &'m Option<Field<'a>>,
+    akasse: &'m Option<Field<'a>>,
+    registered_on: &'m Option<Field<'a>>,
+    prior_hours: &'m Option<Field<'a>>,
+    weekly_hours: &'m Option<Field<'a>>,
+    akasse_participation: &'m Option<Field<'a>>,
+    completed_on: &'m Option<Field<'a>>,
+    job_starts_on: &'m Option<Field<'a>>,
+    reason: &'m Option<Field<'a>>,
+}
+
+impl DataMembers<'static, 'static> {
+    const NONE: Self = DataMembers {
+        cpr: &None,
+        municipality: &None,
+        akasse: &None,
+        registered_on: &None,
+        prior_hours: &None,
+        weekly_hours: &None,
+        akasse_participation: &None,
+        completed_on: &None,
+        job_starts_on: &None,
+        reason: &None,
+    };
+}
+
+impl<'m, 'a> DataMembers<'m, 'a> {
+    fn of_any(d: &'m AnyData<'a>) -> Self {
+        DataMembers {
+            cpr: &d.cpr,
+            municipality: &d.municipality,
+            akasse: &d.akasse,
+            registered_on: &d.registered_on,
+            prior_hours: &d.prior_hours,
+            weekly_hours: &d.weekly_hours,
+            akasse_participation: &d.akasse_participation,
+            completed_on: &d.completed_on,
+            job_starts_on: &d.job_starts_on,
+            reason: &d.reason,
+        }
+    }
+}
+
+/// What steps 2 to 5 found, less `data`.
+struct Head<'m> {
+    kind: InboundType,
+    id: &'m str,
+    source: &'m str,
+    time: DateTime<Utc>,
+}
+
+impl Head<'_> {
+    fn into_message(self, cpr: Cpr, fact: Fact) -> InboundMessage {
+        let key = MessageKey { source: self.source.into(), id: self.id.into() };
+        InboundMessage { key, time: self.time, cpr, fact }
+    }
+}
+
+/// Steps 2 to 5, up to `data`, which each reading holds in its own way.
+fn check_attributes<'m>(queue: &str, attributes: &Attributes<'m, '_>) -> Result<Head<'m>, BadInput> {
+    check_cloudevent(attributes)?;
+    let kind = check_type(attributes)?;
     check_queue(kind, queue)?;
 
-    let id = text(&envelope.id, "id", ID)?;
+    let id = text(attributes.id, "id", ID)?;
     if id.is_empty() || (id.len() > 128 && id.chars().count() > 128) {
         return Err(malformed("id", ID));
     }
-    let source = text(&envelope.source, "source", SOURCE)?;
+    let source = text(attributes.source, "source", SOURCE)?;
     if source.is_empty() {
         return Err(malformed("source", SOURCE));
     }
-    let time = DateTime::parse_from_rfc3339(text(&envelope.time, "time", TIME)?)
+    let time = DateTime::parse_from_rfc3339(text(attributes.time, "time", TIME)?)
         .map_err(|_| malformed("time", TIME))?
         .to_utc();
-    let data = data_object(envelope.data)?;
+    Ok(Head { kind, id, source, time })
+}
 
-    let (cpr, fact) = match kind {
-        InboundType::Registration => registration(data)?,
-        InboundType::CvCompleted => cv_completed(data)?,
-        InboundType::JobExit => job_exit(data)?,
-        InboundType::JobExitWithdrawn => job_exit_withdrawn(data)?,
-    };
-    let key = MessageKey { source: source.into(), id: id.into() };
-    Ok(InboundMessage { key, time, cpr, fact })
+/// Step 6.
+fn check_data(kind: InboundType, data: &DataMembers<'_, '_>) -> Result<(Cpr, Fact), BadInput> {
+    match kind {
+        InboundType::Registration => registration(data),
+        InboundType::CvCompleted => cv_completed(data),
+        InboundType::JobExit => job_exit(data),
+        InboundType::JobExitWithdrawn => job_exit_withdrawn(data),
+    }
 }
 
 /// Step 1 and the "is an object" half of step 2.
@@ -90,13 +252,13 @@ fn read_envelope(body: &str) -> Result<Envelope<'_>, BadInput> {
 }
 
 /// Step 2.
-fn check_cloudevent(envelope: &Envelope<'_>) -> Result<(), BadInput> {
-    match &envelope.specversion {
+fn check_cloudevent(attributes: &Attributes<'_, '_>) -> Result<(), BadInput> {
+    match attributes.specversion {
         Some(Field::Str(v)) if v == "1.0" => {}
         Some(_) => return Err(BadInput::new(ErrorCode::NotCloudEvent, "`specversion` must be the string \"1.0\"")),
         None => return Err(BadInput::new(ErrorCode::NotCloudEvent, "`specversion` is missing; expected \"1.0\"")),
     }
-    match &envelope.datacontenttype {
+    match attributes.datacontenttype {
         None => Ok(()),
         Some(Field::Str(v)) if v == "application/json" => Ok(()),
         Some(_) => {
@@ -106,12 +268,12 @@ fn check_cloudevent(envelope: &Envelope<'_>) -> Result<(), BadInput> {
 }
 
 /// Step 3.
-fn check_type(envelope: &Envelope<'_>) -> Result<InboundType, BadInput> {
+fn check_type(attributes: &Attributes<'_, '_>) -> Result<InboundType, BadInput> {
     let expected = || {
         let types: Vec<&str> = InboundType::ALL.iter().map(|k| k.event_type()).collect();
         format!("one of {}", types.join(", "))
     };
-    match &envelope.event_type {
+    match attributes.event_type {
         Some(Field::Str(t)) => InboundType::from_event_type(t).ok_or_else(|| {
             let message = format!("`type` is not a type samspil accepts; expected {}", expected());
             BadInput::new(ErrorCode::UnknownType, message)
@@ -141,7 +303,7 @@ fn check_queue(kind: InboundType, queue: &str) -> Result<(), BadInput> {
     }
 }
 
-/// The `data` attribute: present and an object.
+/// The `data` attribute of the strict reading: present and an object.
 fn data_object(data: Option<&RawValue>) -> Result<&str, BadInput> {
     let raw = data.ok_or_else(|| missing("data", "an object"))?.get().trim_start();
     if !raw.starts_with('{') {
@@ -150,24 +312,23 @@ fn data_object(data: Option<&RawValue>) -> Result<&str, BadInput> {
     Ok(raw)
 }
 
-fn registration(data: &str) -> Result<(Cpr, Fact), BadInput> {
-    let d: RegistrationData<'_> = read_data(data)?;
-    let cpr = cpr(&d.cpr)?;
-    let municipality = three_digits(&d.municipality, "data.municipality")?;
-    let akasse = three_digits(&d.akasse, "data.akasse")?;
-    let registered_on = date(&d.registered_on, "data.registered_on")?;
-    let prior_hours = match &d.prior_hours {
+fn registration(d: &DataMembers<'_, '_>) -> Result<(Cpr, Fact), BadInput> {
+    let cpr = cpr(d.cpr)?;
+    let municipality = three_digits(d.municipality, "data.municipality")?;
+    let akasse = three_digits(d.akasse, "data.akasse")?;
+    let registered_on = date(d.registered_on, "data.registered_on")?;
+    let prior_hours = match d.prior_hours {
         None => 0.0,
         Some(Field::Num(h)) if h.is_finite() && *h >= 0.0 => *h + 0.0, // `+ 0.0` turns -0 into 0
         Some(_) => return Err(malformed("data.prior_hours", "a number >= 0 (default 0)")),
     };
-    let weekly_hours = match &d.weekly_hours {
+    let weekly_hours = match d.weekly_hours {
         None => WeeklyHours::FullTime,
         Some(Field::Num(h)) if *h == 37.0 => WeeklyHours::FullTime,
         Some(Field::Num(h)) if *h == 30.0 => WeeklyHours::PartTime,
         Some(_) => return Err(malformed("data.weekly_hours", "the number 37 or 30 (default 37)")),
     };
-    let akasse_participation = match &d.akasse_participation {
+    let akasse_participation = match d.akasse_participation {
         None => AkasseParticipation::Yes,
         Some(Field::Str(s)) if s == "yes" => AkasseParticipation::Yes,
         Some(Field::Str(s)) if s == "opted_out" => AkasseParticipation::OptedOut,
@@ -180,18 +341,16 @@ fn registration(data: &str) -> Result<(Cpr, Fact), BadInput> {
     Ok((cpr, Fact::Registration(registration)))
 }
 
-fn cv_completed(data: &str) -> Result<(Cpr, Fact), BadInput> {
-    let d: CvCompletedData<'_> = read_data(data)?;
-    let cpr = cpr(&d.cpr)?;
-    let completed_on = date(&d.completed_on, "data.completed_on")?;
+fn cv_completed(d: &DataMembers<'_, '_>) -> Result<(Cpr, Fact), BadInput> {
+    let cpr = cpr(d.cpr)?;
+    let completed_on = date(d.completed_on, "data.completed_on")?;
     Ok((cpr, Fact::CvCompleted(CvCompleted { completed_on })))
 }
 
-fn job_exit(data: &str) -> Result<(Cpr, Fact), BadInput> {
-    let d: JobExitData<'_> = read_data(data)?;
-    let cpr = cpr(&d.cpr)?;
-    let job_starts_on = date(&d.job_starts_on, "data.job_starts_on")?;
-    let reason = match &d.reason {
+fn job_exit(d: &DataMembers<'_, '_>) -> Result<(Cpr, Fact), BadInput> {
+    let cpr = cpr(d.cpr)?;
+    let job_starts_on = date(d.job_starts_on, "data.job_starts_on")?;
+    let reason = match d.reason {
         None => ExitReason::Job,
         Some(Field::Str(s)) => match s.as_ref() {
             "job" => ExitReason::Job,
@@ -204,10 +363,9 @@ fn job_exit(data: &str) -> Result<(Cpr, Fact), BadInput> {
     Ok((cpr, Fact::JobExit(JobExit { job_starts_on, reason })))
 }
 
-fn job_exit_withdrawn(data: &str) -> Result<(Cpr, Fact), BadInput> {
-    let d: JobExitWithdrawnData<'_> = read_data(data)?;
-    let cpr = cpr(&d.cpr)?;
-    let job_starts_on = date(&d.job_starts_on, "data.job_starts_on")?;
+fn job_exit_withdrawn(d: &DataMembers<'_, '_>) -> Result<(Cpr, Fact), BadInput> {
+    let cpr = cpr(d.cpr)?;
+    let job_starts_on = date(d.job_starts_on, "data.job_starts_on")?;
     Ok((cpr, Fact::JobExitWithdrawn(JobExitWithdrawal { job_starts_on })))
 }
 

@@ -7,6 +7,9 @@
 
 mod error;
 pub mod inbound;
+#[cfg(test)]
+mod inbound_tests;
+mod one_pass;
 pub mod outbound;
 pub mod schema;
 mod types;

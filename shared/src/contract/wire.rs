@@ -113,7 +113,9 @@ impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
 
 /// A CloudEvents 1.0 event in structured mode, as sent by an a-kasse system.
 ///
-/// `data` stays raw until `type` is known, so it is parsed once, into the struct for that type.
+/// This is the parser's strict reading: `data` stays raw until `type` is known, and is then parsed
+/// into the struct for that type. The parser's fast path (`super::one_pass`) reads the same members
+/// and `data` in one pass, and falls back to this reading whenever it gives up.
 /// The schema of each message narrows `type` to one value and `data` to that type's members.
 #[derive(Deserialize, JsonSchema)]
 pub(crate) struct Envelope<'a> {
