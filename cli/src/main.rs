@@ -2,6 +2,7 @@
 //!
 //! `main` only parses the command line and hands over to one module per command.
 
+mod allocator;
 mod contracts;
 mod logging;
 mod replay;
@@ -14,12 +15,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 // The AWS-facing commands are the library half (cli/src/lib.rs), which the end-to-end tests drive.
 use samspil_cli::{Format, local, redrive, send, sweep};
-
-/// The embedded pipeline (`replay`, `simulate`) makes and drops many small values per message:
-/// mimalloc's thread-local free lists serve them faster than the system allocator. The Lambda
-/// functions keep the system allocator (their budget is memory, not throughput).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// samspil: plans, moves and cancels first joint meetings between jobcenters and a-kasser.
 #[derive(Debug, Parser)]

@@ -77,6 +77,7 @@ pub struct Outcome {
 }
 
 pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>> {
+    crate::allocator::keep_freed_memory();
     let survival = match (&args.survival, &args.survival_file) {
         (Some(text), _) => SurvivalCurve::parse_option(text)?,
         (None, Some(path)) => {
