@@ -11,7 +11,7 @@
 //! of the spread between runs (`docs/simulation.md`, "Speed"). [`keep_freed_memory`] turns purging
 //! off for the rest of the process; a batch run ends soon anyway, and its peak is what it holds.
 
-use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
+use libmimalloc_sys::{mi_option_set, mi_option_t};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -28,15 +28,15 @@ pub fn keep_freed_memory() {
     unsafe { mi_option_set(PURGE_DELAY, -1) }
 }
 
-/// mimalloc's current purge delay, in milliseconds (-1: never).
-fn purge_delay() -> std::ffi::c_long {
-    // SAFETY: a plain getter of an integer option.
-    unsafe { mi_option_get(PURGE_DELAY) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// mimalloc's current purge delay, in milliseconds (-1: never).
+    fn purge_delay() -> std::ffi::c_long {
+        // SAFETY: a plain getter of an integer option.
+        unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) }
+    }
 
     #[test]
     fn the_purge_delay_option_is_the_one_mimalloc_documents_and_can_be_turned_off() {

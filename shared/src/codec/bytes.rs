@@ -88,7 +88,9 @@ impl Writer<'_> {
             self.varint((s.len() / 2) as u64 * 4 + 1);
             let start = self.buf.len();
             self.buf.resize(start + s.len() / 2, 0);
-            hex::decode_to_slice(s, &mut self.buf[start..]).expect("checked: lowercase hex digits, even length");
+            for (byte, pair) in self.buf[start..].iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+                *byte = (nibble(pair[0]) << 4) | nibble(pair[1]);
+            }
         } else {
             self.varint(s.len() as u64 * 4);
             self.buf.extend_from_slice(s.as_bytes());
