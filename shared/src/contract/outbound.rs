@@ -113,7 +113,7 @@ impl OutboundEvent {
             data: MeetingUpdateData {
                 meeting_id: update.meeting_id.clone(),
                 sequence: update.sequence,
-                cpr: update.cpr.clone(),
+                cpr: update.cpr,
                 municipality: update.municipality.clone(),
                 akasse: update.akasse.clone(),
                 kind: update.kind,
@@ -206,7 +206,7 @@ impl OutboundEvent {
             update_type: self.update_type()?,
             meeting_id: d.meeting_id.clone(),
             sequence: d.sequence,
-            cpr: d.cpr.clone(),
+            cpr: d.cpr,
             municipality: d.municipality.clone(),
             akasse: d.akasse.clone(),
             kind: d.kind,

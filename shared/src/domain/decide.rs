@@ -73,7 +73,7 @@ pub fn decide(
     if next.has_processed(&message.key) || super::compaction::is_folded(&next, &message.fact) {
         return Ok(Decision::Duplicate(next));
     }
-    let cpr = message.cpr.clone();
+    let cpr = message.cpr;
     next.facts.push(RecordedFact {
         key: message.key.clone(),
         received_on: today,

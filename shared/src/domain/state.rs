@@ -158,7 +158,7 @@ impl Meeting {
             update_type: last.update_type,
             meeting_id: self.id.clone(),
             sequence: self.sequence,
-            cpr: cpr.clone(),
+            cpr: *cpr,
             municipality: self.municipality.clone(),
             akasse: self.akasse.clone(),
             kind: self.kind,

@@ -172,7 +172,7 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
         for (index, record) in records.iter().enumerate() {
             match self.pipeline.parse(&delivery(record)) {
                 Ok(message) => {
-                    let group = *group_of.entry(message.cpr.clone()).or_insert_with(|| {
+                    let group = *group_of.entry(message.cpr).or_insert_with(|| {
                         groups.push(Vec::new());
                         groups.len() - 1
                     });

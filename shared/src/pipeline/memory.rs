@@ -154,7 +154,7 @@ impl MemorySealer {
 impl CprSealer for MemorySealer {
     async fn seal(&self, person: &PersonKey, cpr: &Cpr) -> Result<SealedCpr, SealError> {
         let mut sealed = self.sealed.lock().expect("sealer lock");
-        sealed.push((*person, cpr.clone()));
+        sealed.push((*person, *cpr));
         Ok(SealedCpr(format!("{SEALED_PREFIX}{}", sealed.len())))
     }
 

@@ -233,11 +233,11 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
     /// The person's CPR number, opened once per person and run.
     async fn open_cpr(&self, person: &PersonKey, state: &PersonState, opened: &mut Option<Cpr>) -> Result<Cpr, String> {
         if let Some(cpr) = opened {
-            return Ok(cpr.clone());
+            return Ok(*cpr);
         }
         let sealed = state.pending_cpr.as_ref().ok_or("the state has summonses due but no sealed CPR number")?;
         let cpr = self.sealer().open(person, sealed).await.map_err(|e| e.to_string())?;
-        *opened = Some(cpr.clone());
+        *opened = Some(cpr);
         Ok(cpr)
     }
 }
