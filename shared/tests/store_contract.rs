@@ -27,7 +27,7 @@ async fn load_of_unknown_person_is_none(store: &impl Store) {
 
 async fn first_save_without_expected_version_is_version_1(store: &impl Store) {
     let key = person(CPR);
-    assert_eq!(store.save(&key, open_state(CPR), None).await, Ok(1));
+    assert_eq!(store.save(&key, &open_state(CPR), None).await, Ok(1));
     let stored = store.load(&key).await.expect("load").expect("stored");
     assert_eq!(stored.version, 1);
     assert!(store.load(&person(OTHER_CPR)).await.expect("load").is_none(), "another person is still unknown");
@@ -35,8 +35,8 @@ async fn first_save_without_expected_version_is_version_1(store: &impl Store) {
 
 async fn second_save_without_expected_version_conflicts(store: &impl Store) {
     let key = person(CPR);
-    store.save(&key, open_state(CPR), None).await.expect("first save");
-    let again = store.save(&key, closed_state(CPR), None).await;
+    store.save(&key, &open_state(CPR), None).await.expect("first save");
+    let again = store.save(&key, &closed_state(CPR), None).await;
     assert_eq!(again, Err(StoreError::Conflict { expected: None }));
     let stored = store.load(&key).await.expect("load").expect("stored");
     assert_eq!(stored.version, 1);
@@ -45,24 +45,24 @@ async fn second_save_without_expected_version_conflicts(store: &impl Store) {
 
 async fn save_with_stale_version_conflicts(store: &impl Store) {
     let key = person(CPR);
-    store.save(&key, open_state(CPR), None).await.expect("v1");
-    store.save(&key, open_state(CPR), Some(1)).await.expect("v2");
-    assert_eq!(store.save(&key, closed_state(CPR), Some(1)).await, Err(StoreError::Conflict { expected: Some(1) }));
-    assert_eq!(store.save(&key, closed_state(CPR), Some(7)).await, Err(StoreError::Conflict { expected: Some(7) }));
+    store.save(&key, &open_state(CPR), None).await.expect("v1");
+    store.save(&key, &open_state(CPR), Some(1)).await.expect("v2");
+    assert_eq!(store.save(&key, &closed_state(CPR), Some(1)).await, Err(StoreError::Conflict { expected: Some(1) }));
+    assert_eq!(store.save(&key, &closed_state(CPR), Some(7)).await, Err(StoreError::Conflict { expected: Some(7) }));
     assert_eq!(store.load(&key).await.expect("load").expect("stored").version, 2);
 }
 
 async fn save_with_version_of_unknown_person_conflicts(store: &impl Store) {
-    let result = store.save(&person(CPR), open_state(CPR), Some(1)).await;
+    let result = store.save(&person(CPR), &open_state(CPR), Some(1)).await;
     assert_eq!(result, Err(StoreError::Conflict { expected: Some(1) }));
     assert!(store.load(&person(CPR)).await.expect("load").is_none());
 }
 
 async fn save_with_current_version_increments_it(store: &impl Store) {
     let key = person(CPR);
-    assert_eq!(store.save(&key, open_state(CPR), None).await, Ok(1));
-    assert_eq!(store.save(&key, open_state(CPR), Some(1)).await, Ok(2));
-    assert_eq!(store.save(&key, closed_state(CPR), Some(2)).await, Ok(3));
+    assert_eq!(store.save(&key, &open_state(CPR), None).await, Ok(1));
+    assert_eq!(store.save(&key, &open_state(CPR), Some(1)).await, Ok(2));
+    assert_eq!(store.save(&key, &closed_state(CPR), Some(2)).await, Ok(3));
     let stored = store.load(&key).await.expect("load").expect("stored");
     assert_eq!(stored.version, 3);
     assert!(stored.state == closed_state(CPR), "the last save's state is stored");
@@ -73,7 +73,7 @@ async fn round_trip_preserves_the_state_exactly(store: &impl Store) {
         [(CPR, open_state(CPR)), (OTHER_CPR, closed_state(OTHER_CPR)), ("0303803333", PersonState::default())]
     {
         let key = person(cpr);
-        store.save(&key, state.clone(), None).await.expect("save");
+        store.save(&key, &state, None).await.expect("save");
         let stored = store.load(&key).await.expect("load").expect("stored");
         assert!(stored.state == state, "the state read back differs from the state written");
         assert_eq!(stored.version, 1);
@@ -82,13 +82,13 @@ async fn round_trip_preserves_the_state_exactly(store: &impl Store) {
 
 async fn concurrent_writers_with_the_same_version_exactly_one_wins(store: &impl Store) {
     let key = person(CPR);
-    store.save(&key, open_state(CPR), None).await.expect("v1");
+    store.save(&key, &open_state(CPR), None).await.expect("v1");
     let states = [open_state(CPR), closed_state(CPR), PersonState::default(), open_state(CPR)];
     let (a, b, c, d) = tokio::join!(
-        store.save(&key, states[0].clone(), Some(1)),
-        store.save(&key, states[1].clone(), Some(1)),
-        store.save(&key, states[2].clone(), Some(1)),
-        store.save(&key, states[3].clone(), Some(1)),
+        store.save(&key, &states[0], Some(1)),
+        store.save(&key, &states[1], Some(1)),
+        store.save(&key, &states[2], Some(1)),
+        store.save(&key, &states[3], Some(1)),
     );
     let results = [a, b, c, d];
     let winners: Vec<usize> = (0..4).filter(|&i| results[i] == Ok(2)).collect();
@@ -104,8 +104,8 @@ async fn concurrent_writers_with_the_same_version_exactly_one_wins(store: &impl 
 
     // The same race for the very first write.
     let key = person(OTHER_CPR);
-    let (a, b) =
-        tokio::join!(store.save(&key, open_state(OTHER_CPR), None), store.save(&key, closed_state(OTHER_CPR), None));
+    let (open, closed) = (open_state(OTHER_CPR), closed_state(OTHER_CPR));
+    let (a, b) = tokio::join!(store.save(&key, &open, None), store.save(&key, &closed, None));
     assert_eq!([&a, &b].iter().filter(|r| ***r == Ok(1)).count(), 1, "exactly one first write wins: {a:?} {b:?}");
     assert!([&a, &b].iter().any(|r| **r == Err(StoreError::Conflict { expected: None })));
 }
@@ -116,9 +116,9 @@ async fn due_for_sweep_lists_the_people_due_on_or_before_the_day(store: &impl St
     let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
     let due = |cpr: &str, on: Option<&str>| PersonState { sweep_due: on.map(day), ..open_state(cpr) };
     let (alice, bob, carol) = (person(CPR), person(OTHER_CPR), person("0303803333"));
-    store.save(&alice, due(CPR, Some("2026-12-10")), None).await.expect("alice");
-    store.save(&bob, due(OTHER_CPR, Some("2026-12-14")), None).await.expect("bob");
-    store.save(&carol, due("0303803333", None), None).await.expect("carol");
+    store.save(&alice, &due(CPR, Some("2026-12-10")), None).await.expect("alice");
+    store.save(&bob, &due(OTHER_CPR, Some("2026-12-14")), None).await.expect("bob");
+    store.save(&carol, &due("0303803333", None), None).await.expect("carol");
     let listed = |today: &'static str| async move {
         let mut people = store.due_for_sweep(day(today)).await.expect("due_for_sweep");
         people.sort();
@@ -130,12 +130,12 @@ async fn due_for_sweep_lists_the_people_due_on_or_before_the_day(store: &impl St
     both.sort();
     assert_eq!(listed("2026-12-31").await, both, "every day on or before, not only the day itself");
     // Moved later, then cleared: the listing follows each save.
-    store.save(&alice, due(CPR, Some("2026-12-20")), Some(1)).await.expect("moved");
+    store.save(&alice, &due(CPR, Some("2026-12-20")), Some(1)).await.expect("moved");
     assert_eq!(listed("2026-12-14").await, vec![bob]);
-    store.save(&bob, due(OTHER_CPR, None), Some(1)).await.expect("cleared");
+    store.save(&bob, &due(OTHER_CPR, None), Some(1)).await.expect("cleared");
     assert_eq!(listed("2026-12-31").await, vec![alice]);
     // A save refused for its version changes nothing.
-    let refused = store.save(&alice, due(CPR, None), Some(1)).await;
+    let refused = store.save(&alice, &due(CPR, None), Some(1)).await;
     assert_eq!(refused, Err(StoreError::Conflict { expected: Some(1) }));
     assert_eq!(listed("2026-12-31").await, vec![alice]);
 }
@@ -233,7 +233,7 @@ mod dynamo_only {
     async fn the_item_is_keyed_by_the_person_key_never_the_cpr() {
         let (store, _) = dynamo_store().await;
         let key = person(CPR);
-        store.save(&key, open_state(CPR), None).await.expect("save");
+        store.save(&key, &open_state(CPR), None).await.expect("save");
 
         let pk = partition_key(&key);
         assert_eq!(pk, format!("person#{key}"));
@@ -260,12 +260,12 @@ mod dynamo_only {
         let pk = partition_key(&key);
         let expires_at = |item: &HashMap<String, AttributeValue>| item.get(TTL_ATTRIBUTE).cloned();
 
-        store.save(&key, open_state(CPR), None).await.expect("open");
+        store.save(&key, &open_state(CPR), None).await.expect("open");
         assert_eq!(expires_at(&raw_item(&store, &pk).await.expect("item")), None, "open period: no TTL");
 
         let closed = closed_state(CPR);
         let closed_on = closed.closed_since().expect("closed");
-        store.save(&key, closed, Some(1)).await.expect("closed");
+        store.save(&key, &closed, Some(1)).await.expect("closed");
         let expected = closed_on
             .checked_add_days(Days::new(u64::from(DEFAULT_RETENTION_DAYS)))
             .expect("date")
@@ -285,7 +285,7 @@ mod dynamo_only {
             .register("851", "2027-03-01")
             .state();
         assert!(reopened.closed_since().is_none(), "fixture: a period is open again");
-        store.save(&key, reopened, Some(2)).await.expect("reopened");
+        store.save(&key, &reopened, Some(2)).await.expect("reopened");
         assert_eq!(expires_at(&raw_item(&store, &pk).await.expect("item")), None, "reopened: no TTL");
 
         // The retention is the constructor's.
@@ -294,7 +294,7 @@ mod dynamo_only {
         let other = person(OTHER_CPR);
         let closed = closed_state(OTHER_CPR);
         let want = short.expires_at(&closed).expect("closed");
-        short.save(&other, closed, None).await.expect("save");
+        short.save(&other, &closed, None).await.expect("save");
         let item = raw_item(&store, &partition_key(&other)).await.expect("item");
         assert_eq!(expires_at(&item), Some(AttributeValue::N(want.to_string())));
         // Both people's periods closed the same day.
@@ -310,7 +310,7 @@ mod dynamo_only {
         assert_eq!(requests.snapshot(), [("GetItem".to_string(), 1)].into());
         requests.reset();
 
-        store.save(&key, open_state(CPR), None).await.expect("save");
+        store.save(&key, &open_state(CPR), None).await.expect("save");
         assert_eq!(requests.snapshot(), [("PutItem".to_string(), 1)].into());
         requests.reset();
 
@@ -319,7 +319,7 @@ mod dynamo_only {
         requests.reset();
 
         // A lost race costs its one PutItem too, and nothing else.
-        assert!(matches!(store.save(&key, open_state(CPR), None).await, Err(StoreError::Conflict { .. })));
+        assert!(matches!(store.save(&key, &open_state(CPR), None).await, Err(StoreError::Conflict { .. })));
         assert_eq!(requests.snapshot(), [("PutItem".to_string(), 1)].into());
     }
 
@@ -332,12 +332,12 @@ mod dynamo_only {
         let key = person(CPR);
         let pk = partition_key(&key);
         let mut state = open_state(CPR);
-        store.save(&key, state.clone(), None).await.expect("not due");
+        store.save(&key, &state, None).await.expect("not due");
         let item = raw_item(&store, &pk).await.expect("item");
         assert!(!item.contains_key(SWEEP_DUE_ATTRIBUTE) && !item.contains_key(SWEEP_SHARD_ATTRIBUTE), "not indexed");
 
         state.sweep_due = Some("2026-12-10".parse().expect("a date"));
-        store.save(&key, state.clone(), Some(1)).await.expect("due");
+        store.save(&key, &state, Some(1)).await.expect("due");
         let item = raw_item(&store, &pk).await.expect("item");
         assert_eq!(item.get(SWEEP_DUE_ATTRIBUTE), Some(&AttributeValue::S("2026-12-10".into())));
         assert_eq!(item.get(SWEEP_SHARD_ATTRIBUTE), Some(&AttributeValue::S(sweep_shard(&key))));
@@ -348,7 +348,7 @@ mod dynamo_only {
         assert_eq!(requests.snapshot(), [("Query".to_string(), u64::from(SWEEP_SHARDS))].into());
 
         state.sweep_due = None;
-        store.save(&key, state, Some(2)).await.expect("summoned");
+        store.save(&key, &state, Some(2)).await.expect("summoned");
         let item = raw_item(&store, &pk).await.expect("item");
         assert!(!item.contains_key(SWEEP_DUE_ATTRIBUTE) && !item.contains_key(SWEEP_SHARD_ATTRIBUTE), "unindexed");
     }
@@ -375,7 +375,7 @@ mod dynamo_only {
         let stored = store.load(&key).await.expect("load").expect("stored");
         assert!(stored.version == 3 && stored.state == state, "the JSON item decodes to the state it holds");
 
-        store.save(&key, stored.state, Some(3)).await.expect("save");
+        store.save(&key, &stored.state, Some(3)).await.expect("save");
         let item = raw_item(&store, &pk).await.expect("item");
         let Some(AttributeValue::B(bytes)) = item.get("state") else { panic!("the state is stored as binary (B)") };
         assert!(bytes.as_ref().len() < 200, "the compact state is small: {} bytes", bytes.as_ref().len());
@@ -402,7 +402,7 @@ mod dynamo_only {
         let (clients, _) = support::clients().await;
         let store = DynamoStore::new(clients.dynamodb, support::unique("no-such-table"), DEFAULT_RETENTION_DAYS);
         assert!(matches!(store.load(&person(CPR)).await, Err(StoreError::Unavailable(_))));
-        match store.save(&person(CPR), open_state(CPR), None).await {
+        match store.save(&person(CPR), &open_state(CPR), None).await {
             Err(StoreError::Unavailable(message)) => assert!(!message.contains(CPR), "message contains the CPR"),
             other => panic!("expected Unavailable, got {other:?}"),
         }

@@ -43,7 +43,7 @@ impl Store for FailingOnce {
         self.inner.load(person).await
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         tracing::trace!(?state, "saving");
         if self.saves.fetch_add(1, Ordering::SeqCst) == 0 {
             return Err(StoreError::Unavailable("injected: the store is down".into()));

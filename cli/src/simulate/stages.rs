@@ -53,7 +53,7 @@ pub fn profile(cohort: &Cohort, run: &PolicyRun) -> Result<String, Box<dyn std::
         let decision = domain::decide(state, &person, &parsed, message.received_on, &run.book)?;
         lap(3);
         let Decision::Applied { state: next, updates: new } = decision else { continue };
-        ready(store.save(&person, next, version))?;
+        ready(store.save(&person, &next, version))?;
         lap(4);
         let now = message.received_on.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc();
         let events: Vec<OutboundEvent> = new.iter().map(|u| OutboundEvent::new(u, now)).collect();

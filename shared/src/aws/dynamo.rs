@@ -136,10 +136,10 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let version = expected.map_or(1, |v| v + 1);
         let mut request =
-            self.client.put_item().table_name(&self.table).set_item(Some(self.item(person, &state, version)));
+            self.client.put_item().table_name(&self.table).set_item(Some(self.item(person, state, version)));
         request = match expected {
             None => request.condition_expression("attribute_not_exists(pk)"),
             Some(current) => request

@@ -173,7 +173,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 }
                 Decision::Applied { state: mut next, updates } => {
                     self.keep_sealed_cpr(&person, &mut next, &message.cpr, &mut sealed).await?;
-                    match self.store.save(&person, next, version).await {
+                    match self.store.save(&person, &next, version).await {
                         Ok(_) => {
                             self.publish(&updates, time.now).await?;
                             return Ok(Outcome::Applied { updates });

@@ -76,7 +76,7 @@ impl Store for MemoryStore {
         Ok(Some(Stored { state, version: item.version }))
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let sweep_due = state.sweep_due;
         let mut items = self.items.lock().expect("store lock");
         let current = items.get(person).map(|s| (s.version, s.sweep_due));
@@ -102,12 +102,12 @@ impl Store for MemoryStore {
         // Replacing in place keeps the key the map already holds and the old state's buffer.
         match items.get_mut(person) {
             Some(stored) => {
-                codec::encode_keeping_ids_into(&state, &mut stored.state);
+                codec::encode_keeping_ids_into(state, &mut stored.state);
                 stored.version = version;
                 stored.sweep_due = sweep_due;
             }
             None => {
-                items.insert(*person, Item { state: codec::encode_keeping_ids(&state), version, sweep_due });
+                items.insert(*person, Item { state: codec::encode_keeping_ids(state), version, sweep_due });
             }
         }
         Ok(version)

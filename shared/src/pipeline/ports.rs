@@ -40,10 +40,13 @@ pub trait Store: Send + Sync {
 
     /// Writes a person's state if its stored version is still `expected` (`None`: no item yet).
     /// Returns the new version. Fails with [`StoreError::Conflict`] when someone wrote in between.
+    ///
+    /// Borrows the state: every adapter encodes it, and a caller that goes on with the state after
+    /// the write (the sweep publishes, then clears its marker) keeps it without a copy.
     fn save(
         &self,
         person: &PersonKey,
-        state: PersonState,
+        state: &PersonState,
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
@@ -75,7 +78,7 @@ impl<S: Store> Store for &S {
     fn save(
         &self,
         person: &PersonKey,
-        state: PersonState,
+        state: &PersonState,
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         (**self).save(person, state, expected)

@@ -163,7 +163,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 if next.sweep_due.is_none() {
                     next.pending_cpr = None;
                 }
-                match self.store().save(person, next, Some(stored.version)).await {
+                match self.store().save(person, &next, Some(stored.version)).await {
                     Ok(_) => return Ok(Swept::NotDue),
                     Err(_) if attempt < MAX_ATTEMPTS => continue,
                     Err(e) => return Err(e.to_string()),
@@ -171,7 +171,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
             }
             next.unpublished_summons = Some(run.clone());
             self.set_sweep_due(&mut next, time);
-            match self.store().save(person, next.clone(), Some(stored.version)).await {
+            match self.store().save(person, &next, Some(stored.version)).await {
                 Ok(version) => return self.publish_and_finish(person, next, version, &outbox, time, run).await,
                 // A lost race, or a write that may have taken effect: the reload tells.
                 Err(_) if attempt < MAX_ATTEMPTS => continue,
@@ -196,7 +196,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
             // Let the next run take over at once rather than after the lease.
             state.unpublished_summons = Some(SweepRun { key: run.key.clone(), started: time.now - SWEEP_LEASE });
             self.set_sweep_due(&mut state, time);
-            let _ = self.store().save(person, state, Some(version)).await;
+            let _ = self.store().save(person, &state, Some(version)).await;
             return Err(failure.to_string());
         }
         for attempt in 1..=MAX_ATTEMPTS {
@@ -205,7 +205,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
             if state.sweep_due.is_none() {
                 state.pending_cpr = None;
             }
-            match self.store().save(person, state, Some(version)).await {
+            match self.store().save(person, &state, Some(version)).await {
                 Ok(_) => return Ok(Swept::Summoned(outbox.len())),
                 Err(e) if attempt == MAX_ATTEMPTS => {
                     return Err(format!("published, but clearing the sweep's marker failed: {e}"));

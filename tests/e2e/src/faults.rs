@@ -58,7 +58,7 @@ impl<S: Store> Store for FlakyStore<S> {
         self.inner.load(person).await
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
     }
 
@@ -82,7 +82,7 @@ impl<S: Store> Store for SlowStore<S> {
         loaded
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let saved = self.inner.save(person, state, expected).await;
         if matches!(saved, Err(StoreError::Conflict { .. })) {
             self.conflicts.bump();

@@ -26,7 +26,7 @@ impl Store for LostAnswerStore {
         self.inner.load(person).await
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let saved = self.inner.save(person, state, expected).await?;
         if self.answered_once.swap(true, Ordering::SeqCst) { Ok(saved) } else { Err(StoreError::Conflict { expected }) }
     }
@@ -73,7 +73,7 @@ impl Store for MisbehavingStore {
         self.inner.load(person).await
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
     }
 

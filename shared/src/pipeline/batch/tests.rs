@@ -98,7 +98,7 @@ impl Store for SlowStore {
         self.inner.load(person).await
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
     }
 
@@ -122,7 +122,7 @@ impl Store for FlakyStore {
         self.inner.load(person).await
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
     }
 

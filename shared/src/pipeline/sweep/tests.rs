@@ -185,7 +185,7 @@ impl Store for FaultyStore {
         self.inner.load(person).await
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         let n = self.saves.fetch_add(1, Ordering::SeqCst) + 1;
         if self.refused.lock().unwrap().contains(&n) {
             return Err(StoreError::Unavailable("injected: refused".into()));
@@ -323,7 +323,7 @@ impl Store for SlowStore {
         loaded
     }
 
-    async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
         self.inner.save(person, state, expected).await
     }
 
@@ -399,7 +399,12 @@ async fn the_listing_failing_is_an_error_and_does_nothing() {
         async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
             self.0.load(person).await
         }
-        async fn save(&self, person: &PersonKey, state: PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        async fn save(
+            &self,
+            person: &PersonKey,
+            state: &PersonState,
+            expected: Option<u64>,
+        ) -> Result<u64, StoreError> {
             self.0.save(person, state, expected).await
         }
         async fn due_for_sweep(&self, _today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
