@@ -31,7 +31,7 @@ use super::ports::{
 /// day, so [`Store::due_for_sweep`] reads only the people due, never all of them: the simulation
 /// sweeps every simulated day. The index is a few hundred days, each with a hash set of people:
 /// a save that moves a person's day costs two hash operations, not two searches of an ordered set
-/// of everyone waiting (which was most of a save under a policy with `summon_days`).
+/// of everyone waiting (which made saves under a policy with `summon_days` dearer).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     items: Mutex<FxHashMap<PersonKey, Item>>,
@@ -114,7 +114,8 @@ impl Store for MemoryStore {
     }
 
     async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
-        // By day, and within a day in key order: the order of the DynamoDB index's sort key.
+        // By day, and within a day in key order (as the ordered set of (day, person) gave them), so
+        // a run sweeps people in the same order every time.
         let due = self.due.lock().expect("store index lock");
         let mut people = Vec::new();
         for (_, day) in due.range(..=today) {
