@@ -37,28 +37,11 @@ use crate::contract::{Cpr, Fact, InboundMessage, MeetingKind, MeetingUpdate, Mes
 use crate::identity::{PersonKey, meeting_id};
 use crate::policy::{Policy, PolicyBook};
 
+use super::decision::{Decision, NoPolicy};
 use super::periods::{self, Period};
 use super::schedule::{self, Plan};
 use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
 use super::summons;
-
-/// The outcome of one message.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
-    /// The `(source, id)` was processed before: nothing changes, nothing is published (R10). The
-    /// state is handed back unchanged. The same for a message about a period folded away
-    /// ([`super::compaction`]): it is inert.
-    Duplicate(PersonState),
-    /// The fact was recorded. `updates` may be empty: not every fact changes a meeting.
-    Applied { state: PersonState, updates: Vec<MeetingUpdate> },
-}
-
-/// A period's municipality has no policy and the policy book has no default.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("municipality {municipality} has no policy and there is no default policy")]
-pub struct NoPolicy {
-    pub municipality: String,
-}
 
 /// Decides what `message` means for the person whose current state is `state`, on the processing
 /// day `today` (R0). Pure: the same arguments always give the same decision. Takes the state by
@@ -230,7 +213,7 @@ fn reconcile(
                 return still_cancelled(meeting, period, policy, corrected, replan);
             }
             meeting.status = MeetingStatus::Planned;
-            meeting.set_plan(plan, cv);
+            set_plan(meeting, plan, cv);
             take_registration(meeting, period, policy, true);
             let reason = if withdrawn { UpdateReason::JobExitWithdrawn } else { UpdateReason::Corrected };
             return Change::Announce(Some(reason));
@@ -249,7 +232,7 @@ fn reconcile(
             }
         }
     };
-    meeting.set_plan(plan, cv);
+    set_plan(meeting, plan, cv);
     let details_changed = take_registration(meeting, period, policy, true);
     if schedule::cancelled_by_job(period, policy, plan.date) {
         // R7, at the date the meeting has now, with that date's `deadline_missed` (R9).
@@ -383,4 +366,12 @@ fn new_meeting(id: String, period: &Period<'_>, policy: &Policy, plan: Plan) -> 
         sequence: 0,
         last_update: None,
     }
+}
+
+/// Gives the meeting the day, deadline flag and CV basis of a new plan.
+fn set_plan(meeting: &mut Meeting, plan: Plan, cv_basis: Option<NaiveDate>) {
+    meeting.date = plan.date;
+    meeting.deadline = plan.deadline;
+    meeting.deadline_missed = plan.deadline_missed;
+    meeting.cv_basis = cv_basis;
 }

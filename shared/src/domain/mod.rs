@@ -8,21 +8,24 @@
 //! - [`compaction`]: folding away periods closed so long ago that no rule can reach them.
 //! - [`periods`]: which unemployment periods a set of facts describes (rules R7 and R8).
 //! - [`schedule`]: choosing a meeting day (rule R4).
-//! - [`state`]: what is stored per person.
+//! - [`state`]: what is stored per person, the sealed CPR number and the sweep's marker included.
 //! - [`decide()`]: one fact in, the new state and the updates to publish out (rules R5 to R11).
+//! - [`Decision`]: what `decide` and `summon` give back (in `decision.rs`, below both).
 //! - [`summons`]: summons at the right time (rule R12): [`summon()`], run by the pipeline's sweep.
 
 pub mod clock;
 pub mod compaction;
 mod decide;
+mod decision;
 pub mod periods;
 pub mod schedule;
 pub mod state;
 pub mod summons;
 
-pub use decide::{Decision, NoPolicy, decide, updates_published_by};
-pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact};
-pub use summons::{SealedCpr, SweepRun, summon, summons_day};
+pub use decide::{decide, updates_published_by};
+pub use decision::{Decision, NoPolicy};
+pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact, SealedCpr, SweepRun};
+pub use summons::{summon, summons_day};
 
 #[cfg(test)]
 mod compaction_tests;

@@ -21,7 +21,15 @@ use chrono::NaiveDate;
 
 use crate::contract::{Fact, MessageKey, Registration};
 
-use super::RecordedFact;
+use super::state::{PersonState, RecordedFact};
+
+impl PersonState {
+    /// The last day of the latest closed period, if every known period is closed. Personal data
+    /// can expire a retention time after it (see the store's TTL).
+    pub fn closed_since(&self) -> Option<NaiveDate> {
+        derive(&self.facts).last()?.closes_on
+    }
+}
 
 /// One unemployment period.
 #[derive(Debug, Clone, PartialEq)]

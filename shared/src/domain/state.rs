@@ -4,13 +4,12 @@
 //! not just the meetings, is what makes order not matter (rule R9): each new fact is added to the
 //! log and the periods are worked out again from all of them. Each meeting also remembers its last
 //! published update and the message that caused it: that is the outbox (see
-//! [`super::updates_published_by`]).
+//! `updates_published_by` in `decide.rs`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use super::summons::{SealedCpr, SweepRun};
 use crate::contract::{
     AkasseParticipation, Cpr, Fact, MeetingForm, MeetingKind, MeetingUpdate, MessageKey, UpdateReason, UpdateType,
 };
@@ -41,7 +40,7 @@ pub struct PersonState {
     /// (the sweep's outbox marker, see pipeline/sweep.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unpublished_summons: Option<SweepRun>,
-    /// The horizon of the periods folded away (see [`super::compaction`]): the job start that
+    /// The horizon of the periods folded away (see `compaction.rs`): the job start that
     /// closed the latest of them. Facts dated before it (job exits and withdrawals: at or before
     /// it) are no longer kept, and messages about those days are inert. `None`: nothing folded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,14 +51,6 @@ impl PersonState {
     /// Whether a message with this `(source, id)` was processed before (rule R10).
     pub fn has_processed(&self, key: &MessageKey) -> bool {
         self.facts.iter().any(|f| &f.key == key)
-    }
-
-    /// The last day of the latest closed period, if every known period is closed. Personal data
-    /// can expire a retention time after it (see the store's TTL).
-    pub fn closed_since(&self) -> Option<NaiveDate> {
-        let periods = super::periods::derive(&self.facts);
-        let last = periods.last()?;
-        last.closes_on
     }
 }
 
@@ -129,14 +120,6 @@ impl Meeting {
         self.status == MeetingStatus::Planned && self.date < today
     }
 
-    /// Takes the day, deadline flag and CV basis of a new plan.
-    pub(crate) fn set_plan(&mut self, plan: super::schedule::Plan, cv_basis: Option<NaiveDate>) {
-        self.date = plan.date;
-        self.deadline = plan.deadline;
-        self.deadline_missed = plan.deadline_missed;
-        self.cv_basis = cv_basis;
-    }
-
     /// Records a new published update and returns it, rendered for `cpr`.
     pub(crate) fn publish(
         &mut self,
@@ -170,5 +153,37 @@ impl Meeting {
             previous_date: last.previous_date,
             reason: last.reason,
         })
+    }
+}
+
+/// A CPR number sealed by the pipeline's `CprSealer` (KMS ciphertext, base64; the in-memory sealer
+/// uses an opaque token). The domain only stores it. Its `Debug` shows nothing of it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedCpr(pub String);
+
+impl std::fmt::Debug for SealedCpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealedCpr(..)")
+    }
+}
+
+/// One run of the sweep. Its key is what the summonses it sends name as their cause
+/// ([`LastUpdate::caused_by`]), so `updates_published_by` renders exactly that run's
+/// summonses again; `started` bounds the run's lease on the people it is summoning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepRun {
+    /// `source` [`SweepRun::SOURCE`], `id` `<started, RFC 3339>/<random hex>`: unique per run.
+    pub key: MessageKey,
+    pub started: DateTime<Utc>,
+}
+
+impl SweepRun {
+    /// The `source` of every sweep run's key.
+    pub const SOURCE: &'static str = "urn:samspil:summons";
+
+    /// The day the run counts as: the UTC date it started, never after its Europe/Copenhagen
+    /// processing day, so a person marked by the run is due for every later run.
+    pub fn day(&self) -> NaiveDate {
+        self.started.date_naive()
     }
 }

@@ -16,46 +16,13 @@
 //! it sealed in [`PersonState::pending_cpr`] ([`SealedCpr`], `docs/security.md`). The domain never
 //! opens it: [`summon`] is given the number.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
 
 use crate::contract::{Cpr, MessageKey, UpdateType};
 use crate::policy::{Policy, PolicyBook};
 
-use super::decide::{Decision, NoPolicy};
-use super::state::{Meeting, MeetingStatus, PersonState};
-
-/// A CPR number sealed by the pipeline's `CprSealer` (KMS ciphertext, base64; the in-memory sealer
-/// uses an opaque token). The domain only stores it. Its `Debug` shows nothing of it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedCpr(pub String);
-
-impl std::fmt::Debug for SealedCpr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SealedCpr(..)")
-    }
-}
-
-/// One run of the sweep. Its key is what the summonses it sends name as their cause
-/// ([`super::LastUpdate::caused_by`]), so [`super::updates_published_by`] renders exactly that run's
-/// summonses again; `started` bounds the run's lease on the people it is summoning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SweepRun {
-    /// `source` [`SweepRun::SOURCE`], `id` `<started, RFC 3339>/<random hex>`: unique per run.
-    pub key: MessageKey,
-    pub started: DateTime<Utc>,
-}
-
-impl SweepRun {
-    /// The `source` of every sweep run's key.
-    pub const SOURCE: &'static str = "urn:samspil:summons";
-
-    /// The day the run counts as: the UTC date it started, never after its Europe/Copenhagen
-    /// processing day, so a person marked by the run is due for every later run.
-    pub fn day(&self) -> NaiveDate {
-        self.started.date_naive()
-    }
-}
+use super::decision::{Decision, NoPolicy};
+use super::state::{Meeting, MeetingStatus, PersonState, SweepRun};
 
 /// The summons day of a plan dated `date` under `policy`: the `summon_days`-th business day before
 /// it. `None` when the policy has no `summon_days`.
