@@ -28,7 +28,8 @@ i=0
 for queue_dir in tests/hostile/*/; do
     queue=$(basename "$queue_dir")
     case $queue in registrations) q=0 ;; cv-completions) q=1 ;; job-exits) q=2 ;; *) continue ;; esac
-    for file in "$queue_dir"*; do
+    for file in "$queue_dir"*.json "$queue_dir"*.bin; do
+        [[ -e "$file" ]] || continue
         { printf "\\x0$q"; cat "$file"; } > "$corpus/hostile-$queue-$(basename "$file")"
     done
 done
@@ -45,7 +46,7 @@ export RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$PWD/$work/build
 log=$work/pipeline.log
 touch "$log.start"
 status=0
-"$tools/bin/cargo-fuzz" run --fuzz-dir fuzz -s none --release pipeline "$corpus" -- \
+"$tools/bin/cargo-fuzz" run --fuzz-dir fuzz -s none --release pipeline "$corpus" -- -dict=fuzz/pipeline.dict \
     -max_total_time="$seconds" -artifact_prefix="$artifacts/" -print_final_stats=1 > "$log" 2>&1 || status=$?
 grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|^Done|^stat::number_of_executed_units|panicked|^SUMMARY" "$log" || true
 runs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || true)

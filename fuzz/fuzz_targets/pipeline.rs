@@ -2,10 +2,14 @@
 //! check, and `decide` on the person's state the earlier messages built.
 //!
 //! Input: up to four messages separated by the byte 0x1E (record separator). Each message's first
-//! byte picks its queue (registrations, cv-completions, job-exits) and the processing day; the
-//! rest is the body, as SQS would carry it (invalid UTF-8 becomes U+FFFD). Besides "never panics",
-//! it checks what must hold for every input:
+//! byte picks its queue (registrations, cv-completions, job-exits) and the processing day (near
+//! 2026-11-02 for small values, anywhere from 2000 to 2099 for the others); the rest is the body,
+//! as SQS would carry it (invalid UTF-8 becomes U+FFFD). The dictionary `fuzz/pipeline.dict` gives
+//! the mutator the contract's edges: the first and last dates of the bounds and just beyond them,
+//! `prior_hours` at and far past its bound, huge and tiny numbers. Besides "never panics", it checks
+//! what must hold for every input:
 //!
+//! - a message the parser accepts never makes `decide` leave the calendar (`OutOfRange`);
 //! - an error message never holds a run of six digits (it names fields, never values: no CPR);
 //! - a decided state survives a JSON round trip (what DynamoDB stores) unchanged, and holds no CPR;
 //! - the same message decided again on the new state is a duplicate (rule R10);
@@ -18,7 +22,7 @@
 use chrono::{Days, NaiveDate};
 use libfuzzer_sys::fuzz_target;
 use samspil::contract::{BadInput, Fact};
-use samspil::domain::{Decision, PersonState, decide};
+use samspil::domain::{Decision, PersonState, Refusal, decide};
 use samspil::identity::PersonKeyer;
 use samspil::policy::PolicyBook;
 use samspil::senders::Senders;
@@ -57,7 +61,10 @@ fuzz_target!(|data: &[u8]| {
     for chunk in data.split(|b| *b == 0x1E).take(4) {
         let Some((&selector, body)) = chunk.split_first() else { continue };
         let queue = QUEUES[usize::from(selector % 3)];
-        let today = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() + Days::new(u64::from(selector / 3) * 5);
+        let today = match selector / 3 {
+            n @ 0..10 => NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() + Days::new(u64::from(n) * 5),
+            n => NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + Days::new(u64::from(n - 10) * 480),
+        };
         let body = String::from_utf8_lossy(body);
         let message = match samspil::contract::parse(queue, &body) {
             Ok(message) => message,
@@ -77,7 +84,14 @@ fuzz_target!(|data: &[u8]| {
         // One person per input: the first valid message's CPR keys the state.
         let key = person.get_or_insert_with(|| fixed.keyer.key(&message.cpr)).clone();
         let before = state.take().unwrap_or_default();
-        let Ok(decision) = decide(before, &key, &message, today, &fixed.policies) else { continue };
+        let decision = match decide(before.clone(), &key, &message, today, &fixed.policies) {
+            Ok(decision) => decision,
+            Err(Refusal::OutOfRange) => panic!("a parsed message made decide leave the calendar"),
+            Err(_) => {
+                state = Some(before);
+                continue;
+            }
+        };
         let next = match decision {
             Decision::Duplicate(s) => s,
             Decision::Applied { state: next, updates } => {

@@ -108,60 +108,46 @@ impl Calendar {
 
     /// The n-th business day after `day` (`day` itself never counts); `day` itself when n is 0.
     ///
-    /// Friday 2026-11-27 plus 3 business days is Wednesday 2026-12-02 (rule R2).
-    ///
-    /// # Panics
-    ///
-    /// Only when the search runs past the last date chrono can represent.
-    pub fn add_business_days(&self, day: NaiveDate, n: u32) -> NaiveDate {
+    /// Friday 2026-11-27 plus 3 business days is Wednesday 2026-12-02 (rule R2). `None` only when
+    /// the search runs past the last date chrono can represent (never for dates within the
+    /// contract's bounds).
+    pub fn add_business_days(&self, day: NaiveDate, n: u32) -> Option<NaiveDate> {
         let mut current = day;
         let mut left = n;
         while left > 0 {
-            current = next_day(current);
+            current = current.succ_opt()?;
             if self.is_business_day(current) {
                 left -= 1;
             }
         }
-        current
+        Some(current)
     }
 
     /// The n-th business day before `day` (`day` itself never counts); `day` itself when n is 0.
     /// The mirror of [`Calendar::add_business_days`], for the summons day of rule R12: Wednesday
-    /// 2026-12-02 minus 3 business days is Friday 2026-11-27.
-    ///
-    /// # Panics
-    ///
-    /// Only when the search runs past the first date chrono can represent.
-    pub fn sub_business_days(&self, day: NaiveDate, n: u32) -> NaiveDate {
+    /// 2026-12-02 minus 3 business days is Friday 2026-11-27. `None` only when the search runs past
+    /// the first date chrono can represent.
+    pub fn sub_business_days(&self, day: NaiveDate, n: u32) -> Option<NaiveDate> {
         let mut current = day;
         let mut left = n;
         while left > 0 {
-            current = current.pred_opt().expect("business-day search ran past the first representable date");
+            current = current.pred_opt()?;
             if self.is_business_day(current) {
                 left -= 1;
             }
         }
-        current
+        Some(current)
     }
 
-    /// The first business day on or after `day`.
-    ///
-    /// # Panics
-    ///
-    /// Only when the search runs past the last date chrono can represent.
-    pub fn first_business_day_on_or_after(&self, day: NaiveDate) -> NaiveDate {
+    /// The first business day on or after `day`. `None` only when the search runs past the last
+    /// date chrono can represent.
+    pub fn first_business_day_on_or_after(&self, day: NaiveDate) -> Option<NaiveDate> {
         let mut current = day;
         while !self.is_business_day(current) {
-            current = next_day(current);
+            current = current.succ_opt()?;
         }
-        current
+        Some(current)
     }
-}
-
-/// The day after `day`; panics only at the end of chrono's range.
-#[inline]
-fn next_day(day: NaiveDate) -> NaiveDate {
-    day.succ_opt().expect("business-day search ran past the last representable date")
 }
 
 /// Easter Sunday's month (3 or 4) and day in the Gregorian calendar.
@@ -189,14 +175,11 @@ const fn easter_month_day(year: i32) -> (u32, u32) {
 
 /// Easter Sunday of `year` in the Gregorian calendar: 2026-04-05 for 2026.
 ///
-/// Computed with the anonymous Gregorian algorithm (Meeus/Jones/Butcher), never tabulated.
-///
-/// # Panics
-///
-/// Only for years outside chrono's range.
-pub fn easter_sunday(year: i32) -> NaiveDate {
+/// Computed with the anonymous Gregorian algorithm (Meeus/Jones/Butcher), never tabulated. `None`
+/// only for years outside chrono's range.
+pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
     let (month, day) = easter_month_day(year);
-    NaiveDate::from_ymd_opt(year, month, day).expect("year within chrono's range")
+    NaiveDate::from_ymd_opt(year, month, day)
 }
 
 /// Whether `day` is a national closed day in Denmark (rule R2): New Year's Day, Maundy Thursday,
@@ -254,15 +237,15 @@ mod tests {
     #[test]
     fn add_business_days_skips_the_weekend() {
         let calendar = Calendar::default();
-        assert_eq!(calendar.add_business_days(date("2026-11-27"), 3), date("2026-12-02"));
-        assert_eq!(calendar.add_business_days(date("2026-11-27"), 1), date("2026-11-30"));
+        assert_eq!(calendar.add_business_days(date("2026-11-27"), 3).unwrap(), date("2026-12-02"));
+        assert_eq!(calendar.add_business_days(date("2026-11-27"), 1).unwrap(), date("2026-11-30"));
     }
 
     #[test]
     fn add_zero_business_days_is_the_same_day_even_when_closed() {
         let calendar = Calendar::default();
         for day in ["2026-11-27", "2026-11-28", "2026-12-25"] {
-            assert_eq!(calendar.add_business_days(date(day), 0), date(day));
+            assert_eq!(calendar.add_business_days(date(day), 0).unwrap(), date(day));
         }
     }
 
@@ -270,31 +253,31 @@ mod tests {
     fn add_business_days_over_christmas_and_new_year() {
         // Tue 2026-12-22: Wed 23, (24-27 closed) Mon 28, Tue 29, Wed 30, Thu 31, (1-3 Jan) Mon 4 Jan.
         let calendar = Calendar::default();
-        assert_eq!(calendar.add_business_days(date("2026-12-22"), 2), date("2026-12-28"));
-        assert_eq!(calendar.add_business_days(date("2026-12-22"), 6), date("2027-01-04"));
+        assert_eq!(calendar.add_business_days(date("2026-12-22"), 2).unwrap(), date("2026-12-28"));
+        assert_eq!(calendar.add_business_days(date("2026-12-22"), 6).unwrap(), date("2027-01-04"));
     }
 
     #[test]
     fn sub_business_days_mirrors_add_over_weekends_and_holidays() {
         let calendar = Calendar::default();
-        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 3), date("2026-11-27"));
-        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 0), date("2026-12-02"));
+        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 3).unwrap(), date("2026-11-27"));
+        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 0).unwrap(), date("2026-12-02"));
         // Over Christmas: 24, 25, 26 December and the weekend are skipped.
-        assert_eq!(calendar.sub_business_days(date("2026-12-28"), 1), date("2026-12-23"));
+        assert_eq!(calendar.sub_business_days(date("2026-12-28"), 1).unwrap(), date("2026-12-23"));
         // Over Easter 2026: Easter Monday 6 April, Good Friday 3 April, Maundy Thursday 2 April.
-        assert_eq!(calendar.sub_business_days(date("2026-04-07"), 1), date("2026-04-01"));
+        assert_eq!(calendar.sub_business_days(date("2026-04-07"), 1).unwrap(), date("2026-04-01"));
         for n in 0..30 {
             let day = date("2026-03-02");
-            assert_eq!(calendar.sub_business_days(calendar.add_business_days(day, n), n), day);
+            assert_eq!(calendar.sub_business_days(calendar.add_business_days(day, n).unwrap(), n).unwrap(), day);
         }
     }
 
     #[test]
     fn first_business_day_over_easter_and_christmas() {
         let calendar = Calendar::default();
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-02")), date("2026-04-07"));
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-24")), date("2026-12-28"));
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-07")), date("2026-04-07"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-02")).unwrap(), date("2026-04-07"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-24")).unwrap(), date("2026-12-28"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-07")).unwrap(), date("2026-04-07"));
     }
 
     #[test]
@@ -302,8 +285,8 @@ mod tests {
         let calendar = Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[date("2026-12-31"), date("2026-12-30")]);
         assert!(!calendar.is_business_day(date("2026-12-30")));
         assert!(!calendar.is_business_day(date("2026-12-31")));
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-29")), date("2026-12-29"));
-        assert_eq!(calendar.add_business_days(date("2026-12-29"), 1), date("2027-01-04"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-29")).unwrap(), date("2026-12-29"));
+        assert_eq!(calendar.add_business_days(date("2026-12-29"), 1).unwrap(), date("2027-01-04"));
         assert_eq!(calendar.closed_days(), &[date("2026-12-30"), date("2026-12-31")]);
     }
 
@@ -314,9 +297,9 @@ mod tests {
         assert!(!calendar.is_business_day(date("2026-03-09"))); // Monday
         assert!(calendar.is_business_day(date("2026-03-10"))); // Tuesday
         // Monday 2026-03-30: Tue 31 Mar, (Thu 2 Apr Maundy Thursday), Tue 7 Apr, Thu 9 Apr.
-        assert_eq!(calendar.add_business_days(date("2026-03-30"), 1), date("2026-03-31"));
-        assert_eq!(calendar.add_business_days(date("2026-03-30"), 2), date("2026-04-07"));
-        assert_eq!(calendar.add_business_days(date("2026-03-30"), 3), date("2026-04-09"));
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 1).unwrap(), date("2026-03-31"));
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 2).unwrap(), date("2026-04-07"));
+        assert_eq!(calendar.add_business_days(date("2026-03-30"), 3).unwrap(), date("2026-04-09"));
     }
 
     #[test]
@@ -324,7 +307,7 @@ mod tests {
         let calendar = Calendar::new(&[Sat], &[]);
         assert!(calendar.is_business_day(date("2026-03-07")));
         assert!(!calendar.is_business_day(date("2026-12-26"))); // Boxing Day, a Saturday
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-21")), date("2027-01-02"));
+        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-21")).unwrap(), date("2027-01-02"));
     }
 
     #[test]

@@ -30,8 +30,7 @@ use std::fmt;
 
 use crate::contract::{BadInput, ErrorCode, Fact, InboundMessage};
 
-/// The CloudEvents `source` prefix of an a-kasse system; the a-kasse's number follows it.
-pub const AKASSE_SOURCE_PREFIX: &str = "urn:dk:akasse:";
+pub use crate::contract::AKASSE_SOURCE_PREFIX;
 
 /// The sending principals and the a-kasser each may send for.
 #[derive(Clone, PartialEq, Eq)]

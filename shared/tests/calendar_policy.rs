@@ -14,11 +14,11 @@ fn date(text: &str) -> NaiveDate {
 #[test]
 fn domain_md_r2_checks() {
     let calendar = Calendar::default();
-    assert_eq!(easter_sunday(2026), date("2026-04-05"));
-    assert_eq!(easter_sunday(2027), date("2027-03-28"));
+    assert_eq!(easter_sunday(2026).unwrap(), date("2026-04-05"));
+    assert_eq!(easter_sunday(2027).unwrap(), date("2027-03-28"));
     assert!(is_public_holiday(date("2026-05-14")), "Ascension Day 2026");
     assert!(is_public_holiday(date("2026-05-25")), "Whit Monday 2026");
-    assert_eq!(calendar.add_business_days(date("2026-11-27"), 3), date("2026-12-02"));
+    assert_eq!(calendar.add_business_days(date("2026-11-27"), 3).unwrap(), date("2026-12-02"));
 }
 
 #[test]
@@ -36,14 +36,14 @@ fn easter_matches_published_tables() {
         (2038, "2038-04-25"),
         (2285, "2285-03-22"),
     ] {
-        assert_eq!(easter_sunday(year), date(expected), "Easter {year}");
+        assert_eq!(easter_sunday(year).unwrap(), date(expected), "Easter {year}");
     }
 }
 
 #[test]
 fn easter_is_always_a_sunday_between_22_march_and_25_april() {
     for year in 1583..=4099 {
-        let easter = easter_sunday(year);
+        let easter = easter_sunday(year).unwrap();
         assert_eq!(easter.weekday(), Weekday::Sun, "Easter {year}");
         let earliest = NaiveDate::from_ymd_opt(year, 3, 22).unwrap();
         let latest = NaiveDate::from_ymd_opt(year, 4, 25).unwrap();
@@ -118,7 +118,7 @@ fn repository_policies_schedule_on_their_calendars() {
     assert_eq!((rebild.target_week, rebild.latest_week, rebild.cv_prep_days), (9, 10, 5));
     let unknown = book.for_municipality("999").expect("default policy");
     assert_eq!(unknown.name, Policy::BASELINE);
-    assert_eq!(unknown.calendar.first_business_day_on_or_after(date("2026-04-02")), date("2026-04-07"));
+    assert_eq!(unknown.calendar.first_business_day_on_or_after(date("2026-04-02")).unwrap(), date("2026-04-07"));
 }
 
 #[test]
@@ -134,9 +134,9 @@ closed_days = [2026-12-28, "2026-12-29"]
     let book = PolicyBook::from_toml(text, "policies.toml").expect("valid file");
     let thisted = &book.for_municipality("787").unwrap().calendar;
     // Wed 2026-12-23: 24-27 national, 28-29 Thisted's own, so Wed 30 comes next.
-    assert_eq!(thisted.add_business_days(date("2026-12-23"), 1), date("2026-12-30"));
+    assert_eq!(thisted.add_business_days(date("2026-12-23"), 1).unwrap(), date("2026-12-30"));
     let other = &book.for_municipality("851").unwrap().calendar;
-    assert_eq!(other.add_business_days(date("2026-12-23"), 1), date("2026-12-28"));
+    assert_eq!(other.add_business_days(date("2026-12-23"), 1).unwrap(), date("2026-12-28"));
 }
 
 /// Any day from 1900 to 2199.
@@ -156,7 +156,7 @@ fn any_calendar() -> impl Strategy<Value = Calendar> {
 proptest! {
     #[test]
     fn add_business_days_lands_on_the_nth_business_day(calendar in any_calendar(), day in any_day(), n in 0u32..30) {
-        let result = calendar.add_business_days(day, n);
+        let result = calendar.add_business_days(day, n).unwrap();
         let between = day.iter_days().skip(1).take_while(|d| *d <= result).filter(|d| calendar.is_business_day(*d)).count();
         prop_assert_eq!(between as u32, n);
         if n > 0 {
@@ -169,13 +169,13 @@ proptest! {
 
     #[test]
     fn add_business_days_composes(calendar in any_calendar(), day in any_day(), a in 0u32..15, b in 0u32..15) {
-        let stepwise = calendar.add_business_days(calendar.add_business_days(day, a), b);
-        prop_assert_eq!(calendar.add_business_days(day, a + b), stepwise);
+        let stepwise = calendar.add_business_days(calendar.add_business_days(day, a).unwrap(), b).unwrap();
+        prop_assert_eq!(calendar.add_business_days(day, a + b).unwrap(), stepwise);
     }
 
     #[test]
     fn first_business_day_is_the_earliest_on_or_after(calendar in any_calendar(), day in any_day()) {
-        let first = calendar.first_business_day_on_or_after(day);
+        let first = calendar.first_business_day_on_or_after(day).unwrap();
         prop_assert!(first >= day && calendar.is_business_day(first));
         prop_assert!(day.iter_days().take_while(|d| *d < first).all(|d| !calendar.is_business_day(d)));
     }
@@ -188,7 +188,7 @@ proptest! {
 
     #[test]
     fn easter_holidays_keep_their_weekdays(year in 1583i32..5000) {
-        let easter = easter_sunday(year);
+        let easter = easter_sunday(year).unwrap();
         prop_assert_eq!(easter.weekday(), Weekday::Sun);
         for (offset, weekday) in [(-3i64, Weekday::Thu), (-2, Weekday::Fri), (1, Weekday::Mon), (39, Weekday::Thu), (50, Weekday::Mon)] {
             let holiday = easter + chrono::Duration::days(offset);

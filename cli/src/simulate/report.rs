@@ -207,8 +207,9 @@ pub fn measure<'a>(policy: &Policy, cohort: &Cohort, fed: &'a Fed) -> Metrics {
             let soon = job.is_some_and(|start| (start - track.date).num_days() <= horizon);
             m.held_job_soon_after += u64::from(soon);
             let calendar = &policy.calendar;
+            // A preparation day beyond the calendar's range (never, for simulated dates) is not yet ready.
             let ready = person.cv_completed_on.map(|cv| calendar.add_business_days(cv, policy.cv_prep_days));
-            m.held_before_plan += u64::from(ready.is_none_or(|ready| track.date < ready));
+            m.held_before_plan += u64::from(ready.is_none_or(|ready| ready.is_none_or(|ready| track.date < ready)));
         }
     }
     m.never_announced = people_with_meeting.iter().filter(|has| !**has).count() as u64;

@@ -28,16 +28,25 @@ pub enum ErrorCode {
     ImpossibleDate,
     /// `data.cpr` is not 10 digits starting with a valid day and month.
     InvalidCpr,
+    /// A number or date lies outside the contract's bounds (`prior_hours` above 100,000, a date
+    /// before 2000 or after 2099; see [`super::bounds`]).
+    OutOfRange,
+    /// The CloudEvents `time` lies more than five minutes after the message reached its queue
+    /// (rule R14: `time` orders corrections, so a sender may not date its word ahead).
+    TimeInFuture,
     /// The municipality has no policy and the policy file has no default.
     UnknownMunicipality,
     /// The message's sender (SQS `SenderId`) is not registered for the a-kasse in its `source` or
     /// `data.akasse` (see [`crate::senders`]).
     SenderMismatch,
+    /// Rule R14: the message is about a period of a person who is a member of another a-kasse than
+    /// the one in its `source`.
+    NotMember,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the table in `docs/error-codes.md`.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::NotJson,
         ErrorCode::NotCloudEvent,
         ErrorCode::UnknownType,
@@ -46,8 +55,11 @@ impl ErrorCode {
         ErrorCode::MalformedField,
         ErrorCode::ImpossibleDate,
         ErrorCode::InvalidCpr,
+        ErrorCode::OutOfRange,
+        ErrorCode::TimeInFuture,
         ErrorCode::UnknownMunicipality,
         ErrorCode::SenderMismatch,
+        ErrorCode::NotMember,
     ];
 
     /// The wire form, as sent in the `error_code` message attribute.
@@ -61,8 +73,11 @@ impl ErrorCode {
             ErrorCode::MalformedField => "malformed_field",
             ErrorCode::ImpossibleDate => "impossible_date",
             ErrorCode::InvalidCpr => "invalid_cpr",
+            ErrorCode::OutOfRange => "out_of_range",
+            ErrorCode::TimeInFuture => "time_in_future",
             ErrorCode::UnknownMunicipality => "unknown_municipality",
             ErrorCode::SenderMismatch => "sender_mismatch",
+            ErrorCode::NotMember => "not_member",
         }
     }
 }

@@ -23,7 +23,8 @@
 //! 3. `type` is one samspil accepts (`unknown_type`);
 //! 4. the type belongs on this queue (`wrong_queue`);
 //! 5. `id`, `source`, `time` and `data` (`missing_field`, `malformed_field`);
-//! 6. the members of `data` (`missing_field`, `malformed_field`, `impossible_date`, `invalid_cpr`).
+//! 6. the members of `data` (`missing_field`, `malformed_field`, `impossible_date`, `invalid_cpr`,
+//!    and `out_of_range` for a value beyond the contract's bounds, [`super::bounds`]).
 //!
 //! When the one-pass reading succeeds, the strict reading would have found the same members with
 //! the same values (see [`super::one_pass`]), so the two readings always give the same result;
@@ -36,6 +37,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use compact_str::CompactString;
 use serde_json::value::RawValue;
 
+use super::bounds;
 use super::one_pass::{self, AnyData, OnePassEnvelope};
 use super::wire::{CvCompletedData, Envelope, Field, JobExitData, JobExitWithdrawnData, RegistrationData};
 use super::{
@@ -49,6 +51,8 @@ const TIME: &str = "an RFC 3339 timestamp, e.g. 2026-11-02T09:30:00Z";
 const CPR: &str = "a string of 10 digits, DDMMYYSSSS, whose first six are a valid day and month";
 const THREE_DIGITS: &str = "a string of exactly 3 digits";
 const DATE: &str = "a date string shaped YYYY-MM-DD";
+const DATE_RANGE: &str = "a date from 2000-01-01 to 2099-12-31";
+const PRIOR_HOURS: &str = "a number from 0 to 100,000 (default 0)";
 
 /// Parses one SQS message body that arrived on `queue` into a valid message, or says why it can
 /// never be processed.
@@ -319,8 +323,13 @@ fn registration(d: &DataMembers<'_, '_>) -> Result<(Cpr, Fact), BadInput> {
     let registered_on = date(d.registered_on, "data.registered_on")?;
     let prior_hours = match d.prior_hours {
         None => 0.0,
-        Some(Field::Num(h)) if h.is_finite() && *h >= 0.0 => *h + 0.0, // `+ 0.0` turns -0 into 0
-        Some(_) => return Err(malformed("data.prior_hours", "a number >= 0 (default 0)")),
+        Some(Field::Num(h)) if h.is_finite() && *h >= 0.0 => {
+            if !bounds::prior_hours_in_bounds(*h) {
+                return Err(out_of_range("data.prior_hours", PRIOR_HOURS));
+            }
+            *h + 0.0 // `+ 0.0` turns -0 into 0
+        }
+        Some(_) => return Err(malformed("data.prior_hours", PRIOR_HOURS)),
     };
     let weekly_hours = match d.weekly_hours {
         None => WeeklyHours::FullTime,
@@ -436,9 +445,13 @@ fn date(field: &Option<Field<'_>>, path: &str) -> Result<NaiveDate, BadInput> {
         return Err(malformed(path, DATE));
     }
     let year = two_digits(&b[0..2]) as i32 * 100 + two_digits(&b[2..4]) as i32;
-    NaiveDate::from_ymd_opt(year, two_digits(&b[5..7]), two_digits(&b[8..10])).ok_or_else(|| {
+    let day = NaiveDate::from_ymd_opt(year, two_digits(&b[5..7]), two_digits(&b[8..10])).ok_or_else(|| {
         BadInput::new(ErrorCode::ImpossibleDate, format!("`{path}` is shaped YYYY-MM-DD but no such day exists"))
-    })
+    })?;
+    if !bounds::date_in_bounds(day) {
+        return Err(out_of_range(path, DATE_RANGE));
+    }
+    Ok(day)
 }
 
 fn two_digits(b: &[u8]) -> u32 {
@@ -457,6 +470,10 @@ fn text<'f>(field: &'f Option<Field<'_>>, path: &str, expected: &str) -> Result<
 
 fn missing(path: &str, expected: &str) -> BadInput {
     BadInput::new(ErrorCode::MissingField, format!("`{path}` is missing; expected {expected}"))
+}
+
+fn out_of_range(path: &str, expected: &str) -> BadInput {
+    BadInput::new(ErrorCode::OutOfRange, format!("`{path}` is out of range; expected {expected}"))
 }
 
 fn malformed(path: &str, expected: &str) -> BadInput {

@@ -1,10 +1,11 @@
-//! The message contract of `../shared/spec/contract.md`, in Rust.
+//! The message contract (`docs/contract.md`), in Rust.
 //!
 //! Inbound messages are CloudEvents 1.0 in structured mode, one per SQS message body. They are
 //! parsed and validated here into typed [`InboundMessage`]s, or rejected with a coded [`BadInput`].
 //! Outbound meeting updates are rendered here into CloudEvents for the `meeting-updates` topic. The
 //! JSON Schemas and the AsyncAPI document under `contracts/` are generated from these types.
 
+pub mod bounds;
 mod error;
 pub mod inbound;
 #[cfg(test)]

@@ -96,6 +96,18 @@ pub struct MessageKey {
     pub id: CompactString,
 }
 
+/// The CloudEvents `source` prefix of an a-kasse system; the a-kasse's three-digit number follows.
+pub const AKASSE_SOURCE_PREFIX: &str = "urn:dk:akasse:";
+
+impl MessageKey {
+    /// The a-kasse the `source` names (`urn:dk:akasse:<three digits>`), if it names one: who speaks
+    /// in the message (rule R14).
+    pub fn akasse(&self) -> Option<&str> {
+        let number = self.source.strip_prefix(AKASSE_SOURCE_PREFIX)?;
+        (number.len() == 3 && number.bytes().all(|b| b.is_ascii_digit())).then_some(number)
+    }
+}
+
 /// Whether the a-kasse takes part in the joint meeting (rule R5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -27,6 +27,8 @@ use super::{AkasseParticipation, ExitReason};
 /// A CPR number: 10 digits, the first six a plausible day and month (DDMMYY). The exact day/month
 /// check (30 April, 29 February in years divisible by 4) is the parser's.
 pub(crate) const CPR_PATTERN: &str = "^(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{6}$";
+/// A date from 2000-01-01 to 2099-12-31 (contract bounds), shaped YYYY-MM-DD.
+pub(crate) const DATE_PATTERN: &str = "^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 /// A kommunekode or an a-kasse number.
 pub(crate) const THREE_DIGITS_PATTERN: &str = "^[0-9]{3}$";
 
@@ -181,7 +183,7 @@ pub(crate) struct RegistrationData<'a> {
     pub akasse: Option<Field<'a>>,
     /// The first day of the unemployment period.
     #[serde(borrow)]
-    #[schemars(with = "chrono::NaiveDate")]
+    #[schemars(schema_with = "date_schema")]
     pub registered_on: Option<Field<'a>>,
     /// Hours of cumulative unemployment used in earlier periods.
     #[serde(borrow, default)]
@@ -206,7 +208,7 @@ pub(crate) struct CvCompletedData<'a> {
     pub cpr: Option<Field<'a>>,
     /// The day the CV conversation was completed.
     #[serde(borrow)]
-    #[schemars(with = "chrono::NaiveDate")]
+    #[schemars(schema_with = "date_schema")]
     pub completed_on: Option<Field<'a>>,
 }
 
@@ -219,7 +221,7 @@ pub(crate) struct JobExitData<'a> {
     pub cpr: Option<Field<'a>>,
     /// The first day of the job (or education).
     #[serde(borrow)]
-    #[schemars(with = "chrono::NaiveDate")]
+    #[schemars(schema_with = "date_schema")]
     pub job_starts_on: Option<Field<'a>>,
     /// Why the person leaves unemployment.
     #[serde(borrow, default)]
@@ -236,7 +238,7 @@ pub(crate) struct JobExitWithdrawnData<'a> {
     pub cpr: Option<Field<'a>>,
     /// The `job_starts_on` of the job exit withdrawn.
     #[serde(borrow)]
-    #[schemars(with = "chrono::NaiveDate")]
+    #[schemars(schema_with = "date_schema")]
     pub job_starts_on: Option<Field<'a>>,
 }
 
@@ -244,7 +246,17 @@ fn prior_hours_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "number",
         "minimum": 0,
+        "maximum": super::bounds::MAX_PRIOR_HOURS,
         "default": 0,
+    })
+}
+
+/// A calendar date within the contract's bounds (2000 to 2099); the exact day check is the parser's.
+fn date_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "format": "date",
+        "pattern": DATE_PATTERN,
     })
 }
 

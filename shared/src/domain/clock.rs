@@ -3,10 +3,15 @@
 //! A period registered on day R with `prior_hours` P and `weekly_hours` W has on day D the hours
 //! `P + W * (D - R) / 7`, and day D lies in week `floor(hours / W) + 1`. Policies speak in these
 //! weeks ("at the latest in week 10"), so scheduling needs the first and the last day of a week.
+//!
+//! All arithmetic is checked: a day beyond chrono's range is `None`, never a panic. The contract's
+//! bounds keep every real input far from that edge; prior hours beyond the bound (an item stored
+//! before the bound existed) count as the bound.
 
 use chrono::{Days, NaiveDate};
 
 use crate::contract::Registration;
+use crate::contract::bounds::MAX_PRIOR_HOURS;
 
 /// The clock of one unemployment period.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,7 +23,9 @@ pub struct UnemploymentClock {
 
 impl UnemploymentClock {
     pub fn new(registered_on: NaiveDate, prior_hours: f64, weekly_hours: u32) -> Self {
-        UnemploymentClock { registered_on, prior_days: 7.0 * prior_hours / f64::from(weekly_hours) }
+        // NaN and negatives count as none, anything past the contract's bound as the bound.
+        let prior_hours = if prior_hours >= 0.0 { prior_hours.min(MAX_PRIOR_HOURS) } else { 0.0 };
+        UnemploymentClock { registered_on, prior_days: 7.0 * prior_hours / f64::from(weekly_hours.max(1)) }
     }
 
     pub fn of(registration: &Registration) -> Self {
@@ -27,30 +34,31 @@ impl UnemploymentClock {
 
     /// The week number of `day`: `floor(hours / W) + 1`.
     pub fn week_of(&self, day: NaiveDate) -> i64 {
-        let elapsed = (day - self.registered_on).num_days() as f64;
+        let elapsed = day.signed_duration_since(self.registered_on).num_days() as f64;
         ((self.prior_days + elapsed) / 7.0).floor() as i64 + 1
     }
 
     /// The first day whose week number is at least `week`. Before the registration day when the
     /// prior hours already reach past the start of that week.
-    pub fn first_day_of_week(&self, week: u32) -> NaiveDate {
+    pub fn first_day_of_week(&self, week: u32) -> Option<NaiveDate> {
         // week(D) >= k  <=>  prior_days + n >= 7 (k - 1)
         let n = (7.0 * (f64::from(week) - 1.0) - self.prior_days).ceil() as i64;
         self.offset(n)
     }
 
     /// The last day whose week number is at most `week` ("at the latest in week k").
-    pub fn last_day_of_week(&self, week: u32) -> NaiveDate {
+    pub fn last_day_of_week(&self, week: u32) -> Option<NaiveDate> {
         // week(D) <= k  <=>  prior_days + n < 7 k
-        let n = (7.0 * f64::from(week) - self.prior_days).ceil() as i64 - 1;
+        let n = ((7.0 * f64::from(week) - self.prior_days).ceil() as i64).saturating_sub(1);
         self.offset(n)
     }
 
-    fn offset(&self, days: i64) -> NaiveDate {
+    /// The registration day moved by `days` (`as i64` above saturates, so any float is safe here).
+    fn offset(&self, days: i64) -> Option<NaiveDate> {
         if days >= 0 {
-            self.registered_on + Days::new(days as u64)
+            self.registered_on.checked_add_days(Days::new(days.unsigned_abs()))
         } else {
-            self.registered_on - Days::new(days.unsigned_abs())
+            self.registered_on.checked_sub_days(Days::new(days.unsigned_abs()))
         }
     }
 }
@@ -70,10 +78,10 @@ mod tests {
         assert_eq!(clock.week_of(d("2026-11-08")), 1);
         assert_eq!(clock.week_of(d("2026-11-09")), 2);
         // Week 5 starts after 4 * 7 days; one month (160.33 h) lies in week 5.
-        assert_eq!(clock.first_day_of_week(5), d("2026-11-30"));
+        assert_eq!(clock.first_day_of_week(5).unwrap(), d("2026-11-30"));
         assert_eq!(clock.week_of(d("2026-11-30")), 5);
         // Week 6 ends after 6 * 7 days.
-        assert_eq!(clock.last_day_of_week(6), d("2026-12-13"));
+        assert_eq!(clock.last_day_of_week(6).unwrap(), d("2026-12-13"));
         assert_eq!(clock.week_of(d("2026-12-13")), 6);
         assert_eq!(clock.week_of(d("2026-12-14")), 7);
     }
@@ -83,10 +91,10 @@ mod tests {
         // 74 h = two full weeks already used: week 5 starts 14 days sooner.
         let clock = UnemploymentClock::new(d("2026-11-02"), 74.0, 37);
         assert_eq!(clock.week_of(d("2026-11-02")), 3);
-        assert_eq!(clock.first_day_of_week(5), d("2026-11-16"));
+        assert_eq!(clock.first_day_of_week(5).unwrap(), d("2026-11-16"));
         // 50 h: 50/37 weeks = 9.46 days; week 5 needs 28 days: n >= 18.54, so day 19.
         let clock = UnemploymentClock::new(d("2026-11-02"), 50.0, 37);
-        assert_eq!(clock.first_day_of_week(5), d("2026-11-21"));
+        assert_eq!(clock.first_day_of_week(5).unwrap(), d("2026-11-21"));
         assert_eq!(clock.week_of(d("2026-11-21")), 5);
         assert_eq!(clock.week_of(d("2026-11-20")), 4);
     }
@@ -96,9 +104,9 @@ mod tests {
         // 200 h at 37 h a week is week 6 on the very first day.
         let clock = UnemploymentClock::new(d("2026-11-02"), 200.0, 37);
         assert_eq!(clock.week_of(d("2026-11-02")), 6);
-        assert!(clock.first_day_of_week(5) < d("2026-11-02"));
+        assert!(clock.first_day_of_week(5).unwrap() < d("2026-11-02"));
         // Week 6 ends when 222 h are reached: 22 h more = 4.16 days, so the 4th day after R.
-        assert_eq!(clock.last_day_of_week(6), d("2026-11-06"));
+        assert_eq!(clock.last_day_of_week(6).unwrap(), d("2026-11-06"));
     }
 
     #[test]
@@ -106,10 +114,10 @@ mod tests {
         // 30 h prior at 30 h a week is exactly one week.
         let clock = UnemploymentClock::new(d("2026-11-02"), 30.0, 30);
         assert_eq!(clock.week_of(d("2026-11-02")), 2);
-        assert_eq!(clock.first_day_of_week(5), d("2026-11-23"));
+        assert_eq!(clock.first_day_of_week(5).unwrap(), d("2026-11-23"));
         // Same hours at 37 h a week are less than a week.
         let full = UnemploymentClock::new(d("2026-11-02"), 30.0, 37);
         assert_eq!(full.week_of(d("2026-11-02")), 1);
-        assert_eq!(full.first_day_of_week(5), d("2026-11-25"));
+        assert_eq!(full.first_day_of_week(5).unwrap(), d("2026-11-25"));
     }
 }

@@ -37,7 +37,7 @@ use crate::contract::{Cpr, Fact, InboundMessage, MeetingKind, MeetingUpdate, Mes
 use crate::identity::{PersonKey, meeting_id};
 use crate::policy::{Policy, PolicyBook};
 
-use super::decision::{Decision, NoPolicy};
+use super::decision::{Decision, Refusal};
 use super::periods::{self, Period};
 use super::schedule::{self, Plan};
 use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
@@ -52,7 +52,7 @@ pub fn decide(
     message: &InboundMessage,
     today: NaiveDate,
     policies: &PolicyBook,
-) -> Result<Decision, NoPolicy> {
+) -> Result<Decision, Refusal> {
     if next.has_processed(&message.key) || super::compaction::is_folded(&next, &message.fact) {
         return Ok(Decision::Duplicate(next));
     }
@@ -74,21 +74,27 @@ pub fn decide(
     };
     let facts = &next.facts;
     let periods = periods::derive(facts);
+    // R14: an a-kasse speaks only for its own members. A fact about a known period of another
+    // a-kasse's member is refused; one about no known period is kept, and counts only for a period
+    // that turns out to be its a-kasse's.
+    if periods::period_about(&periods, &message.fact).is_some_and(|p| !p.heard_from(&message.key)) {
+        return Err(Refusal::NotMember);
+    }
     let mut current_periods = Vec::with_capacity(periods.len());
     for period in &periods {
         let policy = policies
             .for_municipality(&period.registration.municipality)
-            .ok_or_else(|| NoPolicy { municipality: period.registration.municipality.to_string() })?;
+            .ok_or_else(|| Refusal::NoPolicy { municipality: period.registration.municipality.to_string() })?;
         // One meeting per period and kind: its id is derived from both (R11), so it is computed
         // only when the meeting is new.
         match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
             Some(meeting) => {
-                let change = reconcile(meeting, period, policy, facts, today);
+                let change = reconcile(meeting, period, policy, facts, today)?;
                 publish(meeting, change, Some(policy));
             }
             None => {
                 let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
-                let plan = schedule::plan(period, policy, today);
+                let plan = schedule::plan(period, policy, today).ok_or(Refusal::OutOfRange)?;
                 let mut meeting = new_meeting(id, period, policy, plan);
                 if schedule::cancelled_by_job(period, policy, plan.date) {
                     meeting.status = MeetingStatus::Cancelled;
@@ -186,17 +192,17 @@ fn reconcile(
     policy: &Policy,
     facts: &[RecordedFact],
     today: NaiveDate,
-) -> Change {
+) -> Result<Change, Refusal> {
     if meeting.is_held(today) {
         // A held meeting never changes, whatever arrives later.
-        return Change::Quiet;
+        return Ok(Change::Quiet);
     }
     let cv = period.cv_completed_on;
     // R8: a registration for the same day sent later may have given the period other data.
     let corrected = meeting.registration.as_ref() != Some(period.registration_key);
-    let replan = corrected && clock_or_policy_changed(meeting, period, policy, facts);
+    let replan = corrected && clock_or_policy_changed(meeting, period, policy, facts)?;
     let current = Plan { date: meeting.date, deadline: meeting.deadline, deadline_missed: meeting.deadline_missed };
-    let fresh = || schedule::plan(period, policy, today);
+    let fresh = || schedule::plan(period, policy, today).ok_or(Refusal::OutOfRange);
 
     let plan = match meeting.status {
         MeetingStatus::Cancelled => {
@@ -204,10 +210,13 @@ fn reconcile(
             // withdrawn (R13) or the cancellation rested on another period's fact (R6): the period
             // needs its meeting again.
             let withdrawn = was_cancelled_by_job(meeting)
-                && period.withdrawn_job_starts.iter().any(|s| meeting.date >= horizon_start(*s, policy));
+                && period.withdrawn_job_starts.iter().any(|s| schedule::within_horizon(*s, policy, meeting.date));
             let plan = match withdrawn && !replan {
-                true => reinstated(meeting, period, policy, today).unwrap_or_else(fresh),
-                false => fresh(),
+                true => match reinstated(meeting, period, policy, today)? {
+                    Some(plan) => plan,
+                    None => fresh()?,
+                },
+                false => fresh()?,
             };
             if schedule::cancelled_by_job(period, policy, plan.date) {
                 return still_cancelled(meeting, period, policy, corrected, replan);
@@ -216,16 +225,16 @@ fn reconcile(
             set_plan(meeting, plan, cv);
             take_registration(meeting, period, policy, true);
             let reason = if withdrawn { UpdateReason::JobExitWithdrawn } else { UpdateReason::Corrected };
-            return Change::Announce(Some(reason));
+            return Ok(Change::Announce(Some(reason)));
         }
-        MeetingStatus::Planned if replan => fresh(),
+        MeetingStatus::Planned if replan => fresh()?,
         MeetingStatus::Planned => {
             if cv > meeting.cv_basis && schedule::too_soon_after_cv(period, policy, meeting.date) {
                 // R6: the CV conversation ended too close to the meeting.
-                fresh()
+                fresh()?
             } else if cv < meeting.cv_basis {
                 // The date respected a CV completion that is not this period's: move back if it can.
-                let fresh = fresh();
+                let fresh = fresh()?;
                 if fresh.date < meeting.date { fresh } else { current }
             } else {
                 current
@@ -237,15 +246,15 @@ fn reconcile(
     if schedule::cancelled_by_job(period, policy, plan.date) {
         // R7, at the date the meeting has now, with that date's `deadline_missed` (R9).
         meeting.status = MeetingStatus::Cancelled;
-        return Change::Announce(Some(UpdateReason::JobExit));
+        return Ok(Change::Announce(Some(UpdateReason::JobExit)));
     }
-    if plan == current && !details_changed {
+    Ok(if plan == current && !details_changed {
         Change::Quiet
     } else if details_changed || replan {
         Change::Announce(Some(UpdateReason::Corrected))
     } else {
         Change::Move(current.date)
-    }
+    })
 }
 
 /// A meeting that stays cancelled. When the period's registration was corrected (R8), it takes the
@@ -260,27 +269,22 @@ fn still_cancelled(
     policy: &Policy,
     corrected: bool,
     replan: bool,
-) -> Change {
+) -> Result<Change, Refusal> {
     if !corrected {
-        return Change::Quiet;
+        return Ok(Change::Quiet);
     }
     let mut changed = take_registration(meeting, period, policy, !replan);
-    let deadline = schedule::deadline(period, policy);
+    let deadline = schedule::deadline(period, policy).ok_or(Refusal::OutOfRange)?;
     if deadline != meeting.deadline {
         meeting.deadline = deadline;
         meeting.deadline_missed = meeting.date > deadline;
         changed = true;
     }
     if !changed {
-        return Change::Quiet;
+        return Ok(Change::Quiet);
     }
     let reason = meeting.last_update.as_ref().and_then(|u| u.reason).unwrap_or(UpdateReason::JobExit);
-    Change::Announce(Some(reason))
-}
-
-/// The day a job starting on `job_starts` makes meetings pointless from (R7).
-fn horizon_start(job_starts: NaiveDate, policy: &Policy) -> NaiveDate {
-    job_starts - chrono::Days::new(u64::from(policy.cancel_horizon_days))
+    Ok(Change::Announce(Some(reason)))
 }
 
 /// Whether the meeting's cancellation was for a job: announced with reason `job_exit`, or never
@@ -293,18 +297,34 @@ fn was_cancelled_by_job(meeting: &Meeting) -> bool {
 /// keep the date it had: that date is at least `notice_days` business days after the processing
 /// day, and R6 would not move it (it respects the period's CV completion, and no earlier date is
 /// owed to it). `None`: R4 on the processing day gives the date.
-fn reinstated(meeting: &Meeting, period: &Period<'_>, policy: &Policy, today: NaiveDate) -> Option<Plan> {
-    let earliest = policy.calendar.add_business_days(today, policy.notice_days);
+fn reinstated(
+    meeting: &Meeting,
+    period: &Period<'_>,
+    policy: &Policy,
+    today: NaiveDate,
+) -> Result<Option<Plan>, Refusal> {
+    let earliest = policy.calendar.add_business_days(today, policy.notice_days).ok_or(Refusal::OutOfRange)?;
     let cv = period.cv_completed_on;
+    let owed_earlier =
+        || schedule::plan(period, policy, today).ok_or(Refusal::OutOfRange).map(|p| p.date < meeting.date);
     let keeps = meeting.date >= earliest
         && !(cv > meeting.cv_basis && schedule::too_soon_after_cv(period, policy, meeting.date))
-        && !(cv < meeting.cv_basis && schedule::plan(period, policy, today).date < meeting.date);
-    keeps.then_some(Plan { date: meeting.date, deadline: meeting.deadline, deadline_missed: meeting.deadline_missed })
+        && !(cv < meeting.cv_basis && owed_earlier()?);
+    Ok(keeps.then_some(Plan {
+        date: meeting.date,
+        deadline: meeting.deadline,
+        deadline_missed: meeting.deadline_missed,
+    }))
 }
 
 /// Whether the period's registration, now a different one, changes the meeting's clock (hours) or
 /// policy (municipality), so its date must be chosen again (R8).
-fn clock_or_policy_changed(meeting: &Meeting, period: &Period<'_>, policy: &Policy, facts: &[RecordedFact]) -> bool {
+fn clock_or_policy_changed(
+    meeting: &Meeting,
+    period: &Period<'_>,
+    policy: &Policy,
+    facts: &[RecordedFact],
+) -> Result<bool, Refusal> {
     let now = period.registration;
     let before = meeting.registration.as_ref().and_then(|key| {
         facts.iter().find(|f| &f.key == key).and_then(|f| match &f.fact {
@@ -312,7 +332,7 @@ fn clock_or_policy_changed(meeting: &Meeting, period: &Period<'_>, policy: &Poli
             _ => None,
         })
     });
-    match before {
+    Ok(match before {
         Some(r) => {
             r.municipality != now.municipality
                 || r.prior_hours != now.prior_hours
@@ -320,8 +340,10 @@ fn clock_or_policy_changed(meeting: &Meeting, period: &Period<'_>, policy: &Poli
                 || r.registered_on != now.registered_on
         }
         // Stored before meetings remembered their registration: judge by what the meeting shows.
-        None => meeting.municipality != now.municipality || meeting.deadline != schedule::deadline(period, policy),
-    }
+        None => {
+            meeting.municipality != now.municipality || Some(meeting.deadline) != schedule::deadline(period, policy)
+        }
+    })
 }
 
 /// Gives the meeting the period's registration data (R8) and, with `dated`, records the

@@ -1,5 +1,5 @@
 //! What deciding a message (or a sweep) gives back: the new state and the updates to publish, or
-//! the one way a decision can fail.
+//! why the message is refused.
 
 use crate::contract::MeetingUpdate;
 
@@ -16,9 +16,19 @@ pub enum Decision {
     Applied { state: PersonState, updates: Vec<MeetingUpdate> },
 }
 
-/// A period's municipality has no policy and the policy book has no default.
+/// Why a message cannot be decided: each is bad input, dead-lettered with its code, never retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("municipality {municipality} has no policy and there is no default policy")]
-pub struct NoPolicy {
-    pub municipality: String,
+pub enum Refusal {
+    /// A period's municipality has no policy and the policy book has no default
+    /// (`unknown_municipality`).
+    #[error("municipality {municipality} has no policy and there is no default policy")]
+    NoPolicy { municipality: String },
+    /// Rule R14: the message is about a period of a person whose a-kasse is not the one in its
+    /// `source` (`not_member`).
+    #[error("the message's period belongs to a member of another a-kasse than its source (rule R14)")]
+    NotMember,
+    /// A date the rules compute lies beyond what the calendar represents (`out_of_range`). The
+    /// contract's bounds keep every parsed message clear of it; an item stored before them may not be.
+    #[error("a date the rules compute lies beyond the calendar's range")]
+    OutOfRange,
 }

@@ -23,7 +23,7 @@ pub mod state;
 pub mod summons;
 
 pub use decide::{decide, updates_published_by};
-pub use decision::{Decision, NoPolicy};
+pub use decision::{Decision, Refusal};
 pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact, SealedCpr, SweepRun};
 pub use summons::{summon, summons_day};
 
@@ -37,3 +37,5 @@ mod order_properties;
 mod summons_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trust_tests;

@@ -1,4 +1,4 @@
-//! Unemployment periods, worked out from the set of known facts (rules R7 and R8).
+//! Unemployment periods, worked out from the set of known facts (rules R7, R8, R13 and R14).
 //!
 //! Periods are derived from all facts at once, sorted by business date, never from the order the
 //! messages arrived in. That is the heart of rule R9: the same set of facts always describes the
@@ -8,16 +8,20 @@
 //!   only if the previous period is closed and it is on or after that period's closing day (R8).
 //!   Otherwise it falls inside the known period and adds nothing. Of two registrations for the same
 //!   day, the one with the latest CloudEvents `time` (equal times: the greater `id`) gives the
-//!   period its data (R8), whatever order they arrived in.
-//! - A job exit that a withdrawal names (by its `job_starts_on`) counts as never received (R13),
-//!   whichever of the two arrived first.
-//! - A period closes at the earliest job start on or after its registration day that no earlier
-//!   period used (R7). Job starts between periods belong to no period; a repeated job start with the
-//!   same date is one fact.
+//!   period its data (R8), whatever order they arrived in. That data names the period's a-kasse.
+//! - Every other fact counts for a period only when its `source` names the period's a-kasse (R14):
+//!   an a-kasse speaks only for its own members. A fact that names another is kept, and counts
+//!   if the period turns out to be its a-kasse's after all (a corrected registration).
+//! - A withdrawal voids the job exits of its a-kasse with the job start it names whose CloudEvents
+//!   `time` is not later than its own (R13), whichever of the two arrived first: a job exit sent
+//!   after the withdrawal (the job came back) counts again.
+//! - A period closes at the earliest job start of its a-kasse on or after its registration day that
+//!   no earlier period used (R7). Job starts between periods belong to no period; a repeated job
+//!   start with the same date is one fact.
 //! - A CV completion belongs to the period it falls in (on or after its registration day, before
 //!   its close); the latest one counts.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::contract::{Fact, MessageKey, Registration};
 
@@ -48,6 +52,48 @@ pub struct Period<'a> {
     pub withdrawn_job_starts: Vec<NaiveDate>,
 }
 
+impl Period<'_> {
+    /// The a-kasse the period's member belongs to (R14): its registration data's.
+    pub fn akasse(&self) -> &str {
+        &self.registration.akasse
+    }
+
+    /// Whether a message with this key speaks for the period's a-kasse (R14).
+    pub fn heard_from(&self, key: &MessageKey) -> bool {
+        key.akasse() == Some(self.akasse())
+    }
+
+    /// Whether `day` lies in the period: on or after its start, and before its close if closed.
+    fn contains(&self, day: NaiveDate) -> bool {
+        self.start <= day && self.closes_on.is_none_or(|close| day < close)
+    }
+}
+
+/// A job start reported by a job exit or named by a withdrawal, with who sent it and when.
+#[derive(Debug, Clone, Copy)]
+struct JobStart<'a> {
+    day: NaiveDate,
+    akasse: Option<&'a str>,
+    time: Option<DateTime<Utc>>,
+}
+
+impl<'a> JobStart<'a> {
+    fn of(fact: &'a RecordedFact) -> Option<(JobStart<'a>, bool)> {
+        let (day, withdrawn) = match &fact.fact {
+            Fact::JobExit(j) => (j.job_starts_on, false),
+            Fact::JobExitWithdrawn(w) => (w.job_starts_on, true),
+            _ => return None,
+        };
+        Some((JobStart { day, akasse: fact.key.akasse(), time: fact.time }, withdrawn))
+    }
+
+    /// R13: whether `withdrawal` voids this job exit: same job start, same a-kasse, and sent no
+    /// later than the withdrawal (a time not kept counts as earliest).
+    fn voided_by(&self, withdrawal: &JobStart<'_>) -> bool {
+        self.day == withdrawal.day && self.akasse == withdrawal.akasse && self.time <= withdrawal.time
+    }
+}
+
 /// The periods the facts describe, in date order.
 pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
     let mut registrations: Vec<(&Registration, &RecordedFact)> = facts
@@ -67,34 +113,26 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
             .then_with(|| b.1.key.source.cmp(&a.1.key.source))
     });
 
-    let dates = |pick: fn(&Fact) -> Option<NaiveDate>| {
-        let mut dates: Vec<NaiveDate> = facts.iter().filter_map(|f| pick(&f.fact)).collect();
-        dates.sort_unstable();
-        dates.dedup();
-        dates
-    };
-    let withdrawn = dates(|f| match f {
-        Fact::JobExitWithdrawn(w) => Some(w.job_starts_on),
-        _ => None,
-    });
-    let mut job_starts = dates(|f| match f {
-        Fact::JobExit(j) => Some(j.job_starts_on),
-        _ => None,
-    });
-    // A withdrawal voids every job exit with the job start it names (they are one fact).
-    let mut matched_withdrawals = Vec::new();
-    if !withdrawn.is_empty() {
-        job_starts.retain(|s| {
-            let void = withdrawn.binary_search(s).is_ok();
+    let (mut exits, withdrawals): (Vec<_>, Vec<_>) = facts.iter().filter_map(JobStart::of).partition(|(_, w)| !w);
+    // R13: the job exits a withdrawal voids count as never received; their starts are remembered
+    // for the period, whose meeting is then scheduled again.
+    let mut voided: Vec<(NaiveDate, Option<&str>)> = Vec::new();
+    if !withdrawals.is_empty() {
+        exits.retain(|(exit, _)| {
+            let void = withdrawals.iter().any(|(w, _)| exit.voided_by(w));
             if void {
-                matched_withdrawals.push(*s);
+                voided.push((exit.day, exit.akasse));
             }
             !void
         });
     }
+    let mut exits: Vec<(NaiveDate, Option<&str>)> = exits.into_iter().map(|(e, _)| (e.day, e.akasse)).collect();
+    exits.sort_unstable();
+    exits.dedup();
+    let mut used = vec![false; exits.len()];
 
     let mut periods: Vec<Period<'_>> = Vec::new();
-    let mut unused_job_starts = job_starts.as_slice();
+    let mut first_unpassed = 0;
     for (registration, recorded) in registrations {
         let day = registration.registered_on;
         if let Some(last) = periods.last() {
@@ -108,12 +146,14 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
                 Some(_) => {}
             }
         }
-        let skip = unused_job_starts.iter().take_while(|s| **s < day).count();
-        unused_job_starts = &unused_job_starts[skip..];
-        let closes_on = unused_job_starts.first().copied();
-        if closes_on.is_some() {
-            unused_job_starts = &unused_job_starts[1..];
-        }
+        first_unpassed += exits[first_unpassed..].iter().take_while(|(s, _)| *s < day).count();
+        // R14: only a job exit of the period's own a-kasse closes it.
+        let closing =
+            (first_unpassed..exits.len()).find(|&i| !used[i] && exits[i].1 == Some(registration.akasse.as_str()));
+        let closes_on = closing.map(|i| {
+            used[i] = true;
+            exits[i].0
+        });
         periods.push(Period {
             start: day,
             registration,
@@ -124,8 +164,12 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
         });
     }
 
-    for start in matched_withdrawals {
-        if let Some(period) = periods.iter_mut().rev().find(|p| p.start <= start) {
+    voided.sort_unstable();
+    voided.dedup();
+    for (start, akasse) in voided {
+        if let Some(period) = periods.iter_mut().rev().find(|p| p.start <= start)
+            && akasse == Some(period.akasse())
+        {
             period.withdrawn_job_starts.push(start);
         }
     }
@@ -134,12 +178,25 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
         let Fact::CvCompleted(cv) = &fact.fact else { continue };
         let day = cv.completed_on;
         let Some(period) = periods.iter_mut().rev().find(|p| p.start <= day) else { continue };
-        if period.closes_on.is_some_and(|close| day >= close) {
-            continue;
+        if period.contains(day) && period.heard_from(&fact.key) {
+            period.cv_completed_on = period.cv_completed_on.max(Some(day));
         }
-        period.cv_completed_on = period.cv_completed_on.max(Some(day));
     }
     periods
+}
+
+/// R14: the known period a fact other than a registration is about, by its business date: the
+/// period a CV completion falls in, or the one a job start (of a job exit or a withdrawal) falls in
+/// or closes. `None` for a registration and for a day no known period covers.
+pub fn period_about<'p, 'a>(periods: &'p [Period<'a>], fact: &Fact) -> Option<&'p Period<'a>> {
+    let day = fact.business_date();
+    let period = periods.iter().rev().find(|p| p.start <= day)?;
+    let about = match fact {
+        Fact::Registration(_) => false,
+        Fact::CvCompleted(_) => period.contains(day),
+        Fact::JobExit(_) | Fact::JobExitWithdrawn(_) => period.closes_on.is_none_or(|close| day <= close),
+    };
+    about.then_some(period)
 }
 
 #[cfg(test)]
@@ -153,7 +210,7 @@ mod tests {
 
     fn recorded(id: &str, fact: Fact) -> RecordedFact {
         RecordedFact {
-            key: MessageKey { source: "urn:test".into(), id: id.into() },
+            key: MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() },
             received_on: d("2026-11-02"),
             fact,
             time: None,

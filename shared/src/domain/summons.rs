@@ -21,13 +21,14 @@ use chrono::NaiveDate;
 use crate::contract::{Cpr, MessageKey, UpdateType};
 use crate::policy::{Policy, PolicyBook};
 
-use super::decision::{Decision, NoPolicy};
+use super::decision::{Decision, Refusal};
 use super::state::{Meeting, MeetingStatus, PersonState, SweepRun};
 
 /// The summons day of a plan dated `date` under `policy`: the `summon_days`-th business day before
-/// it. `None` when the policy has no `summon_days`.
+/// it. `None` when the policy has no `summon_days`. A summons day before chrono's first date (never
+/// for a date within the contract's bounds) counts as that first date: due at once.
 pub fn summons_day(policy: &Policy, date: NaiveDate) -> Option<NaiveDate> {
-    Some(policy.calendar.sub_business_days(date, policy.summon_days?))
+    Some(policy.calendar.sub_business_days(date, policy.summon_days?).unwrap_or(NaiveDate::MIN))
 }
 
 /// Whether a meeting is a plan awaiting its summons: planned, and nothing published about it yet.
@@ -61,12 +62,12 @@ pub fn summon(
     policies: &PolicyBook,
     cpr: &Cpr,
     run: &MessageKey,
-) -> Result<Decision, NoPolicy> {
+) -> Result<Decision, Refusal> {
     let mut updates = Vec::new();
     for meeting in state.meetings.iter_mut().filter(|m| is_pending(m)) {
         let policy = policies
             .for_municipality(&meeting.municipality)
-            .ok_or_else(|| NoPolicy { municipality: meeting.municipality.to_string() })?;
+            .ok_or_else(|| Refusal::NoPolicy { municipality: meeting.municipality.to_string() })?;
         if summons_day(policy, meeting.date).is_none_or(|day| day <= today) {
             updates.push(meeting.publish(cpr, UpdateType::Scheduled, None, None, run));
         }

@@ -71,19 +71,32 @@ impl Person {
 
     /// Like [`Person::send`], with the message's CloudEvents `time` (rule R8's tie-break).
     pub(super) fn send_at(&mut self, id: &str, fact: Fact, today: &str, time: &str) -> Option<Vec<MeetingUpdate>> {
+        self.send_from("urn:dk:akasse:067", id, fact, today, time).unwrap()
+    }
+
+    /// Sends `fact` as message `id` from `source`, sent at `time`; the state changes only if the
+    /// message is decided (a refusal leaves it as it was, as the pipeline stores nothing then).
+    pub(super) fn send_from(
+        &mut self,
+        source: &str,
+        id: &str,
+        fact: Fact,
+        today: &str,
+        time: &str,
+    ) -> Result<Option<Vec<MeetingUpdate>>, crate::domain::Refusal> {
         let message = InboundMessage {
-            key: MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() },
+            key: MessageKey { source: source.into(), id: id.into() },
             time: time.parse().unwrap(),
             cpr: Cpr::new_unchecked(SYNTHETIC_CPR),
             fact,
         };
-        match decide(self.state.clone(), &self.key, &message, d(today), &self.policies).unwrap() {
+        Ok(match decide(self.state.clone(), &self.key, &message, d(today), &self.policies)? {
             Decision::Duplicate(_) => None,
             Decision::Applied { state, updates } => {
                 self.state = state;
                 Some(updates)
             }
-        }
+        })
     }
 
     pub(super) fn register(&mut self, id: &str, r: Registration, today: &str) -> Vec<MeetingUpdate> {
@@ -402,5 +415,5 @@ fn unknown_municipality_without_default_is_an_error() {
         fact: Fact::Registration(registration("999", "2026-11-02")),
     };
     let err = decide(p.state.clone(), &p.key, &message, d("2026-11-02"), &p.policies).unwrap_err();
-    assert_eq!(err.municipality, "999");
+    assert_eq!(err, crate::domain::Refusal::NoPolicy { municipality: "999".into() });
 }

@@ -159,7 +159,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 None => (Default::default(), None),
             };
             let decision = domain::decide(state, &person, message, time.today, &self.policies)
-                .map_err(|_| Failure::Permanent(unknown_municipality()))?;
+                .map_err(|refusal| Failure::Permanent(refused(&refusal)))?;
             match decision {
                 Decision::Duplicate(state) => {
                     let republished = if may_have_saved {
@@ -221,6 +221,21 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         }
         let events: Vec<OutboundEvent> = updates.iter().map(|u| OutboundEvent::new(u, now)).collect();
         self.publisher.publish(events).await.map_err(|e| Failure::Transient(e.to_string()))
+    }
+}
+
+/// The bad input a refusal of `decide` is: its code, and a text that names no value.
+pub(crate) fn refused(refusal: &domain::Refusal) -> BadInput {
+    match refusal {
+        domain::Refusal::NoPolicy { .. } => unknown_municipality(),
+        domain::Refusal::NotMember => BadInput::new(
+            ErrorCode::NotMember,
+            "the message is about a period of a person who is a member of another a-kasse than the one in `source` (rule R14)",
+        ),
+        domain::Refusal::OutOfRange => BadInput::new(
+            ErrorCode::OutOfRange,
+            "a date the rules compute from this message and the person's earlier ones lies beyond the calendar",
+        ),
     }
 }
 

@@ -1,0 +1,179 @@
+//! Worked examples for rule R14 (an a-kasse speaks only for its own members), in both arrival
+//! orders, for rule R13's ordering by CloudEvents `time` (a job re-reported after a withdrawal),
+//! and for the bounds: no stored value, however large, makes `decide` panic.
+//!
+//! Baseline (851): a person registered by a-kasse 067 on Monday 2026-11-02 gets the meeting on
+//! Monday 2026-11-30 (week 5), deadline Sunday 2026-12-13. A job starting 2027-01-04 cancels it
+//! (30 Nov is on or after 4 Jan - 42 days = 23 Nov).
+
+use crate::contract::{Fact, JobExitWithdrawal, MeetingUpdate, MessageKey, UpdateReason, UpdateType};
+use crate::domain::RecordedFact;
+use crate::domain::{Decision, Refusal, decide};
+
+use super::tests::{Person, cv, d, job, only, registration};
+
+const OWN: &str = "urn:dk:akasse:067";
+const OTHER: &str = "urn:dk:akasse:010";
+const TIME: &str = "2026-11-02T08:00:00Z";
+
+fn withdrawn(day: &str) -> Fact {
+    Fact::JobExitWithdrawn(JobExitWithdrawal { job_starts_on: d(day) })
+}
+
+/// Registered by 067 on 2026-11-02; the meeting is on 2026-11-30, announced with sequence 1.
+fn registered() -> Person {
+    let mut p = Person::new();
+    let u = only(p.register("r1", registration("851", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.date, u.sequence, u.akasse.as_str()), (d("2026-11-30"), 1, "067"));
+    p
+}
+
+fn last_update(p: &Person) -> MeetingUpdate {
+    let meeting = p.state.meetings.last().expect("a meeting");
+    meeting.render(&Person::cpr()).expect("announced")
+}
+
+#[test]
+fn r14_a_job_exit_from_another_akasse_for_a_known_period_is_not_member_and_stores_nothing() {
+    let mut p = registered();
+    let before = p.state.clone();
+    let refused = p.send_from(OTHER, "x1", job("2027-01-04"), "2026-11-05", TIME);
+    assert_eq!(refused, Err(Refusal::NotMember));
+    assert_eq!(p.state, before, "nothing is stored");
+    // The member's own a-kasse can still cancel it, with the next sequence.
+    let u = only(p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap());
+    assert_eq!((u.update_type, u.sequence, u.reason), (UpdateType::Cancelled, 2, Some(UpdateReason::JobExit)));
+}
+
+#[test]
+fn r14_a_job_exit_from_another_akasse_before_the_period_is_known_is_kept_and_never_counts() {
+    let mut p = Person::new();
+    let kept = p.send_from(OTHER, "x1", job("2027-01-04"), "2026-11-01", TIME).unwrap();
+    assert_eq!(kept, Some(vec![]), "kept, nothing published");
+    // 067's registration: the meeting is scheduled as if 010's job exit had never come (R9 would
+    // otherwise never announce a meeting the job exit cancels).
+    let u = only(p.register("r1", registration("851", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.update_type, u.date, u.sequence), (UpdateType::Scheduled, d("2026-11-30"), 1));
+    assert_eq!(p.state.closed_since(), None, "the period stays open");
+    // Later messages of 067 see it the same way: a CV completion on Thursday 26 Nov moves the
+    // meeting to 3 Dec (R6) instead of finding it cancelled.
+    let u = only(p.send_from(OWN, "c1", cv("2026-11-26"), "2026-11-26", TIME).unwrap().unwrap());
+    assert_eq!(
+        (u.update_type, u.date, u.previous_date),
+        (UpdateType::Rescheduled, d("2026-12-03"), Some(d("2026-11-30")))
+    );
+}
+
+#[test]
+fn r14_a_cv_completion_from_another_akasse_is_refused_after_and_ignored_before_the_registration() {
+    // After: refused.
+    let mut p = registered();
+    assert_eq!(p.send_from(OTHER, "c1", cv("2026-11-26"), "2026-11-26", TIME), Err(Refusal::NotMember));
+    // Before: kept, and the meeting does not wait for it (067's own CV completion would move it to
+    // 3 Dec).
+    let mut p = Person::new();
+    assert_eq!(p.send_from(OTHER, "c1", cv("2026-11-26"), "2026-11-01", TIME), Ok(Some(vec![])));
+    let u = only(p.register("r1", registration("851", "2026-11-02"), "2026-11-02"));
+    assert_eq!(u.date, d("2026-11-30"));
+}
+
+#[test]
+fn r14_a_withdrawal_from_another_akasse_voids_nothing_in_either_order() {
+    // After the job exit: refused, the meeting stays cancelled.
+    let mut p = registered();
+    p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap();
+    assert_eq!(
+        p.send_from(OTHER, "w1", withdrawn("2027-01-04"), "2026-11-10", "2026-11-10T08:00:00Z"),
+        Err(Refusal::NotMember)
+    );
+    assert_eq!(last_update(&p).update_type, UpdateType::Cancelled);
+    // Before everything: kept; 067's job exit still cancels.
+    let mut p = Person::new();
+    let later = "2026-11-10T08:00:00Z";
+    assert_eq!(p.send_from(OTHER, "w1", withdrawn("2027-01-04"), "2026-11-01", later), Ok(Some(vec![])));
+    p.register("r1", registration("851", "2026-11-02"), "2026-11-02");
+    let u = only(p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap());
+    assert_eq!((u.update_type, u.sequence), (UpdateType::Cancelled, 2));
+}
+
+#[test]
+fn r14_a_fact_about_no_known_period_is_kept_even_after_a_registration() {
+    // A job start before 067's period began belongs to an older period samspil does not know.
+    let mut p = registered();
+    assert_eq!(p.send_from(OTHER, "x0", job("2026-10-01"), "2026-11-05", TIME), Ok(Some(vec![])));
+    // A source that names no a-kasse at all speaks for nobody.
+    assert_eq!(p.send_from("urn:other", "c9", cv("2026-11-26"), "2026-11-26", TIME), Err(Refusal::NotMember));
+}
+
+#[test]
+fn r14_a_registration_for_the_same_day_from_another_akasse_with_a_later_time_moves_the_period_to_it() {
+    let mut p = registered();
+    let mut transferred = registration("851", "2026-11-02");
+    transferred.akasse = "010".into();
+    let updates = p.send_from(OTHER, "r2", Fact::Registration(transferred), "2026-11-03", "2026-11-03T08:00:00Z");
+    let updates = updates.unwrap().unwrap();
+    assert_eq!(updates.last().map(|u| u.akasse.as_str()), Some("010"), "{updates:?}");
+    // Now 067 speaks for somebody else's member, and 010 for its own.
+    assert_eq!(p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME), Err(Refusal::NotMember));
+    let u = p.send_from(OTHER, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap();
+    assert_eq!(u.last().map(|u| (u.update_type, u.akasse.as_str())), Some((UpdateType::Cancelled, "010")));
+}
+
+/// R13: the job falls through (a withdrawal sent after the job exit), then comes back (a new job
+/// exit with the same start, sent after the withdrawal): in every arrival order, the meeting ends
+/// cancelled. Without the second job exit, it ends planned.
+#[test]
+fn r13_a_job_re_reported_after_its_withdrawal_cancels_the_meeting_in_any_order() {
+    let messages = [
+        ("x1", job("2027-01-04"), "2026-11-04T08:00:00Z"),
+        ("w1", withdrawn("2027-01-04"), "2026-11-06T08:00:00Z"),
+        ("x2", job("2027-01-04"), "2026-11-09T08:00:00Z"),
+    ];
+    let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    for order in orders {
+        let mut p = registered();
+        for i in order {
+            let (id, fact, time) = &messages[i];
+            p.send_from(OWN, id, fact.clone(), "2026-11-10", time).unwrap();
+        }
+        let u = last_update(&p);
+        assert_eq!((u.update_type, u.date), (UpdateType::Cancelled, d("2026-11-30")), "order {order:?}");
+        // Without the job's return, the meeting stands.
+        let mut p = registered();
+        for i in order.into_iter().filter(|i| *i != 2) {
+            let (id, fact, time) = &messages[i];
+            p.send_from(OWN, id, fact.clone(), "2026-11-10", time).unwrap();
+        }
+        assert_eq!(last_update(&p).update_type, UpdateType::Scheduled, "order {order:?} without x2");
+    }
+}
+
+/// A registration stored before the contract bounded `prior_hours` (6e8 hours: past chrono's range
+/// once turned into days) sits unevaluated inside an open period. The job exit that closes the
+/// period makes it a period of its own; deciding that must not panic.
+#[test]
+fn a_stored_value_beyond_the_bounds_never_panics_decide() {
+    let mut p = registered();
+    let mut huge = registration("851", "2026-11-20");
+    huge.prior_hours = 6.0e8;
+    p.state.facts.push(RecordedFact {
+        key: MessageKey { source: OWN.into(), id: "legacy".into() },
+        received_on: d("2026-11-03"),
+        fact: Fact::Registration(huge),
+        time: Some(TIME.parse().unwrap()),
+    });
+    let message = crate::contract::InboundMessage {
+        key: MessageKey { source: OWN.into(), id: "x1".into() },
+        time: TIME.parse().unwrap(),
+        cpr: Person::cpr(),
+        fact: job("2026-11-20"),
+    };
+    let decided = decide(p.state.clone(), &p.key, &message, d("2026-11-05"), &p.policies);
+    // The second period's clock counts the bound (100,000 hours: week 2,703 on its first day), so
+    // its deadline has passed: scheduled on the first day R4 allows, marked missed.
+    let Ok(Decision::Applied { updates, .. }) = decided else { panic!("decided: {decided:?}") };
+    let new_period = updates.iter().find(|u| u.update_type == UpdateType::Scheduled).expect("the new period's meeting");
+    assert!(new_period.deadline_missed && new_period.deadline < d("2000-01-01"), "{new_period:?}");
+    // R4 on 5 Nov: 5 business days' notice.
+    assert_eq!(new_period.date, d("2026-11-12"));
+}
