@@ -65,9 +65,10 @@ def key_policies(resources: dict, check: Check) -> None:
                 check(f"{key} {sid}: a service uses the key only for this stack's resources",
                       any(k in json.dumps(cond) for k in ("aws:SourceArn", "kms:EncryptionContext")), str(cond))
             elif who == "*":
-                check(f"{key} {sid}: anyone may only decrypt, through SQS, a subscriber queue",
+                check(f"{key} {sid}: other accounts may only decrypt, through SQS, a subscriber queue",
                       uses == ["kms:Decrypt"] and "sqs." in json.dumps(cond.get("StringEquals", {}))
-                      and "kms:EncryptionContext:aws:sqs:arn" in cond.get("ArnLike", {}), str(s))
+                      and "kms:EncryptionContext:aws:sqs:arn" in cond.get("ArnLike", {})
+                      and cond.get("StringNotEquals") == {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}, str(s))
             elif _is_root(who):
                 named = _list(cond.get("ArnEquals", {}).get("aws:PrincipalArn", []))
                 exact = bool(named) and all(
