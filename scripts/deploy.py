@@ -14,10 +14,16 @@ default is NOT in that file, and this script refuses to deploy without it, befor
     SAMSPIL_OWNER                the owning team, as the `owner` tag (e.g. samspil-team@example.org)
     SAMSPIL_AKASSE_SENDERS       which sending principal speaks for which a-kasse (AkasseSenders,
                                  docs/security.md), e.g. AROAEXAMPLE067=067,AROAEXAMPLEOPS=redrive
-    SAMSPIL_KEY_ADMINISTRATOR_ARNS     who administers the data key (cannot decrypt with it)
+    SAMSPIL_DEPLOYER_ROLE_ARN          the role CloudFormation deploys as: the only one that may put the
+                                       keys' policies and subscribe to the topic (uses neither key)
+    SAMSPIL_KEY_ADMINISTRATOR_ARNS     who administers the two keys (can neither use them nor change
+                                       their policies)
     SAMSPIL_DEAD_LETTER_OPERATOR_ARNS  who may read dead letters (decrypt through SQS only)
 
-(a subscriber needs only the alarm topic and the owner).
+(a subscriber needs only the alarm topic and the owner). The deployer, the key administrators and
+the dead-letter operators must be three separate sets of principals (docs/security.md): the keys deny
+the deployer and the administrators every use, and the administrators the key policy, so a principal
+in two of the sets would be refused what one of them needs, and would mix administration with use.
 
 The stack: `sam build --config-env ENV`, then `sam deploy --config-env ENV` with samconfig.toml's
 parameters and tags plus the ones above (sam replaces, not merges, a list given on the command
@@ -51,6 +57,8 @@ REQUIRED = {
     "SAMSPIL_OWNER": (r"^[A-Za-z0-9 ._:/=+@-]{2,256}$", "the owning team (a tag value)"),
     "SAMSPIL_AKASSE_SENDERS": (r"^[A-Za-z0-9]+=([0-9]{3}|redrive)(,[A-Za-z0-9]+=([0-9]{3}|redrive))*$",
                                "comma-separated principal-id=akasse (or =redrive) entries (docs/security.md)"),
+    "SAMSPIL_DEPLOYER_ROLE_ARN": (r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[^,\s]+$",
+                                  "the IAM role ARN CloudFormation deploys as (docs/operations.md)"),
     "SAMSPIL_KEY_ADMINISTRATOR_ARNS": (r"^arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+(,arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+)*$",
                                        "comma-separated IAM ARNs of the data key's administrators"),
     "SAMSPIL_DEAD_LETTER_OPERATOR_ARNS": (r"^arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+(,arn:aws[a-z-]*:iam::[0-9]{12}:[^,\s]+)*$",
@@ -61,6 +69,7 @@ PARAMETERS = {
     "AkasseAccountIds": "SAMSPIL_AKASSE_ACCOUNT_IDS",
     "AlarmTopicArn": "SAMSPIL_ALARM_TOPIC_ARN",
     "AkasseSenders": "SAMSPIL_AKASSE_SENDERS",
+    "DeployerRoleArn": "SAMSPIL_DEPLOYER_ROLE_ARN",
     "KeyAdministratorArns": "SAMSPIL_KEY_ADMINISTRATOR_ARNS",
     "DeadLetterOperatorArns": "SAMSPIL_DEAD_LETTER_OPERATOR_ARNS",
 }
@@ -102,6 +111,22 @@ def required(environ: dict[str, str], names=tuple(REQUIRED)) -> dict[str, str]:
     return values
 
 
+def separate_duties(values: dict[str, str]) -> None:
+    """Refuses a principal that is in more than one of: deployer, key administrators, dead-letter
+    operators (the key policies keep administration apart from use only if they are apart)."""
+    roles = {
+        "SAMSPIL_DEPLOYER_ROLE_ARN": {values["SAMSPIL_DEPLOYER_ROLE_ARN"]},
+        "SAMSPIL_KEY_ADMINISTRATOR_ARNS": set(values["SAMSPIL_KEY_ADMINISTRATOR_ARNS"].split(",")),
+        "SAMSPIL_DEAD_LETTER_OPERATOR_ARNS": set(values["SAMSPIL_DEAD_LETTER_OPERATOR_ARNS"].split(",")),
+    }
+    names = list(roles)
+    problems = [f"{arn} is in both {a} and {b}" for i, a in enumerate(names) for b in names[i + 1:]
+                for arn in sorted(roles[a] & roles[b])]
+    if problems:
+        raise Refused("refusing to deploy: the deployer, the key administrators and the dead-letter operators "
+                      "must be different principals (docs/security.md):\n  " + "\n  ".join(problems))
+
+
 def tags(config: dict, env: str, owner: str) -> list[str]:
     """samconfig's tags, checked to name the environment and the data classification, plus owner."""
     given = shlex.split(config.get("tags", ""))
@@ -115,6 +140,7 @@ def tags(config: dict, env: str, owner: str) -> list[str]:
 def stack_commands(env: str, environ: dict[str, str]) -> list[list[str]]:
     config = settings(env)
     values = required(environ)
+    separate_duties(values)
     overrides = list(config.get("parameter_overrides", [])) + [
         f"{parameter}={values[name]}" for parameter, name in PARAMETERS.items()
     ]

@@ -74,7 +74,8 @@ PARAMETERS = {
     # moto reports one SenderId for every message (its default IAM user): locally that principal
     # sends for the a-kasser of examples/ and the tests; any other a-kasse is a sender_mismatch.
     "AkasseSenders": "AIDAIT2UOQQY3AUEKVGXU=067,AIDAIT2UOQQY3AUEKVGXU=010,AIDAIT2UOQQY3AUEKVGXU=048",
-    # dummies: key policies are not enforced locally
+    # dummies: key and topic policies are not enforced locally
+    "DeployerRoleArn": "arn:aws:iam::123456789012:role/samspil-deployer",
     "KeyAdministratorArns": "arn:aws:iam::123456789012:role/samspil-key-admin",
     "DeadLetterOperatorArns": "arn:aws:iam::123456789012:role/samspil-operator",
     "HmacSecretParameterName": SECRET_PARAMETER,

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Test of scripts/deploy.py and samconfig.toml, without AWS: runs `deploy.py --dry-run` and checks
-that a deploy is refused without the values that must be real, that staging and prod get their own
-stack, parameters and tags, that only prod gets termination protection, and what a subscriber
-deploy runs. Ends with the line 'deploy config: N passed, N failed'.
+that a deploy is refused without the values that must be real, or with a principal that is both
+deployer, key administrator or dead-letter operator, that staging and prod get their own stack,
+parameters and tags, that only prod gets termination protection, and what a subscriber deploy
+runs. Ends with the line 'deploy config: N passed, N failed'.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ REAL = {
     "SAMSPIL_ALARM_TOPIC_ARN": "arn:aws:sns:eu-north-1:333333333333:samspil-alarms",
     "SAMSPIL_OWNER": "team-samspil",
     "SAMSPIL_AKASSE_SENDERS": "AROAEXAMPLEAKASSE067=067,AROAEXAMPLEOPERATOR=redrive",
+    "SAMSPIL_DEPLOYER_ROLE_ARN": "arn:aws:iam::123456789012:role/samspil-deployer",
     "SAMSPIL_KEY_ADMINISTRATOR_ARNS": "arn:aws:iam::123456789012:role/samspil-key-admin",
     "SAMSPIL_DEAD_LETTER_OPERATOR_ARNS": "arn:aws:iam::123456789012:role/samspil-operator",
 }
@@ -48,6 +50,16 @@ def main() -> None:
           all(name in refused.stderr for name in REAL), refused.stderr)
     bad = dry_run("stack", "staging", env={**REAL, "SAMSPIL_AKASSE_ACCOUNT_IDS": "111111111111,12345"})
     check("a malformed account id is refused", bad.returncode == 2 and "SAMSPIL_AKASSE_ACCOUNT_IDS" in bad.stderr)
+    admin, operator = REAL["SAMSPIL_KEY_ADMINISTRATOR_ARNS"], REAL["SAMSPIL_DEAD_LETTER_OPERATOR_ARNS"]
+    for name, env in (("the deployer as a key administrator", {"SAMSPIL_DEPLOYER_ROLE_ARN": admin}),
+                      ("a key administrator as a dead-letter operator",
+                       {"SAMSPIL_DEAD_LETTER_OPERATOR_ARNS": f"{operator},{admin}"}),
+                      ("the deployer as a dead-letter operator", {"SAMSPIL_DEPLOYER_ROLE_ARN": operator})):
+        mixed = dry_run("stack", "prod", env={**REAL, **env})
+        check(f"{name} is refused", mixed.returncode == 2 and not mixed.stdout and "must be different" in mixed.stderr,
+              mixed.stdout + mixed.stderr)
+    user = dry_run("stack", "prod", env={**REAL, "SAMSPIL_DEPLOYER_ROLE_ARN": "arn:aws:iam::123456789012:user/alice"})
+    check("a deployer that is not a role is refused", user.returncode == 2 and "SAMSPIL_DEPLOYER_ROLE_ARN" in user.stderr)
     unknown = dry_run("stack", "default", env=REAL)
     check("an environment that is not staging or prod is refused", unknown.returncode == 2, unknown.stderr)
 
@@ -59,7 +71,9 @@ def main() -> None:
               f"sam build --config-env {env}" in out and f"sam deploy --config-env {env}" in out, out)
         check(f"{env}: its own name prefix", f"NamePrefix={stack}-" in out, out)
         check(f"{env}: the real values as parameters",
-              "AkasseAccountIds=111111111111,222222222222" in out and f"AlarmTopicArn={REAL['SAMSPIL_ALARM_TOPIC_ARN']}" in out)
+              "AkasseAccountIds=111111111111,222222222222" in out and f"AlarmTopicArn={REAL['SAMSPIL_ALARM_TOPIC_ARN']}" in out
+              and f"DeployerRoleArn={REAL['SAMSPIL_DEPLOYER_ROLE_ARN']}" in out
+              and f"KeyAdministratorArns={REAL['SAMSPIL_KEY_ADMINISTRATOR_ARNS']}" in out, out)
         check(f"{env}: tags environment, owner, data classification",
               f"environment={env}" in out and "owner=team-samspil" in out and "data-classification=" in out, out)
         protected = f"enable termination protection on stack {stack} " in out

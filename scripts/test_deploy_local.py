@@ -10,7 +10,10 @@ second one (a-kasse 010) added by a third run, which leaves the rest unchanged. 
 receives exactly its own updates. Rule R12: the table's sparse index `sweep-due`, the `SummonsKey`
 (a ciphertext opens only for the person it was sealed for), and, from the translated template (the
 emulator skips them), the daily schedule, its retries and dead-letter queue, who may seal and open,
-and the summons alarms. Ends with the line 'deploy_local: N passed, N failed'.
+and the summons alarms. Who can read (scripts/who_can_read.py): the keys' policies name exact roles
+and keep administration apart from use, only the deployer subscribes to the topic, and changes to
+either raise the alarm access-changes-to-review, whose rules also run on the emulator's EventBridge.
+Ends with the line 'deploy_local: N passed, N failed'.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import time
 from pathlib import Path
 
 import boto3
+
+import who_can_read  # scripts/, this file's directory
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "target" / "local-stack.json"
@@ -122,14 +127,17 @@ def subscribers(sqs, sns, topic: str, key_arn: str) -> None:
               f"{received} != {expected}")
 
 
-def release_and_dashboard() -> None:
+def translated() -> dict:
+    """The template's resources as SAM translates them for AWS (intrinsic functions unresolved)."""
+    import deploy_local
+
+    return deploy_local.translate("eu-north-1", "123456789012")["Resources"]
+
+
+def release_and_dashboard(resources: dict) -> None:
     """What AWS gets from the template, as SAM translates it (moto skips these types): each function
     behind the alias `live`, shifted by CodeDeploy and rolled back on its errors alarm; the
     dashboard with its six graphs."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import deploy_local
-
-    resources = deploy_local.translate("eu-north-1", "123456789012")["Resources"]
     for function, alarm in (("RegistrationFunction", "RegistrationErrorsAlarm"),
                             ("CvCompletedFunction", "CvCompletedErrorsAlarm"), ("JobExitFunction", "JobExitErrorsAlarm"),
                             ("SummonsFunction", "SummonsErrorsAlarm")):
@@ -176,16 +184,23 @@ def summons_schedule(resources: dict) -> None:
           function.get("DeadLetterConfig", {}).get("TargetArn") == {"Fn::GetAtt": ["SummonsDlq", "Arn"]})
     statements = resources.get("SummonsKey", {}).get("Properties", {}).get("KeyPolicy", {}).get("Statement", [])
     actions = {s.get("Sid"): s.get("Action") for s in statements}
-    check("SummonsKey: the inbound roles only encrypt, the summons role only decrypts, administrators neither",
+    check("SummonsKey: the inbound roles only encrypt, the summons role only decrypts",
           actions.get("InboundFunctionsSealOnly") == "kms:Encrypt"
-          and actions.get("SummonsFunctionOpensOnly") == "kms:Decrypt"
-          and not any(a in ("kms:Encrypt", "kms:Decrypt", "kms:*")
-                      for a in actions.get("NamedAdministratorsManageButCannotUseTheKey", [])), str(actions))
+          and actions.get("SummonsFunctionOpensOnly") == "kms:Decrypt", str(actions))
+    roles = {s.get("Sid"): s.get("Condition", {}).get("ArnEquals", {}).get("aws:PrincipalArn") for s in statements}
+    check("SummonsKey: sealing by exactly the three inbound roles, opening by exactly the summons role",
+          roles.get("InboundFunctionsSealOnly") == [{"Fn::GetAtt": [r, "Arn"]} for r in
+                                                    ("RegistrationRole", "CvCompletedRole", "JobExitRole")]
+          and roles.get("SummonsFunctionOpensOnly") == {"Fn::GetAtt": ["SummonsRole", "Arn"]}, str(roles))
 
     def kms_actions(role: str) -> set[str]:
+        """What the role's policies (resources of their own, AWS::IAM::Policy) allow on SummonsKey."""
         found = set()
-        for policy in resources.get(role, {}).get("Properties", {}).get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
+        for policy in resources.values():
+            properties = policy.get("Properties", {})
+            if policy["Type"] != "AWS::IAM::Policy" or {"Ref": role} not in properties.get("Roles", []):
+                continue
+            for statement in properties["PolicyDocument"]["Statement"]:
                 if isinstance(statement, dict) and statement.get("Resource") == {"Fn::GetAtt": ["SummonsKey", "Arn"]}:
                     action = statement["Action"]
                     found |= set(action if isinstance(action, list) else [action])
@@ -198,7 +213,11 @@ def summons_schedule(resources: dict) -> None:
 
 def main() -> None:
     started = time.monotonic()
-    release_and_dashboard()
+    resources = translated()
+    release_and_dashboard(resources)
+    who_can_read.key_policies(resources, check)
+    who_can_read.subscribers(resources, check)
+    who_can_read.access_change_alarm(resources, check)
     first = deploy()
     second = deploy()
     check("the first run creates or updates the stack", "stack samspil:" in first)
@@ -215,7 +234,8 @@ def main() -> None:
     for key in ["RegistrationsQueueUrl", "RegistrationsDlqUrl", "CvCompletionsQueueUrl", "CvCompletionsDlqUrl",
                 "JobExitsQueueUrl", "JobExitsDlqUrl", "TableName", "MeetingUpdatesTopicArn", "DataKeyArn",
                 "RegistrationFunctionName", "CvCompletedFunctionName",
-                "JobExitFunctionName", "AkasseSenders", "SummonsFunctionName", "SummonsKeyArn", "SummonsDlqUrl"]:
+                "JobExitFunctionName", "AkasseSenders", "SummonsFunctionName", "SummonsKeyArn", "SummonsDlqUrl",
+                "AccessChangesQueueUrl"]:
         check(f"output {key} in target/local-stack.json", bool(outputs.get(key)))
 
     for queue in QUEUES:
@@ -241,6 +261,7 @@ def main() -> None:
                                      {"AttributeName": "sweep_due", "KeyType": "RANGE"}]
           and sweep.get("Projection", {}).get("ProjectionType") == "KEYS_ONLY", str(sweep))
     summons_key(session, endpoint, outputs.get("SummonsKeyArn"))
+    who_can_read.access_change_rules_route(session, endpoint, outputs, check)
     ttl = ddb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
     check("table TTL on expires_at", ttl.get("AttributeName") == "expires_at" and ttl.get("TimeToLiveStatus") == "ENABLED",
           str(ttl))
