@@ -87,11 +87,17 @@ pub fn decide(
             .ok_or_else(|| Refusal::NoPolicy { municipality: period.registration.municipality.to_string() })?;
         // One meeting per period and kind: its id is derived from both (R11), so it is computed
         // only when the meeting is new.
-        match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
-            Some(meeting) => {
+        let own =
+            next.meetings.iter().position(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint);
+        match own {
+            Some(i) => {
+                let meeting = &mut next.meetings[i];
                 let change = reconcile(meeting, period, policy, facts, today)?;
                 publish(meeting, change, Some(policy));
             }
+            // R8: a meeting held under a later registration day of the period (the earlier
+            // registration arrived after it) is the period's first meeting: nothing new is owed.
+            None if next.meetings.iter().any(|m| is_first_meeting_held_in(m, period, today)) => {}
             None => {
                 let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
                 let plan = schedule::plan(period, policy, today).ok_or(Refusal::OutOfRange)?;
@@ -388,6 +394,12 @@ fn new_meeting(id: String, period: &Period<'_>, policy: &Policy, plan: Plan) -> 
         sequence: 0,
         last_update: None,
     }
+}
+
+/// Whether `meeting` is a first joint meeting of `period`, under any of its registration days, that
+/// has been held by `today`.
+fn is_first_meeting_held_in(meeting: &Meeting, period: &Period<'_>, today: NaiveDate) -> bool {
+    meeting.kind == MeetingKind::FirstJoint && period.contains(meeting.period_start) && meeting.is_held(today)
 }
 
 /// Gives the meeting the day, deadline flag and CV basis of a new plan.
