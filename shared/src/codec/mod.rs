@@ -413,7 +413,7 @@ fn meeting(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, facts: &[Rec
     flags |= flag(registration.is_some(), M_REGISTRATION);
     flags |= flag(same_codes, M_CODES_OF_REGISTRATION);
     flags |= flag(same_start, M_STARTS_ON_REGISTRATION);
-    if let Some(LastUpdate { update_type, previous_date, reason, caused_by: _ }) = last_update {
+    if let Some(LastUpdate { update_type, previous_date, reason, caused_by: _, transferred_from: _ }) = last_update {
         flags |= M_LAST_UPDATE;
         flags |= update_code(*update_type) << M_UPDATE_SHIFT;
         flags |= flag(previous_date.is_some(), M_PREVIOUS_DATE);
@@ -442,7 +442,7 @@ fn meeting(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, facts: &[Rec
         w.date_from(*cv, *period_start);
     }
     w.varint(u64::from(*sequence));
-    if let Some(LastUpdate { update_type: _, previous_date, reason, caused_by }) = last_update {
+    if let Some(LastUpdate { update_type: _, previous_date, reason, caused_by, transferred_from: _ }) = last_update {
         if let Some(previous) = previous_date {
             w.date_from(*previous, *period_start);
         }
@@ -488,7 +488,13 @@ fn read_meeting(r: &mut Reader<'_>, person: &PersonKey, facts: &[RecordedFact]) 
         };
         let previous_date = if flags & M_PREVIOUS_DATE != 0 { Some(r.date_from(period_start)?) } else { None };
         let reason = if flags & M_REASON != 0 { Some(read_reason(r)?) } else { None };
-        Some(LastUpdate { update_type, previous_date, reason, caused_by: read_key_ref(r, facts)? })
+        Some(LastUpdate {
+            update_type,
+            previous_date,
+            reason,
+            caused_by: read_key_ref(r, facts)?,
+            transferred_from: None,
+        })
     } else {
         None
     };
@@ -536,6 +542,7 @@ fn reason_code(reason: UpdateReason) -> u8 {
         UpdateReason::Superseded => 2,
         UpdateReason::JobExitWithdrawn => 3,
         UpdateReason::Corrected => 4,
+        UpdateReason::Transferred => 5,
     }
 }
 
@@ -546,6 +553,7 @@ fn read_reason(r: &mut Reader<'_>) -> Result<UpdateReason, CodecError> {
         2 => UpdateReason::Superseded,
         3 => UpdateReason::JobExitWithdrawn,
         4 => UpdateReason::Corrected,
+        5 => UpdateReason::Transferred,
         _ => return Err(r.fail("update reason")),
     })
 }

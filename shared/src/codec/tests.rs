@@ -104,6 +104,7 @@ fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
             previous_date,
             reason,
             caused_by,
+            transferred_from: None,
         });
     (
         (any::<bool>(), any_text(), any_day(), any_text(), any_text()),
@@ -257,6 +258,7 @@ fn format_1_bytes_stay_the_same() {
             previous_date: None,
             reason: Some(UpdateReason::JobExit),
             caused_by: key("0f5c7a58-2b1e-4d5e-9a49-6f0e1a2b3c4d"),
+            transferred_from: None,
         }),
     };
     let state = PersonState { facts: vec![reg, exit], meetings: vec![meeting], ..PersonState::default() };

@@ -326,7 +326,7 @@ impl UpdateType {
         match self {
             UpdateType::Scheduled => &[UpdateReason::JobExitWithdrawn, UpdateReason::Corrected],
             UpdateType::Rescheduled => &[UpdateReason::CvCompleted],
-            UpdateType::Cancelled => &[UpdateReason::JobExit, UpdateReason::Superseded],
+            UpdateType::Cancelled => &[UpdateReason::JobExit, UpdateReason::Superseded, UpdateReason::Transferred],
         }
     }
 
@@ -356,6 +356,9 @@ pub enum UpdateReason {
     /// Scheduled again: the cancellation rested on a fact of another period, or the period's
     /// registration was corrected by one sent later for the same day (rules R6 and R8).
     Corrected,
+    /// Cancelled, to the old municipality and a-kasse: a correction moved the meeting to other
+    /// ones, which are sent it as `scheduled` with reason `corrected` right after (rule R8).
+    Transferred,
 }
 
 /// The kind of meeting. Only the first joint meeting (fællessamtale) so far.

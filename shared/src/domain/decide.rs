@@ -40,7 +40,7 @@ use crate::policy::{Policy, PolicyBook};
 use super::decision::{Decision, Refusal};
 use super::periods::{self, Period};
 use super::schedule::{self, Plan};
-use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
+use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact, Transfer};
 use super::summons;
 
 /// Decides what `message` means for the person whose current state is `state`, on the processing
@@ -66,10 +66,18 @@ pub fn decide(
 
     let mut updates = Vec::new();
     // R12: under a policy with `summon_days`, a meeting nobody has heard of yet stays internal.
-    let mut publish = |meeting: &mut Meeting, change: Change, policy: Option<&Policy>| {
+    // R8: `before` is what the meeting's receivers were last told of it as planned; if the update
+    // goes to other receivers (a correction moved the meeting to another municipality or a-kasse),
+    // the old ones are sent a cancellation first, so none is left holding a meeting that moved.
+    let mut publish = |meeting: &mut Meeting, change: Change, policy: Option<&Policy>, before: Option<Transfer>| {
         let summoned_later = policy.is_some_and(|p| p.summon_days.is_some());
-        if let Some(update) = change.apply(meeting, &cpr, &message.key, summoned_later) {
-            updates.push(update);
+        let Some(update) = change.apply(meeting, &cpr, &message.key, summoned_later) else { return };
+        match before.filter(|b| b.municipality != meeting.municipality || b.akasse != meeting.akasse) {
+            Some(before) => {
+                updates.push(meeting.transfer_from(before, &cpr));
+                updates.extend(meeting.render(&cpr));
+            }
+            None => updates.push(update),
         }
     };
     let facts = &next.facts;
@@ -92,8 +100,9 @@ pub fn decide(
         match own {
             Some(i) => {
                 let meeting = &mut next.meetings[i];
+                let before = meeting.announced_plan();
                 let change = reconcile(meeting, period, policy, facts, today)?;
-                publish(meeting, change, Some(policy));
+                publish(meeting, change, Some(policy), before);
             }
             // R8: a meeting held under a later registration day of the period (the earlier
             // registration arrived after it) is the period's first meeting: nothing new is owed.
@@ -105,7 +114,7 @@ pub fn decide(
                 if schedule::cancelled_by_job(period, policy, plan.date) {
                     meeting.status = MeetingStatus::Cancelled;
                 } else {
-                    publish(&mut meeting, Change::Announce(None), Some(policy));
+                    publish(&mut meeting, Change::Announce(None), Some(policy), None);
                 }
                 next.meetings.push(meeting);
             }
@@ -120,7 +129,7 @@ pub fn decide(
         if superseded {
             meeting.status = MeetingStatus::Cancelled;
             // A meeting never announced is dropped quietly, whatever its policy.
-            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None);
+            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None, None);
         }
     }
     super::compaction::fold(&mut next, today);
@@ -129,7 +138,7 @@ pub fn decide(
 }
 
 /// The updates in the outbox of `key`: the last update of every meeting whose last change `key`
-/// caused. A message that is delivered again after its state was written publishes these again,
+/// caused, each after the cancellation its transfer sent to the old receivers, if it was one (R8). A message that is delivered again after its state was written publishes these again,
 /// since the earlier attempt may have died before publishing them. They are rendered for `cpr`, the
 /// number in the message (the state holds none).
 pub fn updates_published_by(state: &PersonState, key: &MessageKey, cpr: &Cpr) -> Vec<MeetingUpdate> {
@@ -137,7 +146,7 @@ pub fn updates_published_by(state: &PersonState, key: &MessageKey, cpr: &Cpr) ->
         .meetings
         .iter()
         .filter(|m| m.last_update.as_ref().is_some_and(|u| &u.caused_by == key))
-        .filter_map(|m| m.render(cpr))
+        .flat_map(|m| m.outbox(cpr))
         .collect()
 }
 
