@@ -47,11 +47,24 @@ use super::summons;
 /// day `today` (R0). Pure: the same arguments always give the same decision. Takes the state by
 /// value, since the caller has just loaded it and the new state is built from it.
 pub fn decide(
+    next: PersonState,
+    person: &PersonKey,
+    message: &InboundMessage,
+    today: NaiveDate,
+    policies: &PolicyBook,
+) -> Result<Decision, Refusal> {
+    decide_folding(next, person, message, today, policies, true)
+}
+
+/// [`decide`], folding old periods away or not: without folding (property tests only) the state
+/// keeps every fact, which is what folding must never change the outcome of (R10).
+pub(crate) fn decide_folding(
     mut next: PersonState,
     person: &PersonKey,
     message: &InboundMessage,
     today: NaiveDate,
     policies: &PolicyBook,
+    folding: bool,
 ) -> Result<Decision, Refusal> {
     if next.has_processed(&message.key) || super::compaction::is_folded(&next, &message.fact) {
         return Ok(Decision::Duplicate(next));
@@ -132,7 +145,9 @@ pub fn decide(
             publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None, None);
         }
     }
-    super::compaction::fold(&mut next, today);
+    if folding {
+        super::compaction::fold(&mut next, today);
+    }
     next.sweep_due = summons::sweep_due(&next, policies, today);
     Ok(Decision::Applied { state: next, updates })
 }

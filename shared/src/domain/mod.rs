@@ -32,6 +32,8 @@ mod compaction_tests;
 #[cfg(test)]
 mod correction_tests;
 #[cfg(test)]
+mod history_properties;
+#[cfg(test)]
 mod order_properties;
 #[cfg(test)]
 mod summons_tests;
