@@ -5,7 +5,7 @@
 CARGO ?= cargo
 .DEFAULT_GOAL := help
 
-.PHONY: help run test soak fuzz install contracts bench bench-requests item-size simulate startup lock
+.PHONY: help run test soak fuzz install contracts asyncapi-check bench bench-requests item-size simulate startup lock
 
 ## help: list the targets with what they do.
 help:
@@ -20,7 +20,7 @@ run: .venv/.installed
 	scripts/with-moto.sh scripts/run-local.sh
 
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
-test: .venv/.installed template-check test-deploy-config test-deploy-local
+test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local
 	scripts/with-moto.sh $(CARGO) test --workspace --quiet
 
 ## soak: 5,000 messages through four runners, calls failing, runners killed; nothing may be lost.
@@ -49,6 +49,17 @@ lock:
 ## contracts: regenerate contracts/ from the Rust types (a test fails when they drift).
 contracts:
 	$(CARGO) run --quiet -p samspil-cli -- contracts --out contracts
+
+## asyncapi-check: the official AsyncAPI parser reads contracts/asyncapi.json; any error fails.
+asyncapi-check: tools/asyncapi/node_modules/.installed
+	node scripts/check-asyncapi.mjs contracts/asyncapi.json
+
+# The AsyncAPI parser (@asyncapi/parser): tools/asyncapi/package-lock.json pins it and every
+# dependency with its integrity hash; `npm ci` installs exactly that, running no install scripts.
+# To move to another version: cd tools/asyncapi && npm install @asyncapi/parser@<version>.
+tools/asyncapi/node_modules/.installed: tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	cd tools/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## bench: the benchmarks, printing figures.
 bench:
