@@ -20,7 +20,7 @@ run: .venv/.installed
 	scripts/with-moto.sh scripts/run-local.sh
 
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
-test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local
+test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local test-receiver
 	scripts/with-moto.sh $(CARGO) test --workspace --quiet
 
 ## soak: 5,000 messages through four runners, calls failing, runners killed; nothing may be lost.
@@ -87,7 +87,7 @@ startup:
 simulate:
 	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg
 
-.PHONY: template-check test-deploy-config test-deploy-local deploy-local package deploy subscriber
+.PHONY: template-check test-deploy-config test-deploy-local test-receiver deploy-local package deploy subscriber
 
 ## template-check: cfn-lint and the checkov security scan of infra/template.yaml and infra/subscriber.yaml.
 template-check: .venv/.installed
@@ -100,6 +100,13 @@ test-deploy-config: .venv/.installed
 ## test-deploy-local: deploy the stack and two subscribers into the emulator and check them.
 test-deploy-local: .venv/.installed
 	scripts/with-moto.sh .venv/bin/python scripts/test_deploy_local.py
+
+## test-receiver: examples/receiver.py on the local stack: newer updates applied, older and duplicates ignored.
+# The samspil program comes from the test build (cargo test --no-run), which `make test` needs
+# anyway: `cargo build -p samspil-cli` resolves features apart and would build the AWS SDK again.
+test-receiver: .venv/.installed
+	$(CARGO) test --workspace --no-run --quiet
+	scripts/with-moto.sh .venv/bin/python scripts/test_receiver.py $${CARGO_TARGET_DIR:-target}/debug/samspil
 
 ## deploy-local: start the emulator, deploy the stack and SUBSCRIBERS (default jobcenter:851).
 deploy-local: .venv/.installed
