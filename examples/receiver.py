@@ -4,6 +4,9 @@ its subscriber queue. Copy it, and put your own system's update where `apply` wr
 
     python3 examples/receiver.py --queue samspil-jobcenter-851-updates --db meetings.sqlite
 
+In AWS, give `--queue` the queue's URL: a subscriber's role may receive and delete messages on its
+queue, not look queues up by name.
+
 It long-polls the queue (raw CloudEvents from the topic `meeting-updates`, only this subscriber's)
 and, for each message:
 
@@ -152,7 +155,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queue", default="samspil-jobcenter-851-updates",
-                        help="the subscriber queue, by name or URL (default: %(default)s, the local stack's)")
+                        help="the subscriber queue, by URL, or by name (default: %(default)s, the local stack's)")
     parser.add_argument("--db", default="meetings.sqlite", help="the SQLite state file (default: %(default)s)")
     parser.add_argument("--wait-seconds", type=int, default=20, choices=range(0, 21), metavar="0..20",
                         help="long polling: how long each receive waits for messages (default: %(default)s)")
