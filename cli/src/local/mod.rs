@@ -144,7 +144,7 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     };
     let handler = handler(&clients, &stack, policies.clone(), args.hmac_secret.as_bytes())?;
     let sweeper = Sweeper::new(
-        crate::sweep::pipeline(
+        sweeper::pipeline(
             &clients,
             &stack.table,
             &stack.topic_arn,
