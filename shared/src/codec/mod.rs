@@ -12,22 +12,22 @@
 //! | tag | section | content |
 //! |---|---|---|
 //! | 1 | sources | the distinct CloudEvents `source`s of the facts, each as length + UTF-8 |
-//! | 2 | facts | count, then each fact ([`fact`]), in arrival order |
-//! | 3 | meetings | count, then each meeting ([`meeting`]) |
+//! | 2 | facts | count, then each fact (`fact.rs`), in arrival order |
+//! | 3 | meetings | count, then each meeting (`meeting.rs`) |
 //! | 4 | folded_until | the horizon of the folded periods, a date ([`crate::domain::compaction`]) |
 //! | 5 | sweep_due | rule R12: the day the sweep must visit the person, a date |
 //! | 6 | pending_cpr | rule R12: the sealed CPR number, as length + the sealer's text (KMS ciphertext, base64) |
 //! | 7 | unpublished_summons | rule R12: the sweep run's key (source as length + UTF-8, id) and its start (seconds, nanoseconds) |
 //!
 //! A section that would be empty is left out. The files follow the sections: this one writes the
-//! format byte, the tags and the small sections (4 to 7); [`fact`] a fact of section 2 and the
-//! sources of section 1 its key points into; [`meeting`] a meeting of section 3, its id left out
+//! format byte, the tags and the small sections (4 to 7); `fact.rs` a fact of section 2 and the
+//! sources of section 1 its key points into; `meeting.rs` a meeting of section 3, its id left out
 //! when it is the one [`meeting_id`](crate::identity::meeting_id) derives for the person (always,
 //! for meetings samspil made). All primitives (varints, dates, codes, ids) are in [`bytes`], and
 //! [`CodecError`] in `error.rs`, below them all.
 //!
 //! **Adding a field.** Every struct is taken apart with an exhaustive `let` pattern where it is
-//! written (here, [`fact::write`], [`meeting::write`]), so a field added to [`PersonState`],
+//! written (here, `fact::write`, `meeting::write`), so a field added to [`PersonState`],
 //! [`RecordedFact`](crate::domain::RecordedFact), [`Meeting`](crate::domain::Meeting) or
 //! [`LastUpdate`](crate::domain::LastUpdate) does not compile until it is encoded; the round-trip
 //! property test in `tests.rs` then fails until it is decoded too (give its generator the new
