@@ -1,8 +1,9 @@
 //! The key of a person's item in the DynamoDB table: `pk` = `person#` + the [`PersonKey`] (a hex
 //! HMAC of the CPR number, never the number).
 //!
-//! The store writes and reads items by it ([`super::dynamo`]), and the sweep's index gives it back
-//! for every person it lists ([`super::sweep_index`]): both take the key's shape from here.
+//! The store writes and reads items by it, the sweep's index gives it back for every person it
+//! lists, and the sealer binds a sealed CPR number to it: all three take the key's shape from here,
+//! and this file needs none of them.
 
 use crate::identity::PersonKey;
 
