@@ -2,17 +2,14 @@
 //!
 //! Publishes every summons due on or before the processing day (today in Europe/Copenhagen, or
 //! `--today`), exactly as the `summons` function does on its daily schedule in AWS and
-//! `samspil local` does on a timer: the same pipeline ([`samspil::lambda::summons::sweep_pipeline`])
-//! on the stack's table, topic and `SummonsKey`. Running it twice is harmless. In AWS, only the
+//! `samspil local` does on a timer: the same pipeline ([`sweeper::pipeline`]) on the stack's table,
+//! topic and `SummonsKey`. Running it twice is harmless. In AWS, only the
 //! function's role may open the sealed CPR numbers: invoke the function instead
 //! (docs/operations.md, "Running the sweep by hand").
 
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use samspil::aws::DEFAULT_RETENTION_DAYS;
-use samspil::identity::PersonKeyer;
-use samspil::lambda::summons::{SweepPipeline, sweep_pipeline};
 use samspil::policy::PolicyBook;
 
 use crate::local::{LOCAL_HMAC_SECRET, ProcessingDay, Stack, Sweeper, sweeper};
@@ -62,7 +59,7 @@ async fn sweep(args: Args, format: Format) -> Result<(), Error> {
         Some(path) => PolicyBook::load(path)?,
         None => PolicyBook::repository(),
     };
-    let pipeline = pipeline(&clients, &table, &topic, &key, policies, args.hmac_secret.as_bytes())?;
+    let pipeline = sweeper::pipeline(&clients, &table, &topic, &key, policies, args.hmac_secret.as_bytes())?;
     let day = args.today.map_or(ProcessingDay::Today, ProcessingDay::Fixed);
     let today = day.time().today;
     eprintln!("samspil sweep: {today}, table {table} at {}", crate::sqs_target(&clients.sqs));
@@ -86,17 +83,4 @@ async fn sweep(args: Args, format: Format) -> Result<(), Error> {
         None => Ok(()),
         Some(first) => Err(format!("some people could not be summoned; run it again (first error: {first})").into()),
     }
-}
-
-/// The sweep's pipeline on the stack: what the `summons` function builds.
-pub fn pipeline(
-    clients: &samspil::aws::AwsClients,
-    table: &str,
-    topic: &str,
-    summons_key: &str,
-    policies: PolicyBook,
-    secret: &[u8],
-) -> Result<SweepPipeline, Error> {
-    let keyer = PersonKeyer::new(secret)?;
-    Ok(sweep_pipeline(clients, table, topic, summons_key, DEFAULT_RETENTION_DAYS, policies, keyer))
 }

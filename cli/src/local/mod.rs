@@ -3,7 +3,7 @@
 //! The stack is the one `scripts/deploy_local.py` deployed from `infra/template.yaml` into the AWS
 //! emulator (moto); its outputs (`target/local-stack.json`) name the queues, the table and the
 //! topic ([`stack`]). The emulator's own SQS-to-Lambda wiring cannot run the functions (it ignores
-//! partial batch responses; see the architecture's "Known pitfalls"), so this command polls the
+//! partial batch responses; `docs/operations.md`, "Locally"), so this command polls the
 //! three queues itself ([`poller`]) and runs every batch through the same
 //! [`samspil::pipeline::BatchHandler`] as the functions: DynamoDB, SNS and the SQS dead-letter
 //! queues, through the same adapters and the same SDK configuration, pointed at the emulator by
@@ -144,7 +144,7 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     };
     let handler = handler(&clients, &stack, policies.clone(), args.hmac_secret.as_bytes())?;
     let sweeper = Sweeper::new(
-        crate::sweep::pipeline(
+        sweeper::pipeline(
             &clients,
             &stack.table,
             &stack.topic_arn,

@@ -2,17 +2,18 @@
 //! baseline (first joint meeting from week 5) and the Rebild trial (fællessamtale as conversation
 //! no. 2, at the latest in week 10) mean in numbers, instead of on a hunch.
 //!
-//! It builds one seeded, synthetic cohort ([`cohort`], [`messages`], [`survival`]) and feeds its
-//! inbound CloudEvents, on their queues, through the embedded pipeline once per policy ([`feed`],
-//! [`policies`]): the same parsing, `decide` and store code as production, no separate model. The
-//! meeting updates it publishes, held against who really started a job when, give the numbers
-//! ([`report`]) and the chart ([`chart`]); `--stages` times the pipeline's steps one by one
+//! It builds one seeded, synthetic cohort ([`cohort`], [`people`], [`messages`], [`survival`]) and
+//! feeds its inbound CloudEvents, on their queues, through the embedded pipeline once per policy
+//! ([`feed`], [`policies`]): the same parsing, `decide` and store code as production, no separate
+//! model. The meeting updates it publishes, held against who really started a job when, give the
+//! numbers ([`report`]) and the chart ([`chart`]); `--stages` times the pipeline's steps one by one
 //! ([`stages`]). See `docs/simulation.md`.
 
 mod chart;
 mod cohort;
 mod feed;
 mod messages;
+mod people;
 mod policies;
 mod report;
 mod stages;
@@ -28,7 +29,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use samspil_cli::Format;
 
-use cohort::{Cohort, CohortSpec, Rates, Size};
+use cohort::{Cohort, CohortSpec, Size};
+use people::Rates;
 use report::Metrics;
 use survival::SurvivalCurve;
 

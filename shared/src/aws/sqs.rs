@@ -1,9 +1,9 @@
 //! [`SqsDeadLetters`]: the [`DeadLetters`] port on SQS dead-letter queues.
 //!
 //! A permanent failure is sent, body unchanged, to the dead-letter queue of the queue it came from,
-//! with the message attributes `error_code` and `error_message` (contract.md, "Bad input"). A
-//! function that reads one queue is built with [`SqsDeadLetters::single`]; the local runner, which
-//! reads all three, with [`SqsDeadLetters::new`] and a map from queue name to DLQ URL.
+//! with the message attributes `error_code` and `error_message` (`docs/contract.md`, "Bad input").
+//! A function that reads one queue is built with [`SqsDeadLetters::single`]; the local runner,
+//! which reads all three, with [`SqsDeadLetters::new`] and a map from queue name to DLQ URL.
 
 use std::collections::HashMap;
 

@@ -5,6 +5,12 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::contract::{
+    AkasseParticipation, CvCompleted, ExitReason, Fact, JobExit, JobExitWithdrawal, MeetingForm, MeetingKind,
+    Registration, UpdateReason, UpdateType, WeeklyHours,
+};
+use crate::domain::{LastUpdate, Meeting, MeetingStatus, RecordedFact};
+use crate::identity::meeting_id;
 
 fn person() -> PersonKey {
     PersonKey::from_hex(&"ab".repeat(32)).unwrap()

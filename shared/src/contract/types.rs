@@ -30,8 +30,8 @@ impl Cpr {
         Cpr(digits.as_bytes().try_into().expect("a validated CPR number has ten digits"))
     }
 
-    /// A CPR number from its ten digits, if they are one (see `contract.md`: the first six are a
-    /// valid DDMMYY; no modulus-11 check). For tools and tests; messages are validated on parse.
+    /// A CPR number from its ten digits, if they are one (see `docs/contract.md`: the first six are
+    /// a valid DDMMYY; no modulus-11 check). For tools and tests; messages are validated on parse.
     pub fn parse(digits: &str) -> Option<Self> {
         super::inbound::is_valid_cpr(digits.as_bytes()).then(|| Cpr::new_unchecked(digits))
     }
@@ -320,8 +320,8 @@ pub enum UpdateType {
 impl UpdateType {
     pub const ALL: [UpdateType; 3] = [UpdateType::Scheduled, UpdateType::Rescheduled, UpdateType::Cancelled];
 
-    /// The `reason` values an update of this type can carry (contract.md). A first `scheduled`
-    /// update carries none.
+    /// The `reason` values an update of this type can carry (`docs/contract.md`). A first
+    /// `scheduled` update carries none.
     pub fn reasons(self) -> &'static [UpdateReason] {
         match self {
             UpdateType::Scheduled => &[UpdateReason::JobExitWithdrawn, UpdateReason::Corrected],

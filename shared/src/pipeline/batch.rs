@@ -3,9 +3,10 @@
 //! SQS hands a Lambda function up to ten records at once. [`BatchHandler::handle`] parses every
 //! record first, then:
 //!
-//! - sends bad input (a permanent failure, contract.md "Bad input") straight to the queue's
-//!   dead-letter queue with its `error_code`; such a record counts as done and is not retried. If
-//!   that send fails, the record is reported as failed instead, so SQS retries it and nothing is lost.
+//! - sends bad input (a permanent failure, `docs/contract.md`, "Bad input") straight to the
+//!   queue's dead-letter queue with its `error_code`; such a record counts as done and is not
+//!   retried. If that send fails, the record is reported as failed instead, so SQS retries it and
+//!   nothing is lost.
 //! - groups the valid records by person (by CPR number, in memory only: the keyed hash is computed
 //!   once per record, by the pipeline) and runs the groups concurrently,
 //!   each group sequentially in batch order. Records for one person never race each other, and
@@ -23,12 +24,12 @@
 //!   only those records come back. Abandoning a record at any await point is safe: whatever it
 //!   had written is found again on its redelivery (see [`super::handle`]).
 //!
-//! A batch item failure with an empty or missing id makes Lambda fail the *whole* batch (see the
-//! architecture's "Known pitfalls"). A record without a message id is therefore processed like any
-//! other, but if it must be retried the report says so in [`BatchReport::abort`]: the caller then
-//! fails the whole invocation on purpose, which is the only honest way to have that record
-//! retried. Records of the batch that did succeed are then delivered again and recognised as
-//! duplicates (rule R10).
+//! A batch item failure with an empty or missing id makes Lambda fail the *whole* batch
+//! (`docs/decisions.md`, "A record without a message id fails the whole invocation"). A record
+//! without a message id is therefore processed like any other, but if it must be retried the report
+//! says so in [`BatchReport::abort`]: the caller then fails the whole invocation on purpose, which
+//! is the only honest way to have that record retried. Records of the batch that did succeed are
+//! then delivered again and recognised as duplicates (rule R10).
 //!
 //! The types here carry no Lambda or SQS SDK types, so the Lambda glue and the local runner share
 //! this code.

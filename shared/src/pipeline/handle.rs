@@ -148,7 +148,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         // Once a save has failed, the item may hold this very message: the write took effect but
         // its answer was lost, and the SDK's retry then failed the version condition against the
         // item it had written itself. A duplicate found then is ours to publish, exactly as if the
-        // queue had delivered the message again (architecture, "Known pitfalls").
+        // queue had delivered the message again (`docs/decisions.md`, "Outbox").
         let mut may_have_saved = redelivered;
         // A number sealed for a write that lost its race serves the next attempt too.
         let mut sealed = None;

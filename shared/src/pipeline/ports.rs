@@ -101,7 +101,7 @@ impl<P: Publisher> Publisher for &P {
 pub struct DeadLetterError(pub String);
 
 /// Where permanent failures go: the dead-letter queue of the queue they came from, with the
-/// message attributes `error_code` and `error_message` (contract.md, "Bad input").
+/// message attributes `error_code` and `error_message` (`docs/contract.md`, "Bad input").
 pub trait DeadLetters: Send + Sync {
     /// Sends `body`, unchanged, to the dead-letter queue of `queue`, with the reason.
     fn send(
