@@ -24,7 +24,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// How results are printed on stdout: readable lines, or everything as JSON, one object per line
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text, display_order = 100)]
     format: Format,
 }
 

@@ -270,7 +270,7 @@ fn parse_line(text: &str, default_day: Option<NaiveDate>) -> Result<(Line, Naive
     })?;
     let today = match &line.received_on {
         None => default_day.ok_or_else(|| {
-            BadInput::new(ErrorCode::MissingField, "replay line: no \"received_on\", and no --today for such lines")
+            BadInput::new(ErrorCode::MissingField, "replay line: no received_on, and no --today for such lines")
         })?,
         Some(day) => day.parse().map_err(|_| {
             BadInput::new(ErrorCode::MalformedField, "replay line: received_on must be a date YYYY-MM-DD")

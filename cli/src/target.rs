@@ -136,8 +136,8 @@ impl TargetArgs {
         if answer == Consent::Refuse {
             let shown = global.as_deref().unwrap_or("AWS's own endpoints");
             return Err(Failure::config(format!(
-                "{what}: {shown} is an AWS account, not a local endpoint; give --yes to act on it \
-                 (there is no terminal to ask on)"
+                "{shown} is AWS, not a local endpoint, and there is no terminal to ask on: give --yes to act on \
+                 that account; nothing was changed"
             ))
             .into());
         }

@@ -175,7 +175,7 @@ fn an_aws_account_is_refused_without_yes_when_there_is_no_terminal_to_ask_on() {
     for command in [&["send", "examples/messages.jsonl"][..], &["redrive", "--queue", "registrations"]] {
         let output = samspil(&[command, &aws[..]].concat(), &[]);
         assert_eq!(output.status.code(), Some(4), "{command:?}: {}", text(&output.stderr));
-        assert!(text(&output.stderr).contains("is an AWS account, not a local endpoint; give --yes"));
+        assert!(text(&output.stderr).contains("is AWS, not a local endpoint, and there is no terminal to ask on"));
         assert!(!text(&output.stderr).contains("cannot tell which AWS account"), "no call was made");
     }
 }
