@@ -193,84 +193,99 @@ fn report(plan: &Plan, outcome: &Outcome, format: Format) {
 
 /// Moves the messages of `<queue>-dlq` that `plan` selects back to the queue (or, with
 /// `dry_run`, only lists them), calling `report` for each; see the module documentation.
-pub async fn redrive(sqs: &Client, plan: &Plan, mut report: impl FnMut(&Redriven)) -> Result<Outcome, Error> {
+pub async fn redrive(sqs: &Client, plan: &Plan, report: impl FnMut(&Redriven)) -> Result<Outcome, Error> {
     let queue_url = crate::queue_url(sqs, &plan.queue).await?;
     let dlq_url = crate::queue_url(sqs, &format!("{}-dlq", plan.queue)).await?;
     let limit = waiting(sqs, &dlq_url).await?;
-    let mut outcome = Outcome::default();
-    // Receipt handles of messages received and not moved, to make visible again at the end.
-    let mut held: Vec<String> = Vec::new();
-    let result = receive_all(sqs, plan, &queue_url, &dlq_url, limit, &mut outcome, &mut held, &mut report).await;
-    // Show the messages left behind again even when the run failed halfway.
-    let shown = show_again(sqs, &dlq_url, &held).await;
+    let mut run = Run { sqs, plan, queue_url, dlq_url, outcome: Outcome::default(), held: Vec::new() };
+    let result = run.receive_all(limit, report).await;
+    // Show the messages left behind again, even when the run failed halfway.
+    let shown = show_again(sqs, &run.dlq_url, &run.held).await;
     result.and(shown)?;
-    Ok(outcome)
+    Ok(run.outcome)
 }
 
-/// The receive loop of [`redrive`].
-#[allow(clippy::too_many_arguments)]
-async fn receive_all(
-    sqs: &Client,
-    plan: &Plan,
-    queue_url: &str,
-    dlq_url: &str,
-    limit: u64,
-    outcome: &mut Outcome,
-    held: &mut Vec<String>,
-    report: &mut impl FnMut(&Redriven),
-) -> Result<(), Error> {
-    let visibility = if plan.dry_run { DRY_RUN_VISIBILITY_TIMEOUT } else { MOVE_VISIBILITY_TIMEOUT };
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut looked_at = 0u64;
-    while looked_at < limit && plan.max.is_none_or(|max| (outcome.moved.len() as u64) < max) {
-        let batch = (limit - looked_at).min(10) as i32;
-        let output = sqs
-            .receive_message()
-            .queue_url(dlq_url)
-            .max_number_of_messages(batch)
-            .wait_time_seconds(1)
-            .visibility_timeout(visibility)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::SenderId)
-            .send()
-            .await
-            .map_err(|e| Failure::aws(format!("{} (from {}-dlq)", describe("ReceiveMessage", &e, None), plan.queue)))?;
-        let messages = output.messages.unwrap_or_default();
-        if messages.is_empty() {
-            break;
-        }
-        for message in messages {
-            let id = message.message_id.clone().unwrap_or_default();
-            if !seen.insert(id.clone()) {
-                // Held past its visibility timeout and received again: already looked at.
-                held.extend(message.receipt_handle.clone());
-                continue;
+/// One run of [`redrive`].
+struct Run<'a> {
+    sqs: &'a Client,
+    plan: &'a Plan,
+    queue_url: String,
+    dlq_url: String,
+    outcome: Outcome,
+    /// Receipt handles of messages received and not moved, to make visible again at the end.
+    held: Vec<String>,
+}
+
+impl Run<'_> {
+    /// Receives up to `limit` distinct messages and moves (or lists) those the plan selects.
+    async fn receive_all(&mut self, limit: u64, mut report: impl FnMut(&Redriven)) -> Result<(), Error> {
+        let plan = self.plan;
+        let visibility = if plan.dry_run { DRY_RUN_VISIBILITY_TIMEOUT } else { MOVE_VISIBILITY_TIMEOUT };
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut looked_at = 0u64;
+        while looked_at < limit && !self.full() {
+            let batch = (limit - looked_at).min(10) as i32;
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.dlq_url)
+                .max_number_of_messages(batch)
+                .wait_time_seconds(1)
+                .visibility_timeout(visibility)
+                .message_attribute_names("All")
+                .message_system_attribute_names(MessageSystemAttributeName::SenderId)
+                .send()
+                .await
+                .map_err(|e| {
+                    Failure::aws(format!("{} (from {}-dlq)", describe("ReceiveMessage", &e, None), plan.queue))
+                })?;
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
             }
-            looked_at += 1;
-            let code = attribute(&message, ERROR_CODE_ATTRIBUTE);
-            let full = plan.max.is_some_and(|max| outcome.moved.len() as u64 >= max);
-            if full || !plan.selects(code.as_deref()) {
-                *outcome.left.entry(code.unwrap_or_else(|| "-".into())).or_default() += 1;
-                held.extend(message.receipt_handle.clone());
-                continue;
-            }
-            let mut item = Redriven { message_id: id, error_code: code, new_message_id: None };
-            if plan.dry_run {
-                held.extend(message.receipt_handle.clone());
-            } else {
-                match move_one(sqs, queue_url, dlq_url, message).await? {
-                    Some(new_id) => item.new_message_id = Some(new_id),
-                    None => {
-                        *outcome.left.entry(item.error_code.clone().unwrap_or_else(|| "-".into())).or_default() += 1;
-                        continue;
+            for message in messages {
+                let id = message.message_id.clone().unwrap_or_default();
+                let handle = message.receipt_handle.clone();
+                if !seen.insert(id.clone()) {
+                    // Held past its visibility timeout and received again: already looked at.
+                    self.held.extend(handle);
+                    continue;
+                }
+                looked_at += 1;
+                let code = attribute(&message, ERROR_CODE_ATTRIBUTE);
+                if self.full() || !plan.selects(code.as_deref()) {
+                    self.leave(code, handle);
+                    continue;
+                }
+                let mut item = Redriven { message_id: id, error_code: code, new_message_id: None };
+                if plan.dry_run {
+                    self.held.extend(handle);
+                } else {
+                    match move_one(self.sqs, &self.queue_url, &self.dlq_url, message).await? {
+                        Some(new_id) => item.new_message_id = Some(new_id),
+                        None => {
+                            self.leave(item.error_code, handle);
+                            continue;
+                        }
                     }
                 }
+                report(&item);
+                self.outcome.moved.push(item);
             }
-            report(&item);
-            outcome.moved.push(item);
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Whether `--max` messages have been moved.
+    fn full(&self) -> bool {
+        self.plan.max.is_some_and(|max| self.outcome.moved.len() as u64 >= max)
+    }
+
+    /// Leaves a received message where it is, counted under its code.
+    fn leave(&mut self, code: Option<String>, handle: Option<String>) {
+        *self.outcome.left.entry(code.unwrap_or_else(|| "-".into())).or_default() += 1;
+        self.held.extend(handle);
+    }
 }
 
 /// Sends `message` to the queue with its redriven marks, then deletes it from the DLQ; returns its

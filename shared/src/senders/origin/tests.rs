@@ -132,7 +132,7 @@ fn a_redriven_message_without_an_established_original_sender_is_refused() {
     refused(&Marks { dead_letter_senders: Some("AROAOPERATOR".into()), ..Marks::default() });
     refused(&Marks { dead_letter_senders: Some("AROAKASSE067,AROAOPERATOR:alice".into()), ..Marks::default() });
     refused(&Marks { dead_letter_senders: Some(String::new()), ..Marks::default() });
-    let long = vec!["AROAKASSE067"; MAX_DEAD_LETTER_SENDERS + 1].join(",");
+    let long = ["AROAKASSE067"; MAX_DEAD_LETTER_SENDERS + 1].join(",");
     refused(&Marks { dead_letter_senders: Some(long), ..Marks::default() });
     // Sealed without a sender: the pipeline could not establish one the last time either.
     refused(&sealed(None));

@@ -150,6 +150,9 @@ async fn samspil_redrive_moves_dead_letters_back_after_the_fix_and_they_are_proc
     let both = Plan { error_codes: vec!["unknown_municipality".into()], ..exhausted_only.clone() };
     let listed = redrive(&env.clients.sqs, &both, |_| {}).await.expect("a dry run");
     assert_eq!(listed.moved.len(), 2, "named on purpose, the bad input would move too");
+    let one = redrive(&env.clients.sqs, &Plan { max: Some(1), ..both.clone() }, |_| {}).await.expect("a dry run");
+    assert_eq!(one.moved.len(), 1, "--max 1: one would move, the other stays");
+    assert_eq!(visible(&env, &dlq).await, waiting, "both are visible again");
     assert_eq!(visible(&env, &dlq).await, waiting, "a dry run changes nothing and shows the messages again");
 
     // After the fix: a routine redrive moves the exhausted one and leaves the other, visible.
