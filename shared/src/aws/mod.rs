@@ -25,7 +25,7 @@ pub mod sns;
 pub mod sqs;
 pub mod sweep_index;
 
-pub use config::{AwsClients, DEFAULT_REGION, long_poll, sdk_config};
+pub use config::{AwsClients, DEFAULT_REGION, Overrides, long_poll, sdk_config, sdk_config_with};
 pub use dynamo::{DEFAULT_RETENTION_DAYS, DynamoStore};
 pub use kms::KmsSealer;
 pub use requests::{CountRequests, RequestCounter};

@@ -88,6 +88,7 @@ async fn requests_per_message_stay_within_the_budget() {
             body: Some(message.body.clone()),
             sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
             redelivered,
+            marks: Default::default(),
         };
         counter.reset();
         let report = handler.handle(&[record], time).await;

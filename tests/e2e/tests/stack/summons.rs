@@ -241,6 +241,7 @@ async fn requests_of_a_pending_plan_and_its_summons_stay_within_the_budget() {
         body: Some(message.body),
         sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
         redelivered: false,
+        marks: Default::default(),
     };
     let budget = |pairs: &[(&str, u64)]| pairs.iter().map(|(op, n)| (op.to_string(), *n)).collect();
 
