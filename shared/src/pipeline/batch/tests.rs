@@ -136,9 +136,9 @@ impl Store for FlakyStore {
 
 /// A publisher that fails while `down` is set, and otherwise keeps events like [`MemoryPublisher`].
 #[derive(Default)]
-struct FlakyPublisher {
-    inner: MemoryPublisher,
-    down: Mutex<bool>,
+pub(super) struct FlakyPublisher {
+    pub(super) inner: MemoryPublisher,
+    pub(super) down: Mutex<bool>,
 }
 
 impl Publisher for FlakyPublisher {
