@@ -100,6 +100,15 @@ async fn a_transfer_keeps_both_updates_of_its_outbox_in_order(store: &impl Store
     assert!(after == before, "the outbox read back differs from the one written");
 }
 
+/// R12: the sweep's policies mark is absent at first, then what was set last; it is no person.
+async fn the_policies_mark_is_what_was_set_last(store: &impl Store) {
+    assert_eq!(store.policies_mark().await, Ok(None));
+    store.set_policies_mark("0123456789abcdef0123456789abcdef").await.expect("set");
+    store.set_policies_mark("fedcba9876543210fedcba9876543210").await.expect("set again");
+    assert_eq!(store.policies_mark().await, Ok(Some("fedcba9876543210fedcba9876543210".to_owned())));
+    assert_eq!(store.due_for_sweep("9999-12-31".parse().unwrap()).await, Ok(Vec::new()), "not in the sweep index");
+}
+
 async fn concurrent_writers_with_the_same_version_exactly_one_wins(store: &impl Store) {
     let key = person(CPR);
     store.save(&key, &open_state(CPR), None).await.expect("v1");
@@ -197,6 +206,7 @@ store_contract!(
     save_with_current_version_increments_it,
     round_trip_preserves_the_state_exactly,
     a_transfer_keeps_both_updates_of_its_outbox_in_order,
+    the_policies_mark_is_what_was_set_last,
     concurrent_writers_with_the_same_version_exactly_one_wins,
     due_for_sweep_lists_the_people_due_on_or_before_the_day,
 );
