@@ -179,11 +179,10 @@ impl From<NaiveDate> for Walk {
 impl Walk {
     fn enter_year(&mut self, year: i32) {
         let leap = year.rem_euclid(4) == 0 && (year.rem_euclid(100) != 0 || year.rem_euclid(400) == 0);
-        let (month, dom) = easter_month_day(year);
         self.year = year;
         self.leap = u32::from(leap);
         // January and February come first, as in `is_easter_holiday`.
-        self.easter = 31 + 28 + self.leap + if month == 3 { dom } else { 31 + dom };
+        self.easter = 31 + 28 + self.leap + easter_day_of_march(year);
     }
 
     /// The next day; `None` past the last year chrono can represent.
@@ -269,6 +268,37 @@ const fn easter_month_day(year: i32) -> (u32, u32) {
     ((n / 31) as u32, (n % 31 + 1) as u32)
 }
 
+/// The first year of [`EASTER_DAYS`].
+const EASTER_TABLE_FROM: i32 = 1900;
+
+/// Easter Sunday of each year from [`EASTER_TABLE_FROM`] on, 400 years, as [`easter_day_of_march`]
+/// gives it: worked out by [`easter_month_day`] when compiling, so that the searches and the holiday
+/// check, which need it for every year they touch, look it up instead of dividing a dozen times.
+/// Every date of the contract (2000 to 2099) and every search from one is inside.
+const EASTER_DAYS: [u8; 400] = {
+    let mut days = [0; 400];
+    let mut i = 0;
+    while i < days.len() {
+        let (month, day) = easter_month_day(EASTER_TABLE_FROM + i as i32);
+        days[i] = (if month == 3 { day } else { 31 + day }) as u8;
+        i += 1;
+    }
+    days
+};
+
+/// Easter Sunday of `year` as a day of March: 22 to 31 in March, 32 to 56 for 1 to 25 April.
+#[inline]
+fn easter_day_of_march(year: i32) -> u32 {
+    let listed = usize::try_from(year - EASTER_TABLE_FROM).ok().and_then(|i| EASTER_DAYS.get(i));
+    match listed {
+        Some(&day) => u32::from(day),
+        None => match easter_month_day(year) {
+            (3, day) => day,
+            (_, day) => 31 + day,
+        },
+    }
+}
+
 /// Easter Sunday of `year` in the Gregorian calendar: 2026-04-05 for 2026.
 ///
 /// Computed with the anonymous Gregorian algorithm (Meeus/Jones/Butcher), never tabulated. `None`
@@ -300,10 +330,9 @@ pub fn is_public_holiday(day: NaiveDate) -> bool {
 #[inline]
 fn is_easter_holiday(day: NaiveDate) -> bool {
     let year = day.year();
-    let (month, dom) = easter_month_day(year);
     let leap = u32::from(day.leap_year());
     // Day of the year of Easter Sunday, 1-based like `ordinal`: January and February come first.
-    let easter_ordinal = 31 + 28 + leap + if month == 3 { dom } else { 31 + dom };
+    let easter_ordinal = 31 + 28 + leap + easter_day_of_march(year);
     match day.ordinal() as i64 - easter_ordinal as i64 {
         // Maundy Thursday, Good Friday, Easter Monday, Ascension Day, Whit Monday.
         -3 | -2 | 1 | 39 | 50 => true,

@@ -129,6 +129,20 @@ fn first_slowly(calendar: &Calendar, day: NaiveDate) -> Option<NaiveDate> {
     Some(current)
 }
 
+#[test]
+fn easter_looked_up_is_easter_computed() {
+    for year in [-500, 1582, 1899, 1900, 1901, 2000, 2026, 2038, 2099, 2299, 2300, 9999] {
+        let sunday = easter_sunday(year).unwrap();
+        let day_of_march = if sunday.month() == 3 { sunday.day() } else { 31 + sunday.day() };
+        assert_eq!(easter_day_of_march(year), day_of_march, "{year}");
+    }
+    for year in 1900..2300 {
+        let (month, day) = easter_month_day(year);
+        assert_eq!(easter_day_of_march(year), if month == 3 { day } else { 31 + day }, "{year}");
+    }
+    assert_eq!(easter_sunday(2026), Some(date("2026-04-05")));
+}
+
 fn calendars() -> Vec<Calendar> {
     vec![
         Calendar::default(),
