@@ -24,9 +24,8 @@ fn cells(line: &str) -> Option<Vec<String>> {
 
 /// The table of `page` whose header row starts with `first` and `second`: header and body rows.
 fn table(page: &str, text: &str, first: &str, second: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut lines = text.lines().skip_while(|l| {
-        cells(l).is_none_or(|c| c.len() < 2 || c[0] != first || c[1] != second)
-    });
+    let mut lines =
+        text.lines().skip_while(|l| cells(l).is_none_or(|c| c.len() < 2 || c[0] != first || c[1] != second));
     let header = lines.next().and_then(cells).unwrap_or_else(|| panic!("{page} has a table | {first} | {second} |"));
     let rows = lines.skip(1).map_while(cells).collect();
     (header, rows)
