@@ -5,7 +5,7 @@
 CARGO ?= cargo
 .DEFAULT_GOAL := help
 
-.PHONY: help run test soak fuzz install contracts bench bench-requests item-size simulate startup lock
+.PHONY: help run test soak fuzz install contracts asyncapi-check bench bench-requests item-size simulate startup lock
 
 ## help: list the targets with what they do.
 help:
@@ -20,7 +20,7 @@ run: .venv/.installed
 	scripts/with-moto.sh scripts/run-local.sh
 
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
-test: .venv/.installed template-check test-deploy-config test-deploy-local
+test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local test-receiver
 	scripts/with-moto.sh $(CARGO) test --workspace --quiet
 
 ## soak: 5,000 messages through four runners, calls failing, runners killed; nothing may be lost.
@@ -50,6 +50,17 @@ lock:
 contracts:
 	$(CARGO) run --quiet -p samspil-cli -- contracts --out contracts
 
+## asyncapi-check: the official AsyncAPI parser reads contracts/asyncapi.json; any error fails.
+asyncapi-check: tools/asyncapi/node_modules/.installed
+	node scripts/check-asyncapi.mjs contracts/asyncapi.json
+
+# The AsyncAPI parser (@asyncapi/parser): tools/asyncapi/package-lock.json pins it and every
+# dependency with its integrity hash; `npm ci` installs exactly that, running no install scripts.
+# To move to another version: cd tools/asyncapi && npm install @asyncapi/parser@<version>.
+tools/asyncapi/node_modules/.installed: tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	cd tools/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## bench: the benchmarks, printing figures.
 bench:
 	$(CARGO) bench --workspace
@@ -76,7 +87,7 @@ startup:
 simulate:
 	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg
 
-.PHONY: template-check test-deploy-config test-deploy-local deploy-local package deploy subscriber
+.PHONY: template-check test-deploy-config test-deploy-local test-receiver deploy-local package deploy subscriber
 
 ## template-check: cfn-lint and the checkov security scan of infra/template.yaml and infra/subscriber.yaml.
 template-check: .venv/.installed
@@ -89,6 +100,13 @@ test-deploy-config: .venv/.installed
 ## test-deploy-local: deploy the stack and two subscribers into the emulator and check them.
 test-deploy-local: .venv/.installed
 	scripts/with-moto.sh .venv/bin/python scripts/test_deploy_local.py
+
+## test-receiver: examples/receiver.py on the local stack: newer updates applied, older and duplicates ignored.
+# The samspil program comes from the test build (cargo test --no-run), which `make test` needs
+# anyway: `cargo build -p samspil-cli` resolves features apart and would build the AWS SDK again.
+test-receiver: .venv/.installed
+	$(CARGO) test --workspace --no-run --quiet
+	scripts/with-moto.sh .venv/bin/python scripts/test_receiver.py $${CARGO_TARGET_DIR:-target}/debug/samspil
 
 ## deploy-local: start the emulator, deploy the stack and SUBSCRIBERS (default jobcenter:851).
 deploy-local: .venv/.installed

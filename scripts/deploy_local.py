@@ -71,8 +71,10 @@ LOCAL_SECRET = "samspil-local-development-secret"  # not a secret: the emulator 
 PARAMETERS = {
     "NamePrefix": "",  # the contract's names exactly
     "AkasseAccountIds": "111111111111,222222222222",  # dummies: queue policies are not enforced locally
-    # moto reports one SenderId for every message (its default IAM user): locally that principal
-    # sends for the a-kasser of examples/ and the tests; any other a-kasse is a sender_mismatch.
+    # moto reports one SenderId for every message (its default IAM user, DEFAULT_SENDER_ID in
+    # moto/sqs/models.py), whatever the credentials: locally that principal sends for the a-kasser
+    # of examples/ and the tests; any other a-kasse is a sender_mismatch. It cannot also be a
+    # redrive principal, so a redrive here is checked as that a-kasse principal's own message.
     "AkasseSenders": "AIDAIT2UOQQY3AUEKVGXU=067,AIDAIT2UOQQY3AUEKVGXU=010,AIDAIT2UOQQY3AUEKVGXU=048",
     # dummies: key and topic policies are not enforced locally
     "DeployerRoleArn": "arn:aws:iam::123456789012:role/samspil-deployer",

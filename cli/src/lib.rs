@@ -6,40 +6,45 @@
 //! - [`send`]: `samspil send FILE`, sends a replay-format file's messages to their queues.
 //! - [`redrive`]: `samspil redrive --queue NAME`, moves messages from a dead-letter queue back.
 //! - [`sweep`]: `samspil sweep [--today D]`, rule R12's summons sweep, once.
+//! - [`target`]: where `send`, `redrive` and `sweep` act (`--endpoint-url`, `--region`,
+//!   `--profile`, `--yes`), and the account they name before acting.
+//! - [`failure`]: how a command fails, and its exit status.
 //! - [`render`]: meeting updates as readable lines (shared with `samspil replay`).
 //!
 //! They are a library, not only modules of the binary, so that the end-to-end tests
 //! (`tests/e2e`) drive exactly this code in-process against the stack deployed from the template.
 
+pub mod failure;
 pub mod local;
 pub mod redrive;
 pub mod render;
 pub mod send;
 pub mod sweep;
+pub mod target;
 
 use samspil::aws::describe;
 
-/// How a command prints its results on stdout (`--format`). Diagnostics and summaries for people go
-/// to stderr, as text, whatever the format.
+pub use failure::{Failure, Kind};
+
+/// How a command prints its results on stdout (`--format`). Diagnostics for people go to stderr,
+/// as text, whatever the format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Readable lines.
     #[default]
     Text,
-    /// One JSON object per line (JSON Lines), for scripts.
+    /// Everything on stdout, one JSON object per line (JSON Lines), each `{"type": ..., "data":
+    /// ...}`, for scripts.
     Json,
 }
 
-/// Where an SQS client's requests go, for the line a command prints before it changes anything:
-/// the endpoint (`AWS_ENDPOINT_URL_SQS` or `AWS_ENDPOINT_URL`, else AWS's own for the region) and the
-/// region.
-pub fn sqs_target(sqs: &aws_sdk_sqs::Client) -> String {
-    let region = sqs.config().region().map_or_else(|| "(no region)".to_owned(), |r| r.to_string());
-    let endpoint = ["AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| format!("https://sqs.{region}.amazonaws.com (AWS)"));
-    format!("{endpoint}, region {region}")
+/// One line of `--format json` output: `{"type": kind, "data": data}`. `kind` says what `data`
+/// is (`update`, `rejected`, `summary`, ...); the commands' help and docs/operations.md list them.
+pub fn json_line(kind: &str, data: impl serde::Serialize) -> String {
+    // Written by hand so that `type` comes first (serde_json's objects sort their keys).
+    let kind = serde_json::Value::from(kind);
+    let data = serde_json::to_string(&data).unwrap_or_else(|e| serde_json::Value::from(e.to_string()).to_string());
+    format!("{{\"type\":{kind},\"data\":{data}}}")
 }
 
 /// The error of a command: a readable message. Never carries a message body or a CPR number.
@@ -63,6 +68,6 @@ pub async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, 
         .queue_name(name)
         .send()
         .await
-        .map_err(|e| format!("no queue `{name}` ({})", describe("GetQueueUrl", &e, None)))?;
-    Ok(output.queue_url.ok_or_else(|| format!("GetQueueUrl returned no URL for `{name}`"))?)
+        .map_err(|e| Failure::aws(format!("no queue `{name}` ({})", describe("GetQueueUrl", &e, None))))?;
+    Ok(output.queue_url.ok_or_else(|| Failure::aws(format!("GetQueueUrl returned no URL for `{name}`")))?)
 }

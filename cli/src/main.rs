@@ -14,22 +14,28 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 // The AWS-facing commands are the library half (cli/src/lib.rs), which the end-to-end tests drive.
+use samspil_cli::failure::{EXIT_STATUS_HELP, exit_status};
 use samspil_cli::{Format, local, redrive, send, sweep};
 
 /// samspil: plans, moves and cancels first joint meetings between jobcenters and a-kasser.
 #[derive(Debug, Parser)]
-#[command(name = "samspil", version, about, after_help = LOGGING)]
+#[command(name = "samspil", version, about, after_help = after_help())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// How results are printed on stdout: readable lines, or one JSON object per line.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    /// How results are printed on stdout: readable lines, or everything as JSON, one object per line
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text, display_order = 100)]
     format: Format,
 }
 
-/// What `--help` says about logging.
-const LOGGING: &str = "Logging: RUST_LOG sets what is logged on stderr (e.g. RUST_LOG=debug, or \
-RUST_LOG=samspil=debug,warn); warnings and errors only by default.";
+/// What `--help` says after the options: logging, output and the exit statuses.
+fn after_help() -> String {
+    format!(
+        "Output: results go to stdout; with --format json everything does, one JSON object per line, \
+{{\"type\": ..., \"data\": ...}}. Diagnostics go to stderr; RUST_LOG sets what is logged there (e.g. \
+RUST_LOG=debug, or RUST_LOG=samspil=debug,warn); warnings and errors only by default.\n\n{EXIT_STATUS_HELP}"
+    )
+}
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -64,13 +70,13 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args, format).map_err(unsync),
         Command::Redrive(args) => redrive::run(args, format).map_err(unsync),
         Command::Sweep(args) => sweep::run(args, format).map_err(unsync),
-        Command::Contracts { out } => contracts::write(&out),
+        Command::Contracts { out } => contracts::write(&out, format),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("samspil: {error}");
-            ExitCode::FAILURE
+            ExitCode::from(exit_status(error.as_ref()))
         }
     }
 }

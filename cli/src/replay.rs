@@ -1,15 +1,18 @@
-//! `samspil replay FILE --today YYYY-MM-DD [--out FILE]`: the embedded pipeline over a file.
+//! `samspil replay FILE [--today YYYY-MM-DD] [--out FILE]`: the embedded pipeline over a file.
 //!
 //! Each line of FILE is one SQS delivery: `{"queue": "...", "body": <JSON value or string>,
 //! "received_on": "YYYY-MM-DD"}`, processed in file order on the in-memory store and publisher.
-//! `received_on` is the line's processing day (rule R0); `--today` is that of lines without it.
+//! `received_on` is the line's processing day (rule R0); `--today` is that of lines without it,
+//! and needed only if some line has none (such a line is rejected without it).
 //! The sweep of rule R12 runs for every day from the first line's processing day to the latest
 //! line's, each after that day's lines, so a summons due on a day without messages goes out that
 //! day (in the output, between the lines of the days around it).
-//! Every published update goes out as a readable line (`--format text`) or as its CloudEvent, one
-//! per line (`--format json`); a summary with counts by outcome goes to stderr. A bad line is
-//! reported with its code and line number, and the replay goes on; the exit status then says that
-//! lines were rejected (see [`EXIT_STATUS`]).
+//! Every published update goes out as a readable line (`--format text`, with the rejected lines and
+//! a summary with counts by outcome on stderr), or everything goes to stdout as JSON lines
+//! (`--format json`): `{"type": "update", "data": <CloudEvent>}` per update, `{"type": "rejected",
+//! ...}` per rejected line and `{"type": "summary", ...}` at the end. A bad line is reported with
+//! its code and line number, and the replay goes on; the exit status then says that lines were
+//! rejected (see [`EXIT_STATUS`]).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -24,7 +27,8 @@ use samspil::policy::PolicyBook;
 use serde::Deserialize;
 
 use crate::summary::Tally;
-use samspil_cli::{Format, render};
+use samspil_cli::failure::Failure as CommandFailure;
+use samspil_cli::{Format, json_line, render};
 
 /// The HMAC secret of the embedded mode. Meeting ids depend on it; it protects nothing, since the
 /// embedded store lives only as long as the process.
@@ -32,7 +36,8 @@ pub const EMBEDDED_SECRET: &[u8] = b"samspil-embedded";
 
 /// The exit statuses, as `samspil replay --help` shows them.
 pub const EXIT_STATUS: &str = "Exit status: 0 when every line was processed; 1 when a line was rejected as bad \
-input (the other lines are still processed and printed) or the replay could not run; 2 on a usage error.";
+input (the other lines are still processed and printed); 2 on a usage error; 3 when FILE cannot be read (or the \
+--out file written); 4 when the policy file cannot be used.";
 
 /// What `samspil replay --help` says about the sweep (rule R12).
 pub const SWEEPS: &str = "Summonses (rule R12): after the lines of each day, the sweep of that day runs, for every \
@@ -42,15 +47,15 @@ summon_days, a summons due on a day without messages goes out that day.";
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXIT_STATUS, after_long_help = format!("{SWEEPS}\n\n{EXIT_STATUS}"))]
 pub struct Args {
-    /// Messages, one JSON object per line: {"queue", "body", "received_on"}.
+    /// Messages, one JSON object per line: {"queue", "body", "received_on"}
     file: PathBuf,
-    /// The processing day of lines without "received_on".
+    /// The processing day of lines without "received_on" (needed only if there are such lines)
     #[arg(long, value_name = "YYYY-MM-DD")]
-    today: NaiveDate,
-    /// Write the updates to this file instead of stdout.
+    today: Option<NaiveDate>,
+    /// Write the updates to this file instead of stdout
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// The municipality policy file [default: the repository's infra/policies.toml].
+    /// The municipality policy file [default: the repository's infra/policies.toml]
     #[arg(long, value_name = "FILE")]
     policies: Option<PathBuf>,
 }
@@ -75,9 +80,10 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
         policies,
         PersonKeyer::new(EMBEDDED_SECRET)?,
     );
-    let input = BufReader::new(std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?);
+    let unreadable = |path: &Path, e: std::io::Error| CommandFailure::unreadable(format!("{}: {e}", path.display()));
+    let input = BufReader::new(std::fs::File::open(&args.file).map_err(|e| unreadable(&args.file, e))?);
     let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| unreadable(path, e))?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
@@ -85,7 +91,7 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
     let mut sweeps = Sweeps::default();
     for (index, line) in input.lines().enumerate() {
         let number = index + 1;
-        let line = line?;
+        let line = line.map_err(|e| unreadable(&args.file, e))?;
         if line.trim().is_empty() {
             continue;
         }
@@ -113,21 +119,52 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
             }
             Ok(Outcome::Duplicate { .. }) => tally.duplicates += 1,
             Err(bad) => {
-                eprintln!("{}:{number}: rejected {}: {}", args.file.display(), bad.code, bad.message);
+                match format {
+                    Format::Text => {
+                        eprintln!("{}:{number}: rejected {}: {}", args.file.display(), bad.code, bad.message)
+                    }
+                    Format::Json => {
+                        let rejected = serde_json::json!({
+                            "file": display_name(&args.file), "line": number,
+                            "error_code": bad.code.as_str(), "error_message": bad.message,
+                        });
+                        // Through the same buffer as the updates, unless they go to --out.
+                        match &args.out {
+                            None => writeln!(out, "{}", json_line("rejected", rejected))?,
+                            Some(_) => println!("{}", json_line("rejected", rejected)),
+                        }
+                    }
+                }
                 tally.rejected(bad.code);
             }
         }
     }
     sweeps.finish(&pipeline, &runtime, &mut tally, &mut out, format)?;
-    out.flush()?;
-    eprintln!("{}", tally.summary(&display_name(&args.file)));
-    if sweeps.summonses > 0 {
-        eprintln!("  sweeps {} (days), summonses {}", sweeps.days, sweeps.summonses);
-    }
     let rejected: u64 = tally.rejections.values().sum();
+    match format {
+        Format::Text => {
+            out.flush()?;
+            eprintln!("{}", tally.summary(&display_name(&args.file)));
+            if sweeps.summonses > 0 {
+                eprintln!("  sweeps {} (days), summonses {}", sweeps.days, sweeps.summonses);
+            }
+        }
+        Format::Json => {
+            let summary = tally.json(&display_name(&args.file), sweeps.days, sweeps.summonses);
+            match &args.out {
+                None => writeln!(out, "{}", json_line("summary", summary))?,
+                Some(_) => println!("{}", json_line("summary", summary)),
+            }
+            out.flush()?;
+        }
+    }
     match rejected {
         0 => Ok(()),
-        n => Err(format!("{n} of {} lines rejected (codes in the summary above)", tally.messages).into()),
+        n => {
+            let wherein = if format == Format::Json { "the rejected lines" } else { "the summary above" };
+            Err(CommandFailure::rejected(format!("{n} of {} lines rejected (codes in {wherein})", tally.messages))
+                .into())
+        }
     }
 }
 
@@ -209,7 +246,10 @@ fn write_events(pipeline: &Embedded, out: &mut dyn Write, format: Format) -> std
         let json = event.to_json();
         match format {
             Format::Text => writeln!(out, "{}", render::update_line(&json))?,
-            Format::Json => writeln!(out, "{json}")?,
+            Format::Json => {
+                let event: &serde_json::value::RawValue = serde_json::from_str(&json).map_err(std::io::Error::other)?;
+                writeln!(out, "{}", json_line("update", event))?
+            }
         }
     }
     Ok(())
@@ -220,7 +260,7 @@ fn display_name(path: &Path) -> String {
 }
 
 /// Reads one line of the replay file and its processing day.
-fn parse_line(text: &str, default_day: NaiveDate) -> Result<(Line, NaiveDate), BadInput> {
+fn parse_line(text: &str, default_day: Option<NaiveDate>) -> Result<(Line, NaiveDate), BadInput> {
     let line: Line = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
             BadInput::new(ErrorCode::MissingField, "replay line: needs \"queue\" (string) and \"body\"")
@@ -229,7 +269,9 @@ fn parse_line(text: &str, default_day: NaiveDate) -> Result<(Line, NaiveDate), B
         }
     })?;
     let today = match &line.received_on {
-        None => default_day,
+        None => default_day.ok_or_else(|| {
+            BadInput::new(ErrorCode::MissingField, "replay line: no received_on, and no --today for such lines")
+        })?,
         Some(day) => day.parse().map_err(|_| {
             BadInput::new(ErrorCode::MalformedField, "replay line: received_on must be a date YYYY-MM-DD")
         })?,

@@ -7,8 +7,9 @@
 //! `received_on` is not sent: whoever processes the message processes it on their own day.
 //!
 //! A line that is not a replay line stops the command, naming its line number (never its content),
-//! before anything is sent. Before the first message goes out, the command says on stderr which
-//! endpoint and region it is about to send to, and how many messages to which queues.
+//! before anything is sent (exit status 3). Before the first message goes out, the command says on
+//! stderr which endpoint, region and account it is about to send to, and how many messages to
+//! which queues; an AWS account is confirmed first ([`crate::target`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -17,12 +18,16 @@ use std::path::{Path, PathBuf};
 use samspil::aws::describe;
 use serde::Deserialize;
 
-use crate::{Error, Format};
+use crate::failure::Failure;
+use crate::target::TargetArgs;
+use crate::{Error, Format, json_line};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Messages, one JSON object per line: {"queue", "body", "received_on"}.
+    /// Messages, one JSON object per line: {"queue", "body", "received_on"}
     file: PathBuf,
+    #[command(flatten)]
+    target: TargetArgs,
 }
 
 /// One line of a replay file, as far as sending goes.
@@ -46,29 +51,25 @@ impl Sent {
 
 pub fn run(args: Args, format: Format) -> Result<(), Error> {
     crate::runtime()?.block_on(async {
-        let clients = crate::clients().await;
         let lines = read_file(&args.file)?;
         let mut planned: BTreeMap<&str, u64> = BTreeMap::new();
         for (queue, _) in &lines {
             *planned.entry(queue.as_str()).or_default() += 1;
         }
         let planned: Vec<String> = planned.iter().map(|(q, n)| format!("{q} {n}")).collect();
-        eprintln!(
-            "samspil send: sending {} messages to SQS at {} ({})",
-            lines.len(),
-            crate::sqs_target(&clients.sqs),
-            planned.join(", ")
-        );
-        let sent = send_lines(&clients.sqs, lines).await?;
+        let what = format!("samspil send: sending {} messages ({}) to SQS", lines.len(), planned.join(", "));
+        let target = args.target.connect(&what).await?;
+        let sent = send_lines(&target.clients.sqs, lines).await?;
         match format {
             Format::Text => {
                 let per_queue: Vec<String> = sent.by_queue.iter().map(|(q, n)| format!("{q} {n}")).collect();
                 println!("sent {} messages from {} ({})", sent.total(), args.file.display(), per_queue.join(", "));
             }
-            Format::Json => println!(
-                "{}",
-                serde_json::json!({"file": args.file.display().to_string(), "sent": sent.total(), "by_queue": sent.by_queue})
-            ),
+            Format::Json => {
+                let file = args.file.display().to_string();
+                let summary = serde_json::json!({"file": file, "sent": sent.total(), "by_queue": sent.by_queue});
+                println!("{}", json_line("summary", summary));
+            }
         }
         Ok(())
     })
@@ -81,14 +82,16 @@ pub async fn send_file(sqs: &aws_sdk_sqs::Client, path: &Path) -> Result<Sent, E
 
 /// The queue and body of every line of `path`; the first bad line stops it, by its number.
 fn read_file(path: &Path) -> Result<Vec<(String, String)>, Error> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let unreadable = |e: std::io::Error| Failure::unreadable(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
     let mut lines = Vec::new();
     for (index, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+        let line = line.map_err(unreadable)?;
         if line.trim().is_empty() {
             continue;
         }
-        let (queue, body) = parse_line(&line).map_err(|e| format!("{}:{}: {e}", path.display(), index + 1))?;
+        let (queue, body) =
+            parse_line(&line).map_err(|e| Failure::unreadable(format!("{}:{}: {e}", path.display(), index + 1)))?;
         lines.push((queue, body));
     }
     Ok(lines)
@@ -107,7 +110,7 @@ async fn send_lines(sqs: &aws_sdk_sqs::Client, lines: Vec<(String, String)>) -> 
                 url
             }
         };
-        let id = send_body(sqs, &url, &body).await.map_err(|e| format!("sending to {queue}: {e}"))?;
+        let id = send_body(sqs, &url, &body).await.map_err(|e| Failure::aws(format!("sending to {queue}: {e}")))?;
         tracing::debug!(queue = %queue, message_id = %id, "sent");
         *sent.by_queue.entry(queue).or_default() += 1;
     }

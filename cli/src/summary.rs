@@ -24,6 +24,19 @@ impl Tally {
         self.updates.get(&update).copied().unwrap_or(0)
     }
 
+    /// The counts as the `summary` of `--format json`; `sweep_days` and `summonses` as far as the
+    /// run swept (rule R12).
+    pub fn json(&self, what: &str, sweep_days: u64, summonses: u64) -> serde_json::Value {
+        let by_code: BTreeMap<&str, u64> = self.rejections.iter().map(|(code, n)| (code.as_str(), *n)).collect();
+        serde_json::json!({
+            "file": what, "messages": self.messages,
+            "scheduled": self.count(UpdateType::Scheduled), "rescheduled": self.count(UpdateType::Rescheduled),
+            "cancelled": self.count(UpdateType::Cancelled), "unchanged": self.unchanged,
+            "duplicates": self.duplicates, "rejected": self.rejections.values().sum::<u64>(),
+            "rejected_by_code": by_code, "sweep_days": sweep_days, "summonses": summonses,
+        })
+    }
+
     /// A few lines: messages, updates by type, duplicates, rejections by code.
     pub fn summary(&self, what: &str) -> String {
         let rejected: u64 = self.rejections.values().sum();

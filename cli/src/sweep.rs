@@ -2,21 +2,22 @@
 //!
 //! Publishes every summons due on or before the processing day (today in Europe/Copenhagen, or
 //! `--today`), exactly as the `summons` function does on its daily schedule in AWS and
-//! `samspil local` does on a timer: the same pipeline ([`samspil::lambda::summons::sweep_pipeline`])
-//! on the stack's table, topic and `SummonsKey`. Running it twice is harmless. In AWS, only the
+//! `samspil local` does on a timer: the same pipeline ([`sweeper::pipeline`]) on the stack's table,
+//! topic and `SummonsKey`. Running it twice is harmless. In AWS, only the
 //! function's role may open the sealed CPR numbers: invoke the function instead
-//! (docs/operations.md, "Running the sweep by hand").
+//! (docs/operations.md, "Running the sweep by hand"). Like `send` and `redrive`, it names the
+//! endpoint, region and account before it acts, and an AWS account is confirmed first
+//! ([`crate::target`]); a run that leaves people for the next one exits with status 5.
 
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use samspil::aws::DEFAULT_RETENTION_DAYS;
-use samspil::identity::PersonKeyer;
-use samspil::lambda::summons::{SweepPipeline, sweep_pipeline};
 use samspil::policy::PolicyBook;
 
+use crate::failure::Failure;
 use crate::local::{LOCAL_HMAC_SECRET, ProcessingDay, Stack, Sweeper, sweeper};
-use crate::{Error, Format};
+use crate::target::TargetArgs;
+use crate::{Error, Format, json_line};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,6 +43,8 @@ pub struct Args {
     /// Europe/Copenhagen].
     #[arg(long, value_name = "YYYY-MM-DD")]
     today: Option<NaiveDate>,
+    #[command(flatten)]
+    target: TargetArgs,
 }
 
 pub fn run(args: Args, format: Format) -> Result<(), Error> {
@@ -49,12 +52,14 @@ pub fn run(args: Args, format: Format) -> Result<(), Error> {
 }
 
 async fn sweep(args: Args, format: Format) -> Result<(), Error> {
-    let clients = crate::clients().await;
     let (table, topic, key) = match (args.table, args.topic_arn, args.summons_key) {
         (Some(table), Some(topic), Some(key)) => (table, topic, key),
         _ => {
             let stack = Stack::load(&args.stack)?;
-            let key = stack.summons_key.clone().ok_or("the stack has no output SummonsKeyArn (deploy it again)")?;
+            let key = stack
+                .summons_key
+                .clone()
+                .ok_or_else(|| Failure::config("the stack has no output SummonsKeyArn (deploy it again)"))?;
             (stack.table, stack.topic_arn, key)
         }
     };
@@ -62,41 +67,30 @@ async fn sweep(args: Args, format: Format) -> Result<(), Error> {
         Some(path) => PolicyBook::load(path)?,
         None => PolicyBook::repository(),
     };
-    let pipeline = pipeline(&clients, &table, &topic, &key, policies, args.hmac_secret.as_bytes())?;
     let day = args.today.map_or(ProcessingDay::Today, ProcessingDay::Fixed);
     let today = day.time().today;
-    eprintln!("samspil sweep: {today}, table {table} at {}", crate::sqs_target(&clients.sqs));
+    let target = args.target.connect(&format!("samspil sweep: {today}, table {table}")).await?;
+    let pipeline = sweeper::pipeline(&target.clients, &table, &topic, &key, policies, args.hmac_secret.as_bytes())?;
     let sweeper = Sweeper::new(pipeline, std::time::Duration::ZERO, day);
     let (report, error) = match sweeper.sweep_once().await {
         Ok(report) => (report, None),
         Err(samspil::pipeline::SweepError::Incomplete { report, first }) => (report, Some(first)),
-        Err(error) => return Err(error.into()),
+        Err(error) => return Err(Failure::aws(error.to_string()).into()),
     };
     match format {
         Format::Text => println!("{today}: {}", sweeper::summary(&report)),
-        Format::Json => println!(
-            "{}",
-            serde_json::json!({
+        Format::Json => {
+            let summary = serde_json::json!({
                 "today": today.to_string(), "due": report.listed, "summoned": report.summoned,
                 "published": report.published, "left": report.busy + report.failed,
-            })
-        ),
+            });
+            println!("{}", json_line("summary", summary));
+        }
     }
     match error {
         None => Ok(()),
-        Some(first) => Err(format!("some people could not be summoned; run it again (first error: {first})").into()),
+        Some(first) => {
+            Err(Failure::aws(format!("some people could not be summoned; run it again (first error: {first})")).into())
+        }
     }
-}
-
-/// The sweep's pipeline on the stack: what the `summons` function builds.
-pub fn pipeline(
-    clients: &samspil::aws::AwsClients,
-    table: &str,
-    topic: &str,
-    summons_key: &str,
-    policies: PolicyBook,
-    secret: &[u8],
-) -> Result<SweepPipeline, Error> {
-    let keyer = PersonKeyer::new(secret)?;
-    Ok(sweep_pipeline(clients, table, topic, summons_key, DEFAULT_RETENTION_DAYS, policies, keyer))
 }

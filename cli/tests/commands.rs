@@ -1,6 +1,7 @@
 //! The command line as a user meets it, without AWS: `--format`, the exit status of `replay`, the
-//! endpoint `send` and `redrive` name before they change anything, `RUST_LOG`, and where
-//! `simulate` writes (nowhere unless asked).
+//! endpoint `send` and `redrive` name when they cannot reach it, `RUST_LOG`, and where `simulate`
+//! writes (nowhere unless asked). The exact texts and every exit status are trycmd cases in
+//! `cli/tests/cmd/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -33,14 +34,24 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The `data` of every stdout line of `--format json` whose `type` is `kind`.
+fn json_of(output: &Output, kind: &str) -> Vec<serde_json::Value> {
+    let lines: Vec<serde_json::Value> =
+        text(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    assert!(lines.iter().all(|l| l["type"].is_string() && !l["data"].is_null()), "every line is {{type, data}}");
+    lines.into_iter().filter(|l| l["type"] == kind).map(|l| l["data"].clone()).collect()
+}
+
 #[test]
 fn replay_prints_cloudevents_with_format_json_and_readable_lines_by_default() {
     let json = samspil(&["replay", "examples/messages.jsonl", "--today", "2026-11-02", "--format", "json"], &[]);
     assert!(json.status.success(), "{}", text(&json.stderr));
-    let lines: Vec<serde_json::Value> =
-        text(&json.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
-    assert_eq!(lines.len(), 7);
-    assert!(lines.iter().all(|e| e["type"].as_str().unwrap().starts_with("dk.jobcenter.meeting-")));
+    let updates = json_of(&json, "update");
+    assert_eq!(updates.len(), 7);
+    assert!(updates.iter().all(|e| e["type"].as_str().unwrap().starts_with("dk.jobcenter.meeting-")));
+    let summary = json_of(&json, "summary");
+    assert_eq!((summary[0]["messages"].as_u64(), summary[0]["scheduled"].as_u64()), (Some(11), Some(5)));
+    assert!(text(&json.stderr).is_empty(), "everything on stdout: {}", text(&json.stderr));
     let readable = samspil(&["replay", "examples/messages.jsonl", "--today", "2026-11-02"], &[]);
     assert!(text(&readable.stdout).lines().all(|l| l.contains("  meeting ") && !l.starts_with('{')));
 }
@@ -106,8 +117,7 @@ fn replay_sweeps_every_day_so_a_summons_goes_out_on_a_day_without_messages() {
     ];
     let output = samspil(&args, &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let events: Vec<serde_json::Value> =
-        text(&output.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events = json_of(&output, "update");
     let seen: Vec<(&str, &str, i64, &str)> = events
         .iter()
         .map(|e| {
@@ -130,7 +140,11 @@ fn replay_sweeps_every_day_so_a_summons_goes_out_on_a_day_without_messages() {
     );
     assert_eq!(events[0]["data"]["cpr"], "0101901111");
     // 2 November to 14 December: 43 days swept.
-    assert!(text(&output.stderr).contains("sweeps 43 (days), summonses 1"), "{}", text(&output.stderr));
+    let summary = json_of(&output, "summary");
+    assert_eq!((summary[0]["sweep_days"].as_u64(), summary[0]["summonses"].as_u64()), (Some(43), Some(1)));
+    let text_args: Vec<&str> = args.iter().copied().filter(|a| *a != "--format" && *a != "json").collect();
+    let readable = samspil(&text_args, &[]);
+    assert!(text(&readable.stderr).contains("sweeps 43 (days), summonses 1"), "{}", text(&readable.stderr));
     let help = samspil(&["replay", "--help"], &[]);
     assert!(
         text(&help.stdout).contains("after the lines of each day, the sweep of that day runs"),
@@ -140,31 +154,30 @@ fn replay_sweeps_every_day_so_a_summons_goes_out_on_a_day_without_messages() {
 }
 
 #[test]
-fn send_names_the_endpoint_and_region_before_it_sends_anything() {
+fn send_and_redrive_name_the_endpoint_they_cannot_reach_and_change_nothing() {
     let output = samspil(&["send", "examples/messages.jsonl"], &[]);
-    assert!(!output.status.success(), "nothing listens at the endpoint");
+    assert_eq!(output.status.code(), Some(5), "an AWS call failed: {}", text(&output.stderr));
     let stderr = text(&output.stderr);
-    let first = stderr.lines().next().unwrap_or_default();
-    assert_eq!(
-        first,
-        "samspil send: sending 11 messages to SQS at http://127.0.0.1:9, region eu-north-1 \
-         (cv-completions 2, job-exits 2, registrations 7)"
+    assert!(
+        stderr.starts_with("samspil: cannot tell which AWS account http://127.0.0.1:9 (region eu-north-1) is"),
+        "{stderr}"
     );
     assert!(text(&output.stdout).is_empty(), "nothing was sent: {}", text(&output.stdout));
+    let redrive = samspil(&["redrive", "--queue", "registrations", "--dry-run", "--region", "eu-west-1"], &[]);
+    assert_eq!(redrive.status.code(), Some(5));
+    assert!(text(&redrive.stderr).contains("http://127.0.0.1:9 (region eu-west-1)"), "{}", text(&redrive.stderr));
 }
 
 #[test]
-fn redrive_names_the_endpoint_and_whether_it_changes_anything_first() {
-    let output = samspil(&["redrive", "--queue", "registrations"], &[]);
-    assert!(!output.status.success());
-    let first = text(&output.stderr).lines().next().unwrap_or_default().to_string();
-    assert_eq!(
-        first,
-        "samspil redrive: moving the messages of registrations-dlq back to registrations at \
-         http://127.0.0.1:9, region eu-north-1"
-    );
-    let dry = samspil(&["redrive", "--queue", "registrations", "--dry-run"], &[]);
-    assert!(text(&dry.stderr).starts_with("samspil redrive: listing (dry run, nothing changes)"));
+fn an_aws_account_is_refused_without_yes_when_there_is_no_terminal_to_ask_on() {
+    // Not a local endpoint, stdin not a terminal (tests have none): refused before any call.
+    let aws = ["--endpoint-url", "https://sqs.eu-north-1.amazonaws.com"];
+    for command in [&["send", "examples/messages.jsonl"][..], &["redrive", "--queue", "registrations"]] {
+        let output = samspil(&[command, &aws[..]].concat(), &[]);
+        assert_eq!(output.status.code(), Some(4), "{command:?}: {}", text(&output.stderr));
+        assert!(text(&output.stderr).contains("is AWS, not a local endpoint, and there is no terminal to ask on"));
+        assert!(!text(&output.stderr).contains("cannot tell which AWS account"), "no call was made");
+    }
 }
 
 #[test]
@@ -189,9 +202,9 @@ fn simulate_writes_a_chart_only_where_asked() {
     };
     let json = run(&["--format", "json"]);
     assert!(json.status.success(), "{}", text(&json.stderr));
-    let policies: Vec<serde_json::Value> =
-        text(&json.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    let policies = json_of(&json, "policy");
     assert_eq!(policies.len(), 3, "baseline, rebild-trial, rebild-jit");
+    assert!(json_of(&json, "timing").is_empty(), "timings only with --timings");
     assert!(policies.iter().all(|p| p["policy"].is_string() && p["scheduled"].is_u64()));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no file without --chart");
     let asked = run(&["--chart", "chart.svg"]);

@@ -49,6 +49,24 @@ fn the_same_seed_prints_the_same_numbers() {
 }
 
 #[test]
+fn json_output_is_byte_for_byte_the_same_for_every_run_of_one_seed() {
+    let args = ["--people", "300", "--seed", "11", "--quiet", "--format", "json"];
+    let (first, second) = (simulate(&args), simulate(&args));
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(!first.stdout.is_empty());
+    assert_eq!(first.stdout, second.stdout, "stdout holds results only; timings go to stderr");
+    assert!(String::from_utf8_lossy(&first.stderr).contains("messages/s"), "the timings, on stderr");
+    let timed = simulate(&[&args[..], &["--timings"]].concat());
+    let stdout = String::from_utf8_lossy(&timed.stdout);
+    let kinds: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["cohort", "policy", "policy", "policy", "timing", "timing", "timing"]);
+    assert!(stdout.starts_with(&*String::from_utf8_lossy(&first.stdout)), "the same results, then the timings");
+}
+
+#[test]
 fn no_cpr_number_is_ever_printed() {
     let chart = scratch("cpr.svg");
     let output = simulate(&["--people", "300", "--quiet", "--stages", "--chart", chart.to_str().unwrap()]);

@@ -88,6 +88,16 @@ impl PersonKeyer {
         mac.update(cpr.expose().as_bytes());
         PersonKey(mac.finalize().into_bytes().into())
     }
+
+    /// A MAC under the same secret for another purpose: `HMAC(secret, purpose ‖ ...)`, the caller
+    /// writing the rest. `purpose` must not be ten digits long, so that no input of it can ever be
+    /// a CPR number's (the seal of dead letters, [`crate::senders::ProvenanceSeal`], uses it).
+    pub(crate) fn mac_for(&self, purpose: &[u8]) -> Hmac<Sha256> {
+        debug_assert!(purpose.len() > 10, "a purpose longer than a CPR number");
+        let mut mac = self.mac.clone();
+        mac.update(purpose);
+        mac
+    }
 }
 
 /// The HMAC secret was empty.

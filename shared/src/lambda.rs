@@ -50,9 +50,9 @@ use crate::aws::{
 };
 use crate::contract::FactKind;
 use crate::identity::PersonKeyer;
-use crate::pipeline::{Backoff, BatchHandler, BatchRecord, Pipeline, ProcessingTime, REDRIVEN_ATTRIBUTE};
+use crate::pipeline::{Backoff, BatchHandler, BatchRecord, Pipeline, ProcessingTime};
 use crate::policy::PolicyBook;
-use crate::senders::Senders;
+use crate::senders::{Marks, Senders};
 use crate::telemetry::Metrics;
 
 pub use lambda_runtime::Error;
@@ -310,17 +310,20 @@ pub fn sqs_event(raw: &RawValue) -> Result<SqsEvent, String> {
 
 /// One SQS record as the pipeline sees it. The queue is the logical one (`registrations`, ...):
 /// the ARN's last segment, without a stack-name prefix; the function's own queue if the ARN is
-/// missing or names no samspil queue.
+/// missing or names no samspil queue. samspil's own message attributes become the record's
+/// [`Marks`], which the pipeline weighs against the sender ([`crate::senders`]).
 pub fn batch_record(message: &SqsMessage, kind: FactKind) -> BatchRecord {
-    let redriven = message.message_attributes.contains_key(REDRIVEN_ATTRIBUTE);
     let received = message.attributes.get("ApproximateReceiveCount").map(String::as_str);
     let queue = message.event_source_arn.as_deref().and_then(logical_queue).unwrap_or(kind.queue());
+    let marks =
+        Marks::read(|name| message.message_attributes.get(name).map(|a| a.string_value.as_deref().unwrap_or("")));
     BatchRecord {
-        redelivered: crate::pipeline::is_redelivered(received, redriven),
+        redelivered: crate::pipeline::is_redelivered(received),
         queue: queue.to_string(),
         message_id: message.message_id.clone(),
         sender: message.attributes.get("SenderId").cloned(),
         body: message.body.clone(),
+        marks,
     }
 }
 

@@ -3,7 +3,7 @@
 //! The library every samspil entry point shares: the Lambda functions, the command-line tool and
 //! the tests. It is laid out as ports and adapters:
 //!
-//! - [`contract`]: the wire format of `../shared/spec/contract.md`: parsing and validating inbound
+//! - [`contract`]: the wire format of `docs/contract.md`: parsing and validating inbound
 //!   CloudEvents into typed facts, rendering outbound meeting updates, and the JSON Schemas.
 //! - [`calendar`] and [`policy`]: Danish business days (rule R2) and the municipality policies
 //!   (rule R3), read from the policy file.

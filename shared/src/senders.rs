@@ -1,4 +1,5 @@
-//! Who may speak for which a-kasse: the map from a sending AWS principal to its a-kasser.
+//! Who may speak for which a-kasse: the map from a sending AWS principal to its a-kasser, and the
+//! threat model it answers.
 //!
 //! The inbound queues' policy admits the a-kasse accounts, but an account admitted to send could
 //! otherwise send in the name of any a-kasse. SQS records who sent each message as the system
@@ -9,21 +10,51 @@
 //! without its session, or an account id) may send for that a-kasse (three digits). A principal
 //! may send for several a-kasser (a shared IT provider): one entry per a-kasse.
 //!
-//! `samspil redrive` sends dead-lettered messages back to their queue, so SQS names the operator as
-//! their sender. An entry `principal=redrive` names such an operator role: its messages pass the
-//! check for any a-kasse. Operators can read the dead-letter queues anyway, they are few and named
-//! (`DeadLetterOperatorArns`), and CloudTrail records who redrove what; the stricter alternative
-//! (carrying the original `SenderId` through the dead-letter queue in a message attribute) is in
-//! `docs/security.md`.
-//!
 //! The map is configuration deployed with the stack: the template parameter `AkasseSenders`,
 //! passed to every function as `AKASSE_SENDERS` (`"AROAEXAMPLE1=067,AROAEXAMPLE1=010"`). A valid
-//! message passes [`Senders::check`] only if its sender is in the map, its `source` is
-//! `urn:dk:akasse:<n>` for an a-kasse `n` the sender may send for, and (registrations) its
-//! `data.akasse` is one too. Otherwise it is dead-lettered with `sender_mismatch`.
+//! message passes [`Senders::check`] only if its sender is an a-kasse principal of the map, its
+//! `source` is `urn:dk:akasse:<n>` for an a-kasse `n` the sender may send for, and (registrations)
+//! its `data.akasse` is one too. Otherwise it is dead-lettered with `sender_mismatch`.
+//!
+//! # Threat model: what a sender can forge
+//!
+//! - **`SenderId` cannot be forged.** SQS sets it from the credentials that signed `SendMessage`.
+//!   It is the only thing about a message that the sender does not write.
+//! - **Everything else can.** An a-kasse principal writes the body and may put any message
+//!   attributes on its messages: samspil's own (`samspil-redriven`, `samspil-sender`, `error_code`,
+//!   ...) as well as any other. A message whose SQS sender is not a redrive principal therefore has
+//!   samspil's attributes ignored: it is checked against its own `SenderId`, and a
+//!   `samspil-redriven` it carries does not make it a redelivery (which would republish the
+//!   updates of the message it duplicates).
+//! - **A dead-letter queue holds two kinds of message.** Those samspil dead-lettered as bad input:
+//!   sent by a function's role, with attributes samspil wrote fresh (`error_code`, `error_message`,
+//!   and the sender it checked the message against, sealed: [`origin`]). And those SQS moved there
+//!   after `maxReceiveCount` receives (transient failures): SQS keeps the message's original
+//!   `SenderId` and its original attributes, forged ones included.
+//!
+//! # Redrive
+//!
+//! `samspil redrive` sends dead letters back to their queue as the operator, so SQS names the
+//! operator as their sender. An entry `principal=redrive` names such an operator role. It is not a
+//! pass: a message from a redrive principal is checked against its *original* sender, which the
+//! pipeline works out from samspil's attributes without trusting any an a-kasse could have written
+//! ([`origin`]), and only such a message has its `samspil-redriven` mark honoured. A message from a
+//! redrive principal whose original sender cannot be established, or whose original sender is not
+//! an a-kasse principal, is refused with `sender_mismatch`: a forgery dead-lettered as
+//! `sender_mismatch` fails the same way after any number of redrives, and so do the messages of a
+//! sender removed from the map.
 //!
 //! In-process runs without SQS (replay, simulation, unit tests) have no sender:
-//! [`Senders::unchecked`] says so explicitly. The Lambda functions cannot run without the map.
+//! [`Senders::unchecked`] says so explicitly, and trusts every mark. The Lambda functions cannot
+//! run without the map.
+
+mod origin;
+
+pub use origin::{
+    DEAD_LETTER_SENDERS_ATTRIBUTE, ERROR_CODE_ATTRIBUTE, ERROR_MESSAGE_ATTRIBUTE, MAX_DEAD_LETTER_SENDERS, Marks,
+    Origin, Provenance, ProvenanceSeal, REDRIVEN_ATTRIBUTE, SAMSPIL_ATTRIBUTES, SEAL_ATTRIBUTE, SENDER_ATTRIBUTE,
+    principal, redriven_marks,
+};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -101,14 +132,26 @@ impl Senders {
         Ok(Senders { map: Some(map) })
     }
 
-    /// Whether `sender` (the SQS `SenderId`) may send `message`; `sender_mismatch` if not.
+    /// Whether `sender` (the SQS `SenderId`, or a redriven message's original sender) may send
+    /// `message` itself; `sender_mismatch` if not. A redrive principal sends for no a-kasse.
     pub fn check(&self, sender: Option<&str>, message: &InboundMessage) -> Result<(), BadInput> {
+        self.check_origin(&Origin::sent_by(sender), message)
+    }
+
+    /// Whether the message may be processed as sent by `origin` ([`Senders::origin`]).
+    pub fn check_origin(&self, origin: &Origin, message: &InboundMessage) -> Result<(), BadInput> {
         let Some(map) = &self.map else { return Ok(()) };
-        // A role session's id is `<role id>:<session name>`; the role is what is registered.
-        let principal = sender.map(|s| s.split(':').next().unwrap_or(s)).filter(|p| !p.is_empty());
-        let akasser = match principal.and_then(|p| map.get(p)) {
+        if let Some(reason) = origin.unresolved {
+            return Err(mismatch(reason));
+        }
+        let akasser = match origin.sender.as_deref().and_then(|p| map.get(p)) {
             None => return Err(mismatch("the sender (SQS SenderId) is not registered for any a-kasse")),
-            Some(Allowed::Redrive) => return Ok(()),
+            Some(Allowed::Redrive) => {
+                return Err(mismatch(
+                    "the sender is a redrive principal, which sends only dead letters back (samspil redrive) and \
+                     for no a-kasse of its own",
+                ));
+            }
             Some(Allowed::Akasser(akasser)) => akasser,
         };
         let named = message.key.source.strip_prefix(AKASSE_SOURCE_PREFIX);
@@ -123,6 +166,17 @@ impl Senders {
             return Err(mismatch("`data.akasse` is not an a-kasse the sender is registered for"));
         }
         Ok(())
+    }
+
+    /// Whether the map names `principal` as a redrive principal.
+    fn is_redrive(&self, principal: &str) -> bool {
+        self.map.as_ref().is_some_and(|map| matches!(map.get(principal), Some(Allowed::Redrive)))
+    }
+
+    /// Whether sender checks are on (a map was given): samspil's marks are then trusted only from
+    /// redrive principals.
+    fn checked(&self) -> bool {
+        self.map.is_some()
     }
 }
 
@@ -181,14 +235,14 @@ mod tests {
     }
 
     #[test]
-    fn an_operator_redriving_sends_for_any_akasse_and_nobody_else_does() {
+    fn a_redrive_principal_sends_for_no_akasse_of_its_own() {
         let s = senders();
-        assert_eq!(code(s.check(Some("AROAOPERATOR:alice"), &registration("urn:dk:akasse:099", "099"))), None);
-        assert_eq!(code(s.check(Some("AROAOPERATOR"), &cv("urn:other"))), None);
-        assert_eq!(
-            code(s.check(Some("AROAPROVIDER"), &registration("urn:dk:akasse:099", "099"))),
-            Some("sender_mismatch")
-        );
+        let mismatch = Some("sender_mismatch");
+        assert_eq!(code(s.check(Some("AROAOPERATOR:alice"), &registration("urn:dk:akasse:099", "099"))), mismatch);
+        assert_eq!(code(s.check(Some("AROAOPERATOR"), &registration("urn:dk:akasse:067", "067"))), mismatch);
+        assert_eq!(code(s.check(Some("AROAOPERATOR"), &cv("urn:other"))), mismatch);
+        let err = s.check(Some("AROAOPERATOR"), &cv("urn:dk:akasse:067")).unwrap_err();
+        assert!(err.message.contains("redrive principal"), "{}", err.message);
     }
 
     #[test]

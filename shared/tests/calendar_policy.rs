@@ -1,5 +1,5 @@
 //! Integration tests for the calendar (rule R2) and the policy book (rule R3), through the public
-//! API only: the checks `shared/spec/domain.md` states, the checked-in policy file, and properties
+//! API only: the checks `docs/rules.md` states (R2), the checked-in policy file, and properties
 //! of the business-day arithmetic that must hold for any day and count.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
@@ -12,7 +12,7 @@ fn date(text: &str) -> NaiveDate {
 }
 
 #[test]
-fn domain_md_r2_checks() {
+fn rules_md_r2_checks() {
     let calendar = Calendar::default();
     assert_eq!(easter_sunday(2026).unwrap(), date("2026-04-05"));
     assert_eq!(easter_sunday(2027).unwrap(), date("2027-03-28"));

@@ -6,9 +6,17 @@
 //! a-kasse's member, rule R14) has a sibling `<error_code>--<case>.before.jsonl`: valid messages in
 //! the replay format (`queue`, `body`), sent and applied first; the case then changes nothing they
 //! left. SQS carries only Unicode text, so a `.bin` case (bytes that are not UTF-8) is sent
-//! as what such bytes become on the way, with U+FFFD in place of each bad sequence. The same cases
-//! go through the stack deployed into the emulator in `tests/e2e/tests/stack/security.rs`, and
-//! seed the fuzz target (`make fuzz`).
+//! as what such bytes become on the way, with U+FFFD in place of each bad sequence. Two kinds of
+//! case do more, by their name:
+//!
+//! - `...-then-redriven`: once dead-lettered, it is redriven as `samspil redrive --error-code
+//!   <code>` sends it (by an operator whose role is a redrive principal here), and must be
+//!   dead-lettered again with the same code.
+//! - `...-forged-redrive-marks`: the sender puts samspil's own attributes on it, as a redriven
+//!   message of the a-kasse it names would carry them ([`forged_marks`]); they must change nothing.
+//!
+//! The same cases go through the stack deployed into the emulator in
+//! `tests/e2e/tests/stack/security.rs`, and seed the fuzz target (`make fuzz`).
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +28,27 @@ use samspil::pipeline::{
     BatchHandler, BatchRecord, CprSealer, DeadLetters, Pipeline, ProcessingTime, Publisher, Store, Stored,
 };
 use samspil::policy::PolicyBook;
-use samspil::senders::Senders;
+use samspil::senders::{Marks, Senders, redriven_marks};
 
 /// The sender every case is sent by; registered for 067, 010 and 048 as in the local stack.
 const SENDER: &str = "AIDAIT2UOQQY3AUEKVGXU";
+/// The principal of a-kasse 099, in whose name the forged cases are written.
+const AKASSE_099: &str = "AROAKASSE099";
+/// An operator's role session, a redrive principal.
+const OPERATOR: &str = "AROAOPERATOR:alice";
+/// The role session of the function that dead-lettered a case.
+const FUNCTION: &str = "AROAREGISTRATIONFN:samspil-registration";
+
+/// What a sender writes on a `...-forged-redrive-marks` case: samspil's attributes as a redriven
+/// message of 099's would carry them, and an `error_code` of its choosing.
+fn forged_marks() -> Marks {
+    Marks {
+        redriven: true,
+        sender: Some(AKASSE_099.into()),
+        seal: Some("0".repeat(64)),
+        dead_letter_senders: Some(AKASSE_099.into()),
+    }
+}
 
 struct Case {
     queue: String,
@@ -73,7 +98,9 @@ fn corpus() -> Vec<Case> {
 async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing() {
     let cases = corpus();
     assert!(cases.len() >= 25, "the corpus is in tests/hostile/");
-    let senders = Senders::parse(&format!("{SENDER}=067,{SENDER}=010,{SENDER}=048")).unwrap();
+    let senders =
+        Senders::parse(&format!("{SENDER}=067,{SENDER}=010,{SENDER}=048,{AKASSE_099}=099,AROAOPERATOR=redrive"))
+            .unwrap();
     let keyer = PersonKeyer::new(b"hostile-secret").unwrap();
     let pipeline =
         Pipeline::new(MemoryStore::new(), MemoryPublisher::new(), MemorySealer::new(), PolicyBook::repository(), keyer)
@@ -91,6 +118,7 @@ async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing()
             body: Some(body.clone()),
             sender: Some(SENDER.into()),
             redelivered: false,
+            marks: Marks::default(),
         })
         .collect();
     assert!(!setup.is_empty(), "some cases need messages before them (R14)");
@@ -101,27 +129,44 @@ async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing()
     let stored_before = handler.pipeline().store().len();
     let held = setup_state(&handler).await;
     handler.pipeline().publisher().take();
+    let (mut redriven, mut forged) = (0, 0);
     for case in &cases {
-        let record = BatchRecord {
+        let marks = if case.name.ends_with("forged-redrive-marks") { forged_marks() } else { Marks::default() };
+        forged += usize::from(marks.redriven);
+        let mut record = BatchRecord {
             message_id: Some(case.name.clone()),
             queue: case.queue.clone(),
             body: Some(case.body.clone()),
             sender: Some(SENDER.into()),
             redelivered: false,
+            marks,
         };
-        let report = handler.handle(&[record], time).await;
-        assert_eq!(report.counts.permanent_failures, 1, "{}/{}: dead-lettered", case.queue, case.name);
-        let letters = handler.dead_letters().take();
-        assert_eq!(letters.len(), 1, "{}", case.name);
-        assert_eq!(
-            (letters[0].queue.as_str(), letters[0].error_code.as_str()),
-            (case.queue.as_str(), case.code.as_str()),
-            "{}",
-            case.name
-        );
-        assert_eq!(letters[0].body, case.body, "{}: the body is unchanged", case.name);
-        assert!(!letters[0].error_message.contains("0101900001"), "{}: no CPR in error_message", case.name);
+        let trips = if case.name.ends_with("-then-redriven") { 2 } else { 1 };
+        for trip in 1..=trips {
+            let report = handler.handle(std::slice::from_ref(&record), time).await;
+            assert_eq!(
+                report.counts.permanent_failures, 1,
+                "{}/{} (trip {trip}): dead-lettered",
+                case.queue, case.name
+            );
+            let letters = handler.dead_letters().take();
+            assert_eq!(letters.len(), 1, "{}", case.name);
+            assert_eq!(
+                (letters[0].queue.as_str(), letters[0].error_code.as_str()),
+                (case.queue.as_str(), case.code.as_str()),
+                "{} (trip {trip})",
+                case.name
+            );
+            assert_eq!(letters[0].body, case.body, "{}: the body is unchanged", case.name);
+            assert!(!letters[0].error_message.contains("0101900001"), "{}: no CPR in error_message", case.name);
+            // What `samspil redrive --error-code <code>` sends back, as the operator.
+            let marks = redriven_marks(&letters[0].marks(), FUNCTION).expect("a principal");
+            record =
+                BatchRecord { sender: Some(OPERATOR.into()), marks, message_id: Some(format!("{trip}")), ..record };
+        }
+        redriven += trips - 1;
     }
+    assert!(redriven >= 1 && forged >= 1, "the corpus has forged-then-redriven and forged-marks cases");
     assert_eq!(handler.pipeline().store().len(), stored_before, "no state was written");
     assert_eq!(setup_state(&handler).await, held, "the setup's person is as the setup left them");
     assert!(handler.pipeline().publisher().take().is_empty(), "nothing was published");

@@ -19,6 +19,7 @@ use samspil::aws::{AwsClients, RequestCounter, SnsPublisher, SqsDeadLetters};
 use samspil::contract::{BadInput, ErrorCode, OutboundEvent};
 use samspil::pipeline::memory::{MemoryDeadLetters, MemoryPublisher};
 use samspil::pipeline::{DeadLetters, Publisher};
+use samspil::senders::Provenance;
 
 use support::events;
 
@@ -291,14 +292,20 @@ fn bad_input() -> BadInput {
 const BAD_BODY: &str = r#"{"specversion":"1.0","id":"x-1","data":{"cpr":"3213901234"}}  "#;
 
 #[tokio::test]
-async fn memory_dead_letters_keep_body_and_reason() {
+async fn memory_dead_letters_keep_body_reason_and_provenance() {
     let letters = MemoryDeadLetters::new();
-    letters.send("registrations", BAD_BODY, &bad_input()).await.expect("send");
+    letters.send("registrations", BAD_BODY, &bad_input(), &provenance()).await.expect("send");
     let taken = letters.take();
     assert_eq!(taken.len(), 1);
     assert_eq!((taken[0].queue.as_str(), taken[0].body.as_str()), ("registrations", BAD_BODY));
     assert_eq!(taken[0].error_code, "invalid_cpr");
     assert_eq!(taken[0].error_message, bad_input().message);
+    assert_eq!(taken[0].provenance, provenance());
+}
+
+/// The sender a dead letter was checked against, and its seal (any 64 hex digits will do here).
+fn provenance() -> Provenance {
+    Provenance { sender: Some("AROAKASSE067".into()), seal: "5e".repeat(32) }
 }
 
 #[tokio::test]
@@ -314,25 +321,32 @@ async fn sqs_dead_letters_go_to_the_queues_dlq_unchanged_with_the_reason() {
         ]),
     );
     requests.reset();
-    letters.send("registrations", BAD_BODY, &bad_input()).await.expect("send");
+    letters.send("registrations", BAD_BODY, &bad_input(), &provenance()).await.expect("send");
     assert_eq!(requests.snapshot(), [("SendMessage".to_string(), 1)].into());
 
     let received = receive(&clients, &registrations_dlq, 1).await;
     assert_eq!(received[0].body, BAD_BODY, "the body is unchanged, whitespace included");
-    let want: BTreeMap<String, String> =
-        [("error_code".to_string(), "invalid_cpr".to_string()), ("error_message".to_string(), bad_input().message)]
-            .into();
+    let want: BTreeMap<String, String> = [
+        ("error_code".to_string(), "invalid_cpr".to_string()),
+        ("error_message".to_string(), bad_input().message),
+        ("samspil-sender".to_string(), "AROAKASSE067".to_string()),
+        ("samspil-seal".to_string(), "5e".repeat(32)),
+    ]
+    .into();
     assert_eq!(received[0].attributes, want);
     assert!(receive(&clients, &job_exits_dlq, 0).await.is_empty(), "nothing in another queue's DLQ");
 
-    let error = letters.send("cv-completions", BAD_BODY, &bad_input()).await.expect_err("no DLQ for this queue");
+    let error =
+        letters.send("cv-completions", BAD_BODY, &bad_input(), &provenance()).await.expect_err("no DLQ for this queue");
     assert!(error.0.contains("cv-completions"), "{error}");
 
     let single = SqsDeadLetters::single(clients.sqs.clone(), job_exits_dlq.clone());
-    single.send("anything", "not json", &BadInput::new(ErrorCode::NotJson, "")).await.expect("send");
+    let unsent = Provenance { sender: None, seal: "00".repeat(32) };
+    single.send("anything", "not json", &BadInput::new(ErrorCode::NotJson, ""), &unsent).await.expect("send");
     let received = receive(&clients, &job_exits_dlq, 1).await;
     assert_eq!(received[0].body, "not json");
     assert_eq!(received[0].attributes["error_code"], "not_json");
+    assert!(!received[0].attributes.contains_key("samspil-sender"), "no sender: no attribute (SQS refuses empty ones)");
     assert_eq!(received[0].attributes["error_message"], "not_json", "an empty message falls back to the code");
 }
 

@@ -10,7 +10,8 @@
 
 mod support;
 
-use samspil::aws::dynamo::{DynamoStore, KEY_ATTRIBUTE, TTL_ATTRIBUTE, create_table_for_tests, partition_key};
+use samspil::aws::dynamo::{DynamoStore, TTL_ATTRIBUTE, create_table_for_tests};
+use samspil::aws::item_key::{KEY_ATTRIBUTE, partition_key};
 use samspil::aws::{DEFAULT_RETENTION_DAYS, RequestCounter};
 use samspil::domain::PersonState;
 use samspil::pipeline::memory::MemoryStore;

@@ -86,6 +86,7 @@ async fn child() {
         body: Some(body),
         sender: None,
         redelivered: false,
+        marks: Default::default(),
     })
     .collect();
     for record in &records {

@@ -3,7 +3,7 @@
 //! The stack is the one `scripts/deploy_local.py` deployed from `infra/template.yaml` into the AWS
 //! emulator (moto); its outputs (`target/local-stack.json`) name the queues, the table and the
 //! topic ([`stack`]). The emulator's own SQS-to-Lambda wiring cannot run the functions (it ignores
-//! partial batch responses; see the architecture's "Known pitfalls"), so this command polls the
+//! partial batch responses; `docs/operations.md`, "Locally"), so this command polls the
 //! three queues itself ([`poller`]) and runs every batch through the same
 //! [`samspil::pipeline::BatchHandler`] as the functions: DynamoDB, SNS and the SQS dead-letter
 //! queues, through the same adapters and the same SDK configuration, pointed at the emulator by
@@ -37,7 +37,8 @@ pub use stop::Stop;
 pub use sweeper::Sweeper;
 pub use watch::{WATCH_QUEUE, Watcher};
 
-use crate::{Error, Format, render};
+use crate::failure::Failure;
+use crate::{Error, Format, json_line, render};
 
 /// The HMAC secret of the local stack, when neither `--hmac-secret` nor `HMAC_SECRET` gives one. It
 /// is the value `scripts/deploy_local.py` stores in the local stack's SSM parameter, so people are
@@ -104,10 +105,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, format: Format) -> Result<(), Error> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or("`local` runs against the local stack: set AWS_ENDPOINT_URL=http://127.0.0.1:4566 (make run does)")?;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+        Failure::config(
+            "`local` runs against the local stack: set AWS_ENDPOINT_URL=http://127.0.0.1:4566 (make run does)",
+        )
+    })?;
     crate::runtime()?.block_on(serve(args, &endpoint, format))
 }
 
@@ -125,7 +127,7 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     };
     let until_idle = match args.until_idle {
         Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
-        Some(_) => return Err("--until-idle takes a number of seconds".into()),
+        Some(_) => return Err(Failure::config("--until-idle takes a number of seconds").into()),
         None => None,
     };
     let day = args.today.map_or(ProcessingDay::Today, ProcessingDay::Fixed);
@@ -144,7 +146,7 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     };
     let handler = handler(&clients, &stack, policies.clone(), args.hmac_secret.as_bytes())?;
     let sweeper = Sweeper::new(
-        crate::sweep::pipeline(
+        sweeper::pipeline(
             &clients,
             &stack.table,
             &stack.topic_arn,
@@ -185,7 +187,7 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     }
     eprintln!("  {}", if until_idle.is_some() || args.once { "stops when done, or on Ctrl-C" } else { "Ctrl-C stops" });
     if let Some(path) = &args.ready_file {
-        std::fs::write(path, "ready\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, "ready\n").map_err(|e| Failure::unreadable(format!("{}: {e}", path.display())))?;
     }
 
     let polling = async {
@@ -198,7 +200,7 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
             Some(w) => {
                 w.run(&stop, args.wait_seconds.min(5), |body| match format {
                     Format::Text => println!("{}", render::update_line(body)),
-                    Format::Json => println!("{body}"),
+                    Format::Json => println!("{}", json_line("update", update_json(body))),
                 })
                 .await
             }
@@ -209,6 +211,16 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     let (summary, updates, summonses) = tokio::join!(polling, watching, sweeping);
     let s = summary?;
     let c = s.counts;
+    if format == Format::Json {
+        let summary = serde_json::json!({
+            "messages": c.messages, "batches": s.batches, "scheduled": c.scheduled, "rescheduled": c.rescheduled,
+            "cancelled": c.cancelled, "duplicates": c.duplicates, "dead_lettered": c.permanent_failures,
+            "left_for_retry": s.left_for_retry, "summonses": summonses,
+            "updates_seen": watcher.is_some().then_some(updates),
+        });
+        println!("{}", json_line("summary", summary));
+        return Ok(());
+    }
     eprintln!(
         "samspil local: stopped after {} messages in {} batch(es): scheduled {}, rescheduled {}, cancelled {}, \
          duplicate {}, dead-lettered {}, left for retry {}; summonses published by the sweep {}{}",
@@ -226,6 +238,11 @@ async fn serve(args: Args, endpoint: &str, format: Format) -> Result<(), Error> 
     Ok(())
 }
 
+/// An update as read from the watch queue, as JSON: the CloudEvent, or its text if it is not JSON.
+fn update_json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|_| serde_json::Value::String(body.to_owned()))
+}
+
 /// The Lambda functions' handler on the local stack: DynamoDB, SNS, the stack's `SummonsKey`, each
 /// queue's DLQ, and the stack's sender map.
 pub fn handler(
@@ -241,7 +258,8 @@ pub fn handler(
     let sealer = KmsSealer::new(clients.kms.clone(), summons_key(stack)?);
     let mut pipeline = Pipeline::new(store, publisher, sealer, policies, keyer);
     if let Some(senders) = &stack.senders {
-        pipeline = pipeline.with_senders(Senders::parse(senders).map_err(|e| format!("output AkasseSenders: {e}"))?);
+        pipeline = pipeline
+            .with_senders(Senders::parse(senders).map_err(|e| Failure::config(format!("output AkasseSenders: {e}")))?);
     }
     Ok(BatchHandler::new(pipeline, dead_letters))
 }

@@ -156,7 +156,7 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> Poller<S, P, K, D> {
     /// Polls until `stop` (or, with `until_idle` / `once`, until done; it then calls `stop` itself
     /// so that whatever shares the signal ends too). Fails at once if a queue does not exist.
     pub async fn run(&self, stop: &Stop) -> Result<RunSummary, Error> {
-        self.backlog().await.map_err(|e| format!("the queues cannot be read: {e}"))?;
+        self.backlog().await.map_err(|e| crate::Failure::aws(format!("the queues cannot be read: {e}")))?;
         let loops = async {
             let summaries = join_all(self.queues.iter().map(|q| self.poll_queue(q, stop))).await;
             stop.stop();

@@ -2,25 +2,29 @@
 //! one readable line.
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use samspil::pipeline::{BatchRecord, BatchReport, REDRIVEN_ATTRIBUTE, is_redelivered};
+use samspil::pipeline::{BatchRecord, BatchReport, is_redelivered};
+use samspil::senders::Marks;
 
 /// A received SQS message as the pipeline sees it, like `samspil::lambda::batch_record` does for
-/// a Lambda event: redelivered when its receive count is above one or it carries the
-/// [`REDRIVEN_ATTRIBUTE`]; its sender is the `SenderId` system attribute.
+/// a Lambda event: redelivered when its receive count is above one; its sender is the `SenderId`
+/// system attribute; samspil's own message attributes are its marks, which the pipeline weighs
+/// against the sender (`samspil::senders`).
 pub fn batch_record(queue: &str, message: &Message) -> BatchRecord {
     let received = message
         .attributes
         .as_ref()
         .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
         .map(String::as_str);
-    let redriven = message.message_attributes.as_ref().is_some_and(|a| a.contains_key(REDRIVEN_ATTRIBUTE));
     let sender = message.attributes.as_ref().and_then(|a| a.get(&MessageSystemAttributeName::SenderId)).cloned();
+    let attributes = message.message_attributes.as_ref();
+    let marks = Marks::read(|name| attributes.and_then(|a| a.get(name)).map(|v| v.string_value().unwrap_or("")));
     BatchRecord {
         sender,
         message_id: message.message_id.clone().filter(|id| !id.is_empty()),
         queue: queue.to_string(),
         body: message.body.clone(),
-        redelivered: is_redelivered(received, redriven),
+        redelivered: is_redelivered(received),
+        marks,
     }
 }
 
@@ -54,6 +58,7 @@ mod tests {
 
     use aws_sdk_sqs::types::MessageAttributeValue;
     use samspil::pipeline::BatchCounts;
+    use samspil::senders::{REDRIVEN_ATTRIBUTE, SENDER_ATTRIBUTE};
 
     use super::*;
 
@@ -63,21 +68,26 @@ mod tests {
         let mut builder =
             Message::builder().message_id("m-1").receipt_handle("r-1").body("{}").set_attributes(Some(attributes));
         if redriven {
-            let value = MessageAttributeValue::builder().data_type("String").string_value("1").build().unwrap();
-            builder = builder.message_attributes(REDRIVEN_ATTRIBUTE, value);
+            let value = |v: &str| MessageAttributeValue::builder().data_type("String").string_value(v).build().unwrap();
+            builder = builder.message_attributes(REDRIVEN_ATTRIBUTE, value("1"));
+            builder = builder.message_attributes(SENDER_ATTRIBUTE, value("AROAKASSE067"));
         }
         builder.build()
     }
 
     #[test]
-    fn a_record_is_redelivered_after_the_first_receive_or_when_redriven() {
+    fn a_record_is_redelivered_after_the_first_receive_and_carries_its_marks_unweighed() {
         let first = batch_record("registrations", &message("1", false));
         assert_eq!(first.queue, "registrations");
         assert_eq!(first.message_id.as_deref(), Some("m-1"));
         assert_eq!(first.body.as_deref(), Some("{}"));
         assert!(!first.redelivered);
+        assert_eq!(first.marks, Marks::default());
         assert!(batch_record("registrations", &message("2", false)).redelivered);
-        assert!(batch_record("registrations", &message("1", true)).redelivered);
+        let marked = batch_record("registrations", &message("1", true));
+        assert!(!marked.redelivered, "the mark is the pipeline's to weigh, against the sender");
+        assert!(marked.marks.redriven);
+        assert_eq!(marked.marks.sender.as_deref(), Some("AROAKASSE067"));
     }
 
     #[test]

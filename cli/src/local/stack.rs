@@ -12,6 +12,7 @@ use std::path::Path;
 use samspil::contract::FactKind;
 
 use crate::Error;
+use crate::failure::Failure;
 
 /// One inbound queue: its contract name (`registrations`, ...), URL and dead-letter queue URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,15 +53,16 @@ fn output_prefix(kind: FactKind) -> &'static str {
 impl Stack {
     /// Reads the deployer's outputs file.
     pub fn load(path: &Path) -> Result<Stack, Error> {
+        // A missing or broken stack file is configuration that cannot work (exit status 4).
         let text = std::fs::read_to_string(path).map_err(|e| {
-            format!(
+            Failure::config(format!(
                 "{}: {e} (deploy the local stack first: `make deploy-local`, or give --table and --topic-arn)",
                 path.display()
-            )
+            ))
         })?;
-        let outputs: BTreeMap<String, String> =
-            serde_json::from_str(&text).map_err(|e| format!("{}: not the deployer's outputs: {e}", path.display()))?;
-        Stack::from_outputs(&outputs).map_err(|e| format!("{}: {e}", path.display()).into())
+        let outputs: BTreeMap<String, String> = serde_json::from_str(&text)
+            .map_err(|e| Failure::config(format!("{}: not the deployer's outputs: {e}", path.display())))?;
+        Stack::from_outputs(&outputs).map_err(|e| Failure::config(format!("{}: {e}", path.display())).into())
     }
 
     /// The stack from its outputs, by the template's output names.

@@ -1,19 +1,26 @@
-//! The summons sweep of rule R12 on a timer: what the daily schedule does in AWS, run by
-//! `samspil local` every `--sweep-every` seconds (and once at start).
+//! The summons sweep of rule R12 on the local stack, and on a timer: what the daily schedule does in
+//! AWS, run by `samspil local` every `--sweep-every` seconds (and once at start), and once by
+//! `samspil sweep`.
 //!
 //! Each round is one [`samspil::pipeline::Pipeline::sweep`] as a fresh [`SweepRun`], for the
 //! runner's processing day, through the very pipeline the `summons` function builds
-//! ([`samspil::lambda::summons::sweep_pipeline`]): the table's `sweep-due` index, the stack's
-//! `SummonsKey` in the emulator's KMS, the topic. Sweeping more often than daily changes nothing
-//! but how soon a due summons goes out: a run finds only what is due on or before its day.
+//! ([`pipeline`], on [`samspil::lambda::summons::sweep_pipeline`]): the table's `sweep-due` index,
+//! the stack's `SummonsKey` in the emulator's KMS, the topic. Sweeping more often than daily
+//! changes nothing but how soon a due summons goes out: a run finds only what is due on or before
+//! its day.
 
 use std::time::Duration;
 
+use samspil::aws::{AwsClients, DEFAULT_RETENTION_DAYS};
 use samspil::domain::SweepRun;
-use samspil::lambda::summons::SweepPipeline;
+use samspil::identity::PersonKeyer;
+use samspil::lambda::summons::{SweepPipeline, sweep_pipeline};
 use samspil::pipeline::{SweepError, SweepReport};
+use samspil::policy::PolicyBook;
 
-use super::{ProcessingDay, Stop};
+use super::poller::ProcessingDay;
+use super::stop::Stop;
+use crate::Error;
 
 /// The sweep on a timer.
 pub struct Sweeper {
@@ -69,4 +76,18 @@ pub fn summary(report: &SweepReport) -> String {
         report.published,
         report.busy + report.failed
     )
+}
+
+/// The sweep's pipeline on the stack: what the `summons` function builds, for `samspil local`'s
+/// timer and for `samspil sweep`.
+pub fn pipeline(
+    clients: &AwsClients,
+    table: &str,
+    topic: &str,
+    summons_key: &str,
+    policies: PolicyBook,
+    secret: &[u8],
+) -> Result<SweepPipeline, Error> {
+    let keyer = PersonKeyer::new(secret)?;
+    Ok(sweep_pipeline(clients, table, topic, summons_key, DEFAULT_RETENTION_DAYS, policies, keyer))
 }

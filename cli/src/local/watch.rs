@@ -51,20 +51,20 @@ impl Watcher {
     ) -> Result<Watcher, Error> {
         let created = sqs.create_queue().queue_name(name).send().await;
         let url = created
-            .map_err(|e| format!("{} ({name})", describe("CreateQueue", &e, None)))?
+            .map_err(|e| crate::Failure::aws(format!("{} ({name})", describe("CreateQueue", &e, None))))?
             .queue_url
-            .ok_or("CreateQueue returned no URL")?;
+            .ok_or_else(|| crate::Failure::aws("CreateQueue returned no URL"))?;
         let attributes = sqs
             .get_queue_attributes()
             .queue_url(&url)
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|e| format!("{} ({name})", describe("GetQueueAttributes", &e, None)))?;
+            .map_err(|e| crate::Failure::aws(format!("{} ({name})", describe("GetQueueAttributes", &e, None))))?;
         let arn = attributes
             .attributes
             .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .ok_or("GetQueueAttributes returned no QueueArn")?;
+            .ok_or_else(|| crate::Failure::aws("GetQueueAttributes returned no QueueArn"))?;
         match existing_subscription(sns, topic_arn, &arn).await? {
             Some(subscription) => {
                 sns.set_subscription_attributes()
@@ -73,7 +73,7 @@ impl Watcher {
                     .attribute_value("true")
                     .send()
                     .await
-                    .map_err(|e| describe("SetSubscriptionAttributes", &e, None))?;
+                    .map_err(|e| crate::Failure::aws(describe("SetSubscriptionAttributes", &e, None)))?;
             }
             None => {
                 sns.subscribe()
@@ -83,7 +83,7 @@ impl Watcher {
                     .attributes("RawMessageDelivery", "true")
                     .send()
                     .await
-                    .map_err(|e| format!("{} ({name})", describe("Subscribe", &e, None)))?;
+                    .map_err(|e| crate::Failure::aws(format!("{} ({name})", describe("Subscribe", &e, None))))?;
             }
         }
         Ok(Watcher { sqs: sqs.clone(), url })
@@ -175,7 +175,7 @@ async fn existing_subscription(
             .set_next_token(next.take())
             .send()
             .await
-            .map_err(|e| describe("ListSubscriptionsByTopic", &e, None))?;
+            .map_err(|e| crate::Failure::aws(describe("ListSubscriptionsByTopic", &e, None)))?;
         let found =
             page.subscriptions().iter().find(|s| s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn));
         if let Some(arn) = found.and_then(|s| s.subscription_arn()) {

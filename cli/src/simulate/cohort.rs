@@ -26,6 +26,7 @@
 use chrono::{Days, NaiveDate};
 
 use super::messages::{self, Message};
+use super::people::{Person, Rates};
 use super::survival::SurvivalCurve;
 
 /// The municipalities people register in (North Jutland, as in `infra/policies.toml`). Which
@@ -33,33 +34,6 @@ use super::survival::SurvivalCurve;
 const MUNICIPALITIES: [&str; 5] = ["851", "840", "787", "860", "813"];
 /// Three-digit a-kasse numbers.
 const AKASSER: [&str; 4] = ["067", "010", "022", "031"];
-
-/// Shares and delays of the cohort; see the module documentation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rates {
-    pub part_time: f64,
-    pub with_prior_hours: f64,
-    pub opted_out: f64,
-    pub late_cv: f64,
-    pub late_message: f64,
-    pub duplicate: f64,
-    /// The share of job exits withdrawn because the job fell through (R13).
-    pub withdrawn: f64,
-}
-
-impl Default for Rates {
-    fn default() -> Self {
-        Rates {
-            part_time: 0.15,
-            with_prior_hours: 0.25,
-            opted_out: 0.10,
-            late_cv: 0.15,
-            late_message: 0.10,
-            duplicate: 0.03,
-            withdrawn: 0.03,
-        }
-    }
-}
 
 /// How large the cohort is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,33 +53,6 @@ pub struct CohortSpec {
     pub start: NaiveDate,
     pub survival: SurvivalCurve,
     pub rates: Rates,
-}
-
-/// One person's ground truth. No CPR number: it lives only in the message bodies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Person {
-    pub registered_on: NaiveDate,
-    pub municipality: &'static str,
-    pub akasse: &'static str,
-    pub weekly_hours: u32,
-    pub prior_hours: u32,
-    pub opted_out: bool,
-    /// The CV conversation's day, if it happened while the person was unemployed.
-    pub cv_completed_on: Option<NaiveDate>,
-    /// The day the job starts, as the job exit says; `None` for somebody still unemployed at the
-    /// end of the curve.
-    pub job_starts_on: Option<NaiveDate>,
-    /// The day the a-kasse learns of the job.
-    pub job_known_on: Option<NaiveDate>,
-    /// The day the a-kasse withdraws the job exit because the job fell through (R13), if it does.
-    pub job_withdrawn_on: Option<NaiveDate>,
-}
-
-impl Person {
-    /// The day the person really starts work: the job start, unless the job fell through.
-    pub fn starts_work_on(&self) -> Option<NaiveDate> {
-        self.job_starts_on.filter(|_| self.job_withdrawn_on.is_none())
-    }
 }
 
 /// The cohort: its people and their messages in processing order.

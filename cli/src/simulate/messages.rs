@@ -12,12 +12,12 @@
 use chrono::{Datelike, Days, NaiveDate};
 use samspil::contract::InboundType;
 
-use super::cohort::{Person, Rates};
+use super::people::{Person, Rates};
 
 /// One message of the cohort. Its `Debug` leaves out the body, which holds a CPR number.
 #[derive(Clone, PartialEq)]
 pub struct Message {
-    /// The person it is about: an index into [`super::cohort::Cohort::people`].
+    /// The person it is about: their index among the cohort's people, in the order they were drawn.
     pub person: u32,
     pub event: InboundType,
     /// The processing day (rule R0): the day the fact became known, plus any delivery delay.

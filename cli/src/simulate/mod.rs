@@ -2,17 +2,18 @@
 //! baseline (first joint meeting from week 5) and the Rebild trial (fællessamtale as conversation
 //! no. 2, at the latest in week 10) mean in numbers, instead of on a hunch.
 //!
-//! It builds one seeded, synthetic cohort ([`cohort`], [`messages`], [`survival`]) and feeds its
-//! inbound CloudEvents, on their queues, through the embedded pipeline once per policy ([`feed`],
-//! [`policies`]): the same parsing, `decide` and store code as production, no separate model. The
-//! meeting updates it publishes, held against who really started a job when, give the numbers
-//! ([`report`]) and the chart ([`chart`]); `--stages` times the pipeline's steps one by one
+//! It builds one seeded, synthetic cohort ([`cohort`], [`people`], [`messages`], [`survival`]) and
+//! feeds its inbound CloudEvents, on their queues, through the embedded pipeline once per policy
+//! ([`feed`], [`policies`]): the same parsing, `decide` and store code as production, no separate
+//! model. The meeting updates it publishes, held against who really started a job when, give the
+//! numbers ([`report`]) and the chart ([`chart`]); `--stages` times the pipeline's steps one by one
 //! ([`stages`]). See `docs/simulation.md`.
 
 mod chart;
 mod cohort;
 mod feed;
 mod messages;
+mod people;
 mod policies;
 mod report;
 mod stages;
@@ -26,9 +27,10 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use samspil_cli::Format;
+use samspil_cli::{Failure, Format, json_line};
 
-use cohort::{Cohort, CohortSpec, Rates, Size};
+use cohort::{Cohort, CohortSpec, Size};
+use people::Rates;
 use report::Metrics;
 use survival::SurvivalCurve;
 
@@ -62,9 +64,13 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
-    /// Also time each step of the pipeline separately (parse, key, load, decide, ...), to profile.
+    /// Also time each step of the pipeline separately (parse, key, load, decide, ...), to profile
     #[arg(long)]
     stages: bool,
+    /// With --format json: also print how fast each policy ran, as `timing` lines (without it the
+    /// timings go to stderr, so that stdout is the same for every run of one seed)
+    #[arg(long)]
+    timings: bool,
 }
 
 /// One simulated policy: its numbers and how fast the pipeline ran.
@@ -79,10 +85,11 @@ pub struct Outcome {
 pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>> {
     crate::allocator::keep_freed_memory();
     let survival = match (&args.survival, &args.survival_file) {
-        (Some(text), _) => SurvivalCurve::parse_option(text)?,
+        (Some(text), _) => SurvivalCurve::parse_option(text).map_err(|e| Failure::config(e.to_string()))?,
         (None, Some(path)) => {
-            SurvivalCurve::parse_csv(&std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
-                .map_err(|e| format!("{}: {e}", path.display()))?
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Failure::unreadable(format!("{}: {e}", path.display())))?;
+            SurvivalCurve::parse_csv(&text).map_err(|e| Failure::unreadable(format!("{}: {e}", path.display())))?
         }
         (None, None) => SurvivalCurve::default(),
     };
@@ -92,6 +99,21 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
 
     let generating = Instant::now();
     let cohort = Cohort::generate(&spec);
+    if format == Format::Json {
+        let still_unemployed: Vec<serde_json::Value> = [13u64, 52]
+            .iter()
+            .map(|&weeks| {
+                serde_json::json!({"weeks": weeks, "share": cohort.empirical_survival(weeks * 7),
+                    "curve": spec.survival.share_at(weeks as f64)})
+            })
+            .collect();
+        let data = serde_json::json!({
+            "people": cohort.people.len(), "messages": cohort.messages.len(), "duplicates": cohort.duplicates(),
+            "job_exits_withdrawn": cohort.withdrawals(), "seed": spec.seed, "start": spec.start.to_string(),
+            "survival": spec.survival.to_string(), "still_unemployed": still_unemployed,
+        });
+        println!("{}", json_line("cohort", data));
+    }
     eprintln!(
         "cohort: {} people, {} messages ({} duplicates, {} job exits withdrawn), seed {}, survival {}; generated in {:.1} s",
         cohort.people.len(),
@@ -121,23 +143,25 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
     let metrics: Vec<Metrics> = outcomes.iter().map(|o| o.metrics.clone()).collect();
     if format == Format::Json {
         for outcome in &outcomes {
-            println!("{}", report::json(outcome));
+            println!("{}", json_line("policy", &outcome.metrics));
+        }
+        for outcome in &outcomes {
+            match args.timings {
+                true => println!("{}", json_line("timing", report::timing_json(outcome))),
+                false => eprintln!("{}", speed(outcome)),
+            }
+        }
+        if args.stages {
+            for policy in &runs {
+                eprint!("{}", stages::profile(&cohort, policy)?);
+            }
         }
         return write_chart(args.chart.as_deref(), &metrics, args.start);
     }
     print!("{}", report::table(&metrics));
     println!();
     for outcome in &outcomes {
-        let on_cpu = outcome.cpu_seconds.map_or(String::new(), |cpu| {
-            format!(
-                " ({cpu:.2} s on CPU: {:.0} messages per CPU-second)",
-                outcome.metrics.messages as f64 / cpu.max(1e-9)
-            )
-        });
-        println!(
-            "pipeline ({}): {} messages in {:.2} s = {:.0} messages/s{on_cpu}",
-            outcome.metrics.policy, outcome.metrics.messages, outcome.seconds, outcome.messages_per_second
-        );
+        println!("{}", speed(outcome));
     }
     if args.stages {
         for policy in &runs {
@@ -148,13 +172,25 @@ pub fn run(args: Args, format: Format) -> Result<(), Box<dyn std::error::Error>>
     write_chart(args.chart.as_deref(), &metrics, args.start)
 }
 
+/// How fast the pipeline ran one policy, as one readable line.
+fn speed(outcome: &Outcome) -> String {
+    let on_cpu = outcome.cpu_seconds.map_or(String::new(), |cpu| {
+        format!(" ({cpu:.2} s on CPU: {:.0} messages per CPU-second)", outcome.metrics.messages as f64 / cpu.max(1e-9))
+    });
+    format!(
+        "pipeline ({}): {} messages in {:.2} s = {:.0} messages/s{on_cpu}",
+        outcome.metrics.policy, outcome.metrics.messages, outcome.seconds, outcome.messages_per_second
+    )
+}
+
 /// Draws the chart into `path`, if one was asked for.
 fn write_chart(path: Option<&Path>, metrics: &[Metrics], start: NaiveDate) -> Result<(), Box<dyn std::error::Error>> {
     let Some(path) = path else { return Ok(()) };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, chart::svg(metrics, start)).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(path, chart::svg(metrics, start))
+        .map_err(|e| Failure::unreadable(format!("{}: {e}", path.display())))?;
     eprintln!("chart: {}", path.display());
     Ok(())
 }
@@ -168,7 +204,9 @@ pub fn simulate(
     let fed = feed::feed(cohort, policy, progress)?;
     let metrics = report::measure(policy.policy(), cohort, &fed);
     if metrics.rejected > 0 {
-        return Err(format!("{} generated messages were rejected as bad input", metrics.rejected).into());
+        return Err(
+            Failure::rejected(format!("{} generated messages were rejected as bad input", metrics.rejected)).into()
+        );
     }
     Ok(Outcome {
         metrics,

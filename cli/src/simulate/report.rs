@@ -240,15 +240,16 @@ fn mean_and_median(values: &mut [i64]) -> (f64, f64) {
     (mean, median)
 }
 
-/// The runs side by side, one column per policy, as plain aligned text.
-/// One policy's run as one JSON object (`--format json`): every metric, and the pipeline's speed.
-pub fn json(outcome: &super::Outcome) -> String {
-    let mut value = serde_json::to_value(&outcome.metrics).expect("metrics serialize");
-    value["messages_per_second"] = serde_json::json!(outcome.messages_per_second);
-    value["seconds"] = serde_json::json!(outcome.seconds);
-    value.to_string()
+/// How fast one policy's run went, as the `timing` of `--format json --timings`: apart from the
+/// metrics, which are the same for every run of one seed.
+pub fn timing_json(outcome: &super::Outcome) -> serde_json::Value {
+    serde_json::json!({
+        "policy": outcome.metrics.policy, "messages": outcome.metrics.messages, "seconds": outcome.seconds,
+        "messages_per_second": outcome.messages_per_second, "cpu_seconds": outcome.cpu_seconds,
+    })
 }
 
+/// The runs side by side, one column per policy, as plain aligned text.
 pub fn table(runs: &[Metrics]) -> String {
     type Row = (&'static str, fn(&Metrics) -> String);
     let rows: [Row; 21] = [

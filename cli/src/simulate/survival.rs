@@ -2,10 +2,10 @@
 //! registering, and the job starts drawn from it.
 //!
 //! The curve is piecewise linear through points `(week, share)`, starting at `(0, 1.0)`. Its
-//! default is calibrated to the numbers in `domain.md` ("Numbers for simulations"): AE (2012) found
-//! 54 % still on benefits 13 weeks after registering and 31 % after a year, and the Rebild trial
-//! saw exits concentrated early. Past the last point nobody leaves: the share left there never
-//! sends a job exit (afmeldt til job) within the simulation.
+//! default is calibrated to the numbers in `docs/rules.md` ("Numbers for simulations"): AE (2012)
+//! found 54 % still on benefits 13 weeks after registering and 31 % after a year, and the Rebild
+//! trial saw exits concentrated early. Past the last point nobody leaves: the share left there
+//! never sends a job exit (afmeldt til job) within the simulation.
 //!
 //! A curve is given on the command line as `--survival "4:0.8,13:0.54,52:0.31"` or in a CSV file
 //! with lines `week,share` (`--survival-file`; a header line and `#` comments are allowed).

@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use indicatif::ProgressBar;
 
-use super::cohort::{Cohort, CohortSpec, Rates, Size};
+use super::cohort::{Cohort, CohortSpec, Size};
+use super::people::Rates;
 use super::policies::{self, PolicyRun};
 use super::report::Metrics;
 use super::survival::SurvivalCurve;

@@ -81,7 +81,7 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
     assert_eq!(code, Some("not_json"));
 
     let keyer = samspil::identity::PersonKeyer::new(b"runtime-test-secret").unwrap();
-    let key = samspil::aws::dynamo::partition_key(&keyer.key(&samspil::contract::Cpr::parse(CPR).unwrap()));
+    let key = samspil::aws::item_key::partition_key(&keyer.key(&samspil::contract::Cpr::parse(CPR).unwrap()));
     let item = clients
         .dynamodb
         .get_item()

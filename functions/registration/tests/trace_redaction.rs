@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use samspil::aws::AwsClients;
-use samspil::aws::dynamo::{create_table_for_tests, partition_key};
+use samspil::aws::dynamo::create_table_for_tests;
+use samspil::aws::item_key::partition_key;
 use samspil::contract::Cpr;
 use samspil::identity::PersonKeyer;
 use samspil_runtime_tests::events::{SENDERS, registration, sqs_record as record};

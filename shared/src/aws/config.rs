@@ -108,18 +108,46 @@ pub fn long_poll(wait_seconds: i32) -> aws_sdk_sqs::config::Builder {
 
 /// Loads the shared SDK configuration from the environment. Call once per process.
 pub async fn sdk_config() -> SdkConfig {
+    sdk_config_with(&Overrides::default()).await
+}
+
+/// What an operator's command line says about where to act, over the environment: the CLI's
+/// `--endpoint-url`, `--region` and `--profile`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// The endpoint of every service, instead of `AWS_ENDPOINT_URL` or AWS's own.
+    pub endpoint_url: Option<String>,
+    /// The region, instead of `AWS_REGION`, the profile's or [`DEFAULT_REGION`].
+    pub region: Option<String>,
+    /// The named profile (`~/.aws/config`, `~/.aws/credentials`), instead of `AWS_PROFILE` or
+    /// `default`. With a profile, credentials come from the profile, not the environment.
+    pub profile: Option<String>,
+}
+
+/// [`sdk_config`] with `overrides` applied.
+pub async fn sdk_config_with(overrides: &Overrides) -> SdkConfig {
     let https =
         aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
-    let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
-        .or_else(ProfileFileRegionProvider::new())
+    let mut profile_region = ProfileFileRegionProvider::builder();
+    if let Some(profile) = &overrides.profile {
+        profile_region = profile_region.profile_name(profile);
+    }
+    let region = RegionProviderChain::first_try(overrides.region.clone().map(Region::new))
+        .or_else(EnvironmentVariableRegionProvider::new())
+        .or_else(profile_region.build())
         .or_else(Region::from_static(DEFAULT_REGION));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(connector_on_first_use(https))
         .region(region)
         .timeout_config(timeouts())
         .retry_config(retries());
-    if env_credentials_present() {
+    if let Some(profile) = &overrides.profile {
+        loader = loader.profile_name(profile);
+    } else if env_credentials_present() {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    if let Some(endpoint) = &overrides.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
     }
     loader.load().await
 }

@@ -4,7 +4,7 @@
 //!
 //! | attribute | type | value |
 //! |---|---|---|
-//! | `pk` | S | `person#` + the [`PersonKey`] (a hex HMAC of the CPR number, never the number) |
+//! | `pk` | S | `person#` + the [`PersonKey`] (a hex HMAC of the CPR number, never the number; [`super::item_key`]) |
 //! | `version` | N | 1 for the first write, then +1 per write: the optimistic-concurrency guard |
 //! | `state` | B | the compact encoding of [`PersonState`] ([`crate::codec`]); S, its JSON, in items written before |
 //! | `expires_at` | N | the TTL attribute, epoch seconds; only when every period is closed |
@@ -39,12 +39,13 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 
-use super::describe;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Days, NaiveDate};
 
+use super::describe;
+use super::item_key::{KEY_ATTRIBUTE, partition_key};
 use crate::codec;
 use crate::domain::PersonState;
 use crate::identity::PersonKey;
@@ -53,21 +54,12 @@ use crate::pipeline::{Store, StoreError, Stored};
 /// How long a person's data is kept after their last period closed, unless configured otherwise.
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
-/// The partition key attribute.
-pub const KEY_ATTRIBUTE: &str = "pk";
-/// The prefix of every person's partition key.
-pub const PERSON_KEY_PREFIX: &str = "person#";
 /// The version attribute.
 pub const VERSION_ATTRIBUTE: &str = "version";
 /// The attribute holding the state: binary ([`crate::codec`]), or JSON text in older items.
 pub const STATE_ATTRIBUTE: &str = "state";
 /// The TTL attribute, in epoch seconds.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
-
-/// The partition key value of a person's item: `person#<hex HMAC>`.
-pub fn partition_key(person: &PersonKey) -> String {
-    format!("{PERSON_KEY_PREFIX}{person}")
-}
 
 /// A [`Store`] on one DynamoDB table with partition key `pk` (S).
 #[derive(Debug, Clone)]

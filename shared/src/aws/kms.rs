@@ -20,7 +20,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 
 use super::describe;
-use super::dynamo::partition_key;
+use super::item_key::partition_key;
 use crate::contract::Cpr;
 use crate::domain::SealedCpr;
 use crate::identity::PersonKey;

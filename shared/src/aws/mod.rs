@@ -5,6 +5,7 @@
 //! - [`sns`]: [`SnsPublisher`], the [`crate::pipeline::Publisher`] on the `meeting-updates` topic.
 //! - [`sqs`]: [`SqsDeadLetters`], the [`crate::pipeline::DeadLetters`] on the queues' DLQs.
 //! - [`kms`]: [`KmsSealer`], the [`crate::pipeline::CprSealer`] on the `SummonsKey` (rule R12).
+//! - [`item_key`]: the key of a person's item, `pk` = `person#` + the person key.
 //! - [`sweep_index`]: the sparse index `sweep-due` of the table and its query (rule R12's sweep).
 //! - [`retry`]: [`back_off`], the wait before SQS delivers a failed message again.
 //! - [`requests`]: [`RequestCounter`], an SDK interceptor counting requests per operation.
@@ -16,6 +17,7 @@
 
 pub mod config;
 pub mod dynamo;
+pub mod item_key;
 pub mod kms;
 pub mod requests;
 pub mod retry;
@@ -23,7 +25,7 @@ pub mod sns;
 pub mod sqs;
 pub mod sweep_index;
 
-pub use config::{AwsClients, DEFAULT_REGION, long_poll, sdk_config};
+pub use config::{AwsClients, DEFAULT_REGION, Overrides, long_poll, sdk_config, sdk_config_with};
 pub use dynamo::{DEFAULT_RETENTION_DAYS, DynamoStore};
 pub use kms::KmsSealer;
 pub use requests::{CountRequests, RequestCounter};

@@ -2,9 +2,9 @@
 //!
 //! Each event is one SNS message whose body is [`OutboundEvent::to_json`], with the message
 //! attributes `municipality`, `akasse` and `event_type` (all of data type `String`) that
-//! subscribers filter on (contract.md, "Outbound"). One event is one `Publish`; more are sent with
-//! `PublishBatch`, ten per request, in order. An error names the operation and the failed entries,
-//! never a message body (it holds a CPR number).
+//! subscribers filter on (`docs/contract.md`, "Outbound"). One event is one `Publish`; more are
+//! sent with `PublishBatch`, ten per request, in order. An error names the operation and the failed
+//! entries, never a message body (it holds a CPR number).
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};

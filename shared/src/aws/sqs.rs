@@ -1,7 +1,9 @@
 //! [`SqsDeadLetters`]: the [`DeadLetters`] port on SQS dead-letter queues.
 //!
 //! A permanent failure is sent, body unchanged, to the dead-letter queue of the queue it came from,
-//! with the message attributes `error_code` and `error_message` (contract.md, "Bad input"). A
+//! with the message attributes `error_code` and `error_message` (`docs/contract.md`, "Bad input"), and
+//! `samspil-sender` and `samspil-seal`: the sender the pipeline checked it against, sealed
+//! ([`crate::senders::Provenance`]), which `samspil redrive` carries back with it. A
 //! function that reads one queue is built with [`SqsDeadLetters::single`]; the local runner, which
 //! reads all three, with [`SqsDeadLetters::new`] and a map from queue name to DLQ URL.
 
@@ -12,6 +14,7 @@ use aws_sdk_sqs::types::MessageAttributeValue;
 
 use crate::contract::BadInput;
 use crate::pipeline::{DeadLetterError, DeadLetters};
+use crate::senders::{ERROR_CODE_ATTRIBUTE, ERROR_MESSAGE_ATTRIBUTE, Provenance, SEAL_ATTRIBUTE, SENDER_ATTRIBUTE};
 
 use super::describe;
 
@@ -60,22 +63,31 @@ fn attribute(value: &str) -> Result<MessageAttributeValue, DeadLetterError> {
 }
 
 impl DeadLetters for SqsDeadLetters {
-    async fn send(&self, queue: &str, body: &str, reason: &BadInput) -> Result<(), DeadLetterError> {
+    async fn send(
+        &self,
+        queue: &str,
+        body: &str,
+        reason: &BadInput,
+        provenance: &Provenance,
+    ) -> Result<(), DeadLetterError> {
         let url = self
             .dlq_url(queue)
             .ok_or_else(|| DeadLetterError(format!("no dead-letter queue is configured for queue `{queue}`")))?;
         let code = reason.code.as_str();
         // SQS refuses empty attribute values; a reason always has a code to fall back on.
         let message = if reason.message.is_empty() { code } else { reason.message.as_str() };
-        self.client
+        let mut send = self
+            .client
             .send_message()
             .queue_url(url)
             .message_body(body)
-            .message_attributes("error_code", attribute(code)?)
-            .message_attributes("error_message", attribute(message)?)
-            .send()
-            .await
-            .map_err(|e| DeadLetterError(describe("SendMessage", &e, None)))?;
+            .message_attributes(ERROR_CODE_ATTRIBUTE, attribute(code)?)
+            .message_attributes(ERROR_MESSAGE_ATTRIBUTE, attribute(message)?)
+            .message_attributes(SEAL_ATTRIBUTE, attribute(&provenance.seal)?);
+        if let Some(sender) = provenance.sender.as_deref().filter(|s| !s.is_empty()) {
+            send = send.message_attributes(SENDER_ATTRIBUTE, attribute(sender)?);
+        }
+        send.send().await.map_err(|e| DeadLetterError(describe("SendMessage", &e, None)))?;
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 
 use super::describe;
-use super::dynamo::{KEY_ATTRIBUTE, PERSON_KEY_PREFIX};
+use super::item_key::{KEY_ATTRIBUTE, PERSON_KEY_PREFIX};
 use crate::identity::PersonKey;
 use crate::pipeline::StoreError;
 
@@ -110,8 +110,8 @@ fn person_of(item: &HashMap<String, AttributeValue>) -> Result<PersonKey, StoreE
     }
 }
 
-/// **Test support only**: the index as the SAM template declares it, for
-/// [`super::dynamo::create_table_for_tests`].
+/// **Test support only**: the index as the SAM template declares it, for tests that create the
+/// table themselves.
 pub fn index_for_tests()
 -> Result<(Vec<aws_sdk_dynamodb::types::AttributeDefinition>, aws_sdk_dynamodb::types::GlobalSecondaryIndex), String> {
     use aws_sdk_dynamodb::types::{

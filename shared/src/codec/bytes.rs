@@ -4,7 +4,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use compact_str::CompactString;
 
-use super::CodecError;
+use super::error::CodecError;
 use crate::identity::lower_hex;
 
 /// Day 0 of every encoded date: 2000-01-01. Dates are stored as days from it (absolute dates) or

@@ -5,6 +5,12 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::contract::{
+    AkasseParticipation, CvCompleted, ExitReason, Fact, JobExit, JobExitWithdrawal, MeetingForm, MeetingKind,
+    Registration, UpdateReason, UpdateType, WeeklyHours,
+};
+use crate::domain::{LastUpdate, Meeting, MeetingStatus, RecordedFact};
+use crate::identity::meeting_id;
 
 fn person() -> PersonKey {
     PersonKey::from_hex(&"ab".repeat(32)).unwrap()
@@ -104,6 +110,7 @@ fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
             previous_date,
             reason,
             caused_by,
+            transferred_from: None,
         });
     (
         (any::<bool>(), any_text(), any_day(), any_text(), any_text()),
@@ -257,6 +264,7 @@ fn format_1_bytes_stay_the_same() {
             previous_date: None,
             reason: Some(UpdateReason::JobExit),
             caused_by: key("0f5c7a58-2b1e-4d5e-9a49-6f0e1a2b3c4d"),
+            transferred_from: None,
         }),
     };
     let state = PersonState { facts: vec![reg, exit], meetings: vec![meeting], ..PersonState::default() };

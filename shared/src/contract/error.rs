@@ -1,4 +1,4 @@
-//! Coded errors for bad input (contract.md, "Bad input").
+//! Coded errors for bad input (`docs/contract.md`, "Bad input").
 //!
 //! Every message that can never be processed gets one [`ErrorCode`] and a human-readable message.
 //! The codes are stable: they travel as the SQS message attribute `error_code` on dead-lettered

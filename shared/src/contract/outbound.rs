@@ -3,8 +3,8 @@
 //!
 //! An [`OutboundEvent`] is the exact structured-mode CloudEvent a jobcenter or a-kasse system
 //! receives. Its `id` is derived from the meeting id and the update's sequence, so republishing an
-//! update after a crash (the outbox, see `architecture.md`) yields a byte-identical event that
-//! receivers recognise as a duplicate. Serialization is a derived `Serialize` over owned and
+//! update after a crash (the outbox: `docs/decisions.md`, "Outbox") yields a byte-identical event
+//! that receivers recognise as a duplicate. Serialization is a derived `Serialize` over owned and
 //! `'static` fields, with no intermediate `serde_json::Value`.
 //!
 //! The same struct deserializes, so tests, the CLI and the local runner can read published updates

@@ -1,7 +1,7 @@
 //! The machine-readable contract: JSON Schemas (draft 2020-12) of every message and an AsyncAPI
 //! 3.0 document, generated from the Rust types.
 //!
-//! Systems on both sides are built against `contract.md`; these files let them validate and
+//! Systems on both sides are built against `docs/contract.md`; these files let them validate and
 //! generate code instead of reading prose. They are generated, never hand-written: the inbound
 //! schemas come from the very wire structs [`super::inbound`] deserializes into, the outbound ones
 //! from [`OutboundEvent`]. They are checked in under `contracts/`, and a test

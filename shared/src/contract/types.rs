@@ -30,8 +30,8 @@ impl Cpr {
         Cpr(digits.as_bytes().try_into().expect("a validated CPR number has ten digits"))
     }
 
-    /// A CPR number from its ten digits, if they are one (see `contract.md`: the first six are a
-    /// valid DDMMYY; no modulus-11 check). For tools and tests; messages are validated on parse.
+    /// A CPR number from its ten digits, if they are one (see `docs/contract.md`: the first six are
+    /// a valid DDMMYY; no modulus-11 check). For tools and tests; messages are validated on parse.
     pub fn parse(digits: &str) -> Option<Self> {
         super::inbound::is_valid_cpr(digits.as_bytes()).then(|| Cpr::new_unchecked(digits))
     }
@@ -320,13 +320,13 @@ pub enum UpdateType {
 impl UpdateType {
     pub const ALL: [UpdateType; 3] = [UpdateType::Scheduled, UpdateType::Rescheduled, UpdateType::Cancelled];
 
-    /// The `reason` values an update of this type can carry (contract.md). A first `scheduled`
-    /// update carries none.
+    /// The `reason` values an update of this type can carry (`docs/contract.md`). A first
+    /// `scheduled` update carries none.
     pub fn reasons(self) -> &'static [UpdateReason] {
         match self {
             UpdateType::Scheduled => &[UpdateReason::JobExitWithdrawn, UpdateReason::Corrected],
             UpdateType::Rescheduled => &[UpdateReason::CvCompleted],
-            UpdateType::Cancelled => &[UpdateReason::JobExit, UpdateReason::Superseded],
+            UpdateType::Cancelled => &[UpdateReason::JobExit, UpdateReason::Superseded, UpdateReason::Transferred],
         }
     }
 
@@ -356,6 +356,9 @@ pub enum UpdateReason {
     /// Scheduled again: the cancellation rested on a fact of another period, or the period's
     /// registration was corrected by one sent later for the same day (rules R6 and R8).
     Corrected,
+    /// Cancelled, to the old municipality and a-kasse: a correction moved the meeting to other
+    /// ones, which are sent it as `scheduled` with reason `corrected` right after (rule R8).
+    Transferred,
 }
 
 /// The kind of meeting. Only the first joint meeting (fællessamtale) so far.

@@ -2,9 +2,12 @@
 //! their history (a seasonal worker with two periods a year for twenty years).
 //!
 //! A period that closed at least [`FOLD_AFTER_DAYS`] days before the processing day and before the
-//! person's latest period began (so never the latest itself) is *folded*: every fact dated in it or before it is dropped, with its meeting,
-//! and the state remembers only the horizon, [`PersonState::folded_until`]: the job start that
-//! closed the latest folded period. From then on a message about a day before the horizon (a
+//! person's latest period began (so never the latest itself) is *folded*: every fact dated in it or
+//! before it is dropped, with its meeting, and the state remembers only the horizon,
+//! [`PersonState::folded_until`]: the job start that closed the latest folded period. A period that
+//! closed on its own registration day never ends the folded stretch (its registration, dated on the
+//! horizon, would be kept while its job exit went), and neither does one whose next period closes
+//! on the very day it closed: the stretch then ends at an earlier period, or nothing is folded. From then on a message about a day before the horizon (a
 //! registration or CV completion dated before it, a job exit or withdrawal at or before it) is
 //! inert: [`is_folded`] makes `decide` treat it as seen before, so it changes nothing and publishes
 //! nothing.
@@ -69,7 +72,16 @@ pub fn fold(state: &mut PersonState, today: NaiveDate) {
     // Old by the processing day and by the person's own history: the latest period began that long
     // after it too, so a person who has not come back keeps everything until the TTL deletes it.
     let Some(limit) = latest.start.checked_sub_days(Days::new(FOLD_AFTER_DAYS)).map(|l| l.min(limit)) else { return };
-    let Some(horizon) = older.iter().rev().find_map(|p| p.closes_on.filter(|close| *close <= limit)) else {
+    // The horizon is the job start that closed a period old enough. Registrations dated on it then
+    // belong to the next period and stay, job exits on it go: so a period that closed on its own
+    // registration day cannot end the folded stretch (its registration would stay and its job exit
+    // go, opening it again), and neither can a period whose next period closes that same day.
+    let ends_a_stretch = |(k, p): (usize, &periods::Period<'_>)| {
+        let close = p.closes_on.filter(|close| *close <= limit && p.start < *close)?;
+        let next = periods.get(k + 1)?;
+        (next.closes_on != Some(close)).then_some(close)
+    };
+    let Some(horizon) = older.iter().enumerate().rev().find_map(ends_a_stretch) else {
         return;
     };
     let settled = state

@@ -110,3 +110,30 @@ fn messages_about_folded_periods_are_inert() {
     assert_eq!(p.send("job-late", job("2031-04-01"), today), None);
     assert_eq!(p.state, before, "nothing changed");
 }
+
+/// R10: forgetting never changes what a message about a kept period does. A period that closed on
+/// its own registration day (registered Monday 2024-01-08, a job from that very day) is not
+/// folded as the end of the stretch: folding at its job start would keep its registration (dated
+/// on the horizon) and drop its job exit, opening it again to swallow the person's next period.
+#[test]
+fn a_period_closed_on_its_own_registration_day_is_not_opened_again_by_folding() {
+    let mut p = Person::new();
+    p.send("r1", Fact::Registration(registration("851", "2024-01-08")), "2024-01-08");
+    p.send("x1", job("2024-01-08"), "2024-01-08");
+    // 420 days later, Monday 2025-03-03: a new period, its meeting on Monday 2025-03-31 (week 5).
+    let u = p.send("r2", Fact::Registration(registration("851", "2025-03-03")), "2025-03-03").unwrap();
+    let new_meeting = u.iter().find(|u| u.date == d("2025-03-31")).expect("the new period's meeting");
+    assert_eq!((new_meeting.deadline, new_meeting.sequence), (d("2025-04-13"), 1));
+    // A CV completion on Thursday 2025-03-20 leaves the meeting where it is (20 Mar + 3 business
+    // days is 25 Mar, before 31 Mar): nothing is published, nothing superseded.
+    let u = p.send("c2", cv("2025-03-20"), "2025-03-20").unwrap();
+    assert!(u.is_empty(), "nothing changes: {u:?}");
+    let planned: Vec<_> =
+        p.state.meetings.iter().filter(|m| m.status == super::MeetingStatus::Planned).map(|m| m.date).collect();
+    assert_eq!(planned, vec![d("2025-03-31")]);
+    // Another year on, with a third period closed, the stretch can end at the second period's job.
+    p.send("x2", job("2025-06-02"), "2025-05-01");
+    p.send("r3", Fact::Registration(registration("851", "2026-09-07")), "2026-09-07");
+    assert_eq!(p.state.folded_until, Some(d("2025-06-02")), "both old periods folded");
+    assert!(p.send("c1-late", cv("2024-01-08"), "2026-09-08").is_none(), "a fact of the folded stretch is inert");
+}

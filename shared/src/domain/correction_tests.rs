@@ -134,9 +134,16 @@ fn r8_the_registration_sent_later_corrects_the_meeting_whatever_the_arrival_orde
 
     let mut p = Person::new();
     only(p.send_at("a", aalborg.clone(), "2026-11-02", "2026-11-02T08:00:00Z").unwrap());
-    // The later one arrives second: Rebild's policy, week 9 from 28 Dec, deadline 10 Jan.
-    let u = only(p.send_at("b", rebild.clone(), "2026-11-03", "2026-11-02T09:00:00Z").unwrap());
-    assert_eq!((u.update_type, u.sequence, u.reason), (UpdateType::Scheduled, 2, Some(UpdateReason::Corrected)));
+    // The later one arrives second: Aalborg is told the meeting moved away (transferred), then
+    // Rebild gets it under its policy, week 9 from 28 Dec, deadline 10 Jan.
+    let updates = p.send_at("b", rebild.clone(), "2026-11-03", "2026-11-02T09:00:00Z").unwrap();
+    let [moved, u] = <[_; 2]>::try_from(updates).expect("two updates");
+    assert_eq!(
+        (moved.update_type, moved.sequence, moved.reason),
+        (UpdateType::Cancelled, 2, Some(UpdateReason::Transferred))
+    );
+    assert_eq!((moved.municipality.as_str(), moved.date), ("851", d("2026-11-30")));
+    assert_eq!((u.update_type, u.sequence, u.reason), (UpdateType::Scheduled, 3, Some(UpdateReason::Corrected)));
     assert_eq!((u.municipality.as_str(), u.date, u.deadline), ("840", d("2026-12-28"), d("2027-01-10")));
 
     // The later one arrives first: the earlier one changes nothing.
@@ -220,4 +227,43 @@ fn r7_in_rebild_a_job_on_4_january_cancels_the_28_december_meeting() {
         (u.update_type, u.date, u.reason),
         (UpdateType::Cancelled, d("2026-12-28"), Some(UpdateReason::JobExit))
     );
+}
+
+/// R8: a correction that moves the period from Rebild (840) to Aalborg (851). Registered Monday
+/// 2026-11-02 in Rebild (rebild-trial), the meeting is on Monday 2026-12-28 (week 9), deadline
+/// Sunday 2027-01-10. On 3 November a registration for the same day, sent later, names Aalborg:
+/// Rebild is told the meeting is cancelled (reason `transferred`, sequence 2, with what Rebild knew),
+/// then Aalborg is sent it scheduled (reason `corrected`, sequence 3) by R4 on 3 November under the
+/// baseline: week 5 begins on 30 November, deadline 13 December. A redelivery of the correction
+/// publishes both again, in order.
+#[test]
+fn r8_a_transfer_cancels_at_the_old_jobcenter_then_schedules_at_the_new_one() {
+    let mut p = Person::new();
+    let u = only(p.register("r1", registration("840", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.date, u.deadline, u.sequence), (d("2026-12-28"), d("2027-01-10"), 1));
+    let updates =
+        p.send_at("r2", Fact::Registration(registration("851", "2026-11-02")), "2026-11-03", "2026-11-02T09:00:00Z");
+    let updates = updates.unwrap();
+    let seen: Vec<_> = updates
+        .iter()
+        .map(|u| (u.update_type, u.reason, u.sequence, u.municipality.as_str(), u.date, u.deadline))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (UpdateType::Cancelled, Some(UpdateReason::Transferred), 2, "840", d("2026-12-28"), d("2027-01-10")),
+            (UpdateType::Scheduled, Some(UpdateReason::Corrected), 3, "851", d("2026-11-30"), d("2026-12-13")),
+        ]
+    );
+    let key = crate::contract::MessageKey { source: "urn:dk:akasse:067".into(), id: "r2".into() };
+    assert_eq!(super::updates_published_by(&p.state, &key, &Person::cpr()), updates, "the outbox holds both");
+    // The next update of the meeting replaces the outbox: a CV completion on Thursday 26 November
+    // moves it to Thursday 3 December, to Aalborg only.
+    let u = only(p.send("c1", cv("2026-11-26"), "2026-11-26").unwrap());
+    assert_eq!(
+        (u.update_type, u.sequence, u.municipality.as_str(), u.date),
+        (UpdateType::Rescheduled, 4, "851", d("2026-12-03"))
+    );
+    let key = crate::contract::MessageKey { source: "urn:dk:akasse:067".into(), id: "c1".into() };
+    assert_eq!(super::updates_published_by(&p.state, &key, &Person::cpr()), vec![u]);
 }

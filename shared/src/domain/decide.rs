@@ -40,18 +40,31 @@ use crate::policy::{Policy, PolicyBook};
 use super::decision::{Decision, Refusal};
 use super::periods::{self, Period};
 use super::schedule::{self, Plan};
-use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact};
+use super::state::{Meeting, MeetingStatus, PersonState, RecordedFact, Transfer};
 use super::summons;
 
 /// Decides what `message` means for the person whose current state is `state`, on the processing
 /// day `today` (R0). Pure: the same arguments always give the same decision. Takes the state by
 /// value, since the caller has just loaded it and the new state is built from it.
 pub fn decide(
+    next: PersonState,
+    person: &PersonKey,
+    message: &InboundMessage,
+    today: NaiveDate,
+    policies: &PolicyBook,
+) -> Result<Decision, Refusal> {
+    decide_folding(next, person, message, today, policies, true)
+}
+
+/// [`decide`], folding old periods away or not: without folding (property tests only) the state
+/// keeps every fact, which is what folding must never change the outcome of (R10).
+pub(crate) fn decide_folding(
     mut next: PersonState,
     person: &PersonKey,
     message: &InboundMessage,
     today: NaiveDate,
     policies: &PolicyBook,
+    folding: bool,
 ) -> Result<Decision, Refusal> {
     if next.has_processed(&message.key) || super::compaction::is_folded(&next, &message.fact) {
         return Ok(Decision::Duplicate(next));
@@ -66,10 +79,18 @@ pub fn decide(
 
     let mut updates = Vec::new();
     // R12: under a policy with `summon_days`, a meeting nobody has heard of yet stays internal.
-    let mut publish = |meeting: &mut Meeting, change: Change, policy: Option<&Policy>| {
+    // R8: `before` is what the meeting's receivers were last told of it as planned; if the update
+    // goes to other receivers (a correction moved the meeting to another municipality or a-kasse),
+    // the old ones are sent a cancellation first, so none is left holding a meeting that moved.
+    let mut publish = |meeting: &mut Meeting, change: Change, policy: Option<&Policy>, before: Option<Transfer>| {
         let summoned_later = policy.is_some_and(|p| p.summon_days.is_some());
-        if let Some(update) = change.apply(meeting, &cpr, &message.key, summoned_later) {
-            updates.push(update);
+        let Some(update) = change.apply(meeting, &cpr, &message.key, summoned_later) else { return };
+        match before.filter(|b| b.municipality != meeting.municipality || b.akasse != meeting.akasse) {
+            Some(before) => {
+                updates.push(meeting.transfer_from(before, &cpr));
+                updates.extend(meeting.render(&cpr));
+            }
+            None => updates.push(update),
         }
     };
     let facts = &next.facts;
@@ -87,11 +108,18 @@ pub fn decide(
             .ok_or_else(|| Refusal::NoPolicy { municipality: period.registration.municipality.to_string() })?;
         // One meeting per period and kind: its id is derived from both (R11), so it is computed
         // only when the meeting is new.
-        match next.meetings.iter_mut().find(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint) {
-            Some(meeting) => {
+        let own =
+            next.meetings.iter().position(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint);
+        match own {
+            Some(i) => {
+                let meeting = &mut next.meetings[i];
+                let before = meeting.announced_plan();
                 let change = reconcile(meeting, period, policy, facts, today)?;
-                publish(meeting, change, Some(policy));
+                publish(meeting, change, Some(policy), before);
             }
+            // R8: a meeting held under a later registration day of the period (the earlier
+            // registration arrived after it) is the period's first meeting: nothing new is owed.
+            None if next.meetings.iter().any(|m| is_first_meeting_held_in(m, period, today)) => {}
             None => {
                 let id = meeting_id(person, period.start, MeetingKind::FirstJoint);
                 let plan = schedule::plan(period, policy, today).ok_or(Refusal::OutOfRange)?;
@@ -99,7 +127,7 @@ pub fn decide(
                 if schedule::cancelled_by_job(period, policy, plan.date) {
                     meeting.status = MeetingStatus::Cancelled;
                 } else {
-                    publish(&mut meeting, Change::Announce(None), Some(policy));
+                    publish(&mut meeting, Change::Announce(None), Some(policy), None);
                 }
                 next.meetings.push(meeting);
             }
@@ -114,16 +142,18 @@ pub fn decide(
         if superseded {
             meeting.status = MeetingStatus::Cancelled;
             // A meeting never announced is dropped quietly, whatever its policy.
-            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None);
+            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None, None);
         }
     }
-    super::compaction::fold(&mut next, today);
+    if folding {
+        super::compaction::fold(&mut next, today);
+    }
     next.sweep_due = summons::sweep_due(&next, policies, today);
     Ok(Decision::Applied { state: next, updates })
 }
 
 /// The updates in the outbox of `key`: the last update of every meeting whose last change `key`
-/// caused. A message that is delivered again after its state was written publishes these again,
+/// caused, each after the cancellation its transfer sent to the old receivers, if it was one (R8). A message that is delivered again after its state was written publishes these again,
 /// since the earlier attempt may have died before publishing them. They are rendered for `cpr`, the
 /// number in the message (the state holds none).
 pub fn updates_published_by(state: &PersonState, key: &MessageKey, cpr: &Cpr) -> Vec<MeetingUpdate> {
@@ -131,7 +161,7 @@ pub fn updates_published_by(state: &PersonState, key: &MessageKey, cpr: &Cpr) ->
         .meetings
         .iter()
         .filter(|m| m.last_update.as_ref().is_some_and(|u| &u.caused_by == key))
-        .filter_map(|m| m.render(cpr))
+        .flat_map(|m| m.outbox(cpr))
         .collect()
 }
 
@@ -388,6 +418,12 @@ fn new_meeting(id: String, period: &Period<'_>, policy: &Policy, plan: Plan) -> 
         sequence: 0,
         last_update: None,
     }
+}
+
+/// Whether `meeting` is a first joint meeting of `period`, under any of its registration days, that
+/// has been held by `today`.
+fn is_first_meeting_held_in(meeting: &Meeting, period: &Period<'_>, today: NaiveDate) -> bool {
+    meeting.kind == MeetingKind::FirstJoint && period.contains(meeting.period_start) && meeting.is_held(today)
 }
 
 /// Gives the meeting the day, deadline flag and CV basis of a new plan.

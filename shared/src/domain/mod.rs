@@ -24,13 +24,15 @@ pub mod summons;
 
 pub use decide::{decide, updates_published_by};
 pub use decision::{Decision, Refusal};
-pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact, SealedCpr, SweepRun};
+pub use state::{LastUpdate, Meeting, MeetingStatus, PersonState, RecordedFact, SealedCpr, SweepRun, Transfer};
 pub use summons::{summon, summons_day};
 
 #[cfg(test)]
 mod compaction_tests;
 #[cfg(test)]
 mod correction_tests;
+#[cfg(test)]
+mod history_properties;
 #[cfg(test)]
 mod order_properties;
 #[cfg(test)]

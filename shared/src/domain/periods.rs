@@ -64,7 +64,7 @@ impl Period<'_> {
     }
 
     /// Whether `day` lies in the period: on or after its start, and before its close if closed.
-    fn contains(&self, day: NaiveDate) -> bool {
+    pub fn contains(&self, day: NaiveDate) -> bool {
         self.start <= day && self.closes_on.is_none_or(|close| day < close)
     }
 }

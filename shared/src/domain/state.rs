@@ -112,6 +112,25 @@ pub struct LastUpdate {
     pub reason: Option<UpdateReason>,
     /// The message whose processing produced this update.
     pub caused_by: MessageKey,
+    /// R8: when this update followed a correction that moved the meeting to another municipality
+    /// or a-kasse, the cancellation the same message sent to the old receivers just before it, with
+    /// the sequence before this update's. Part of the message's outbox, so a redelivery sends both
+    /// again, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_from: Option<Box<Transfer>>,
+}
+
+/// R8: a meeting as its old receivers last heard of it, planned, before a correction moved it to
+/// another municipality or a-kasse. They are sent it as `cancelled` with reason `transferred`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub municipality: CompactString,
+    pub akasse: CompactString,
+    pub date: NaiveDate,
+    pub deadline: NaiveDate,
+    pub deadline_missed: bool,
+    pub form: MeetingForm,
+    pub akasse_participation: AkasseParticipation,
 }
 
 impl Meeting {
@@ -130,8 +149,63 @@ impl Meeting {
         caused_by: &MessageKey,
     ) -> MeetingUpdate {
         self.sequence += 1;
-        self.last_update = Some(LastUpdate { update_type, previous_date, reason, caused_by: caused_by.clone() });
+        let caused_by = caused_by.clone();
+        self.last_update = Some(LastUpdate { update_type, previous_date, reason, caused_by, transferred_from: None });
         self.render(cpr).expect("an update was just recorded")
+    }
+
+    /// R8: the receivers the meeting was last announced to as planned (`scheduled` or
+    /// `rescheduled`), with what they were told; `None` when its last update cancelled it or none
+    /// was published.
+    pub(crate) fn announced_plan(&self) -> Option<Transfer> {
+        let last = self.last_update.as_ref()?;
+        (last.update_type != UpdateType::Cancelled).then(|| Transfer {
+            municipality: self.municipality.clone(),
+            akasse: self.akasse.clone(),
+            date: self.date,
+            deadline: self.deadline,
+            deadline_missed: self.deadline_missed,
+            form: self.form,
+            akasse_participation: self.akasse_participation,
+        })
+    }
+
+    /// R8: records that the update just published (see [`Meeting::publish`]) went to other receivers
+    /// than `before` was announced to: `before` is sent to its receivers as a cancellation first,
+    /// with the sequence in between. Returns that cancellation; the caller publishes it before the
+    /// update.
+    pub(crate) fn transfer_from(&mut self, before: Transfer, cpr: &Cpr) -> MeetingUpdate {
+        self.sequence += 1;
+        let last = self.last_update.as_mut().expect("an update was just recorded");
+        last.transferred_from = Some(Box::new(before));
+        self.render_transfer(cpr).expect("a transfer was just recorded")
+    }
+
+    /// The updates the meeting's last publication sent, in order: the cancellation to the old
+    /// receivers of a transfer (R8), if any, then the last update.
+    pub fn outbox(&self, cpr: &Cpr) -> impl Iterator<Item = MeetingUpdate> {
+        self.render_transfer(cpr).into_iter().chain(self.render(cpr))
+    }
+
+    /// The cancellation a transfer sent to the old receivers, as sent.
+    fn render_transfer(&self, cpr: &Cpr) -> Option<MeetingUpdate> {
+        let before = self.last_update.as_ref()?.transferred_from.as_deref()?;
+        Some(MeetingUpdate {
+            update_type: UpdateType::Cancelled,
+            meeting_id: self.id.clone(),
+            sequence: self.sequence - 1,
+            cpr: *cpr,
+            municipality: before.municipality.clone(),
+            akasse: before.akasse.clone(),
+            kind: self.kind,
+            date: before.date,
+            form: before.form,
+            akasse_participation: before.akasse_participation,
+            deadline: before.deadline,
+            deadline_missed: before.deadline_missed,
+            previous_date: None,
+            reason: Some(UpdateReason::Transferred),
+        })
     }
 
     /// The meeting's last published update, as sent. `None` if none was published.

@@ -417,3 +417,27 @@ fn unknown_municipality_without_default_is_an_error() {
     let err = decide(p.state.clone(), &p.key, &message, d("2026-11-02"), &p.policies).unwrap_err();
     assert_eq!(err, crate::domain::Refusal::NoPolicy { municipality: "999".into() });
 }
+
+/// R8: a meeting already held counts as the period's first meeting. Registered Monday 2026-11-16,
+/// the meeting is on Monday 2026-12-14 (week 5). On 15 December, after it was held, a registration
+/// of the same period dated 2026-11-02 arrives: the period starts on 2 November, and its first
+/// meeting has been held; nothing new is scheduled.
+#[test]
+fn r8_a_meeting_held_under_the_later_registration_day_is_the_period_s_first_meeting() {
+    let mut p = Person::new();
+    let u = only(p.register("r2", registration("851", "2026-11-16"), "2026-11-16"));
+    assert_eq!((u.date, u.deadline), (d("2026-12-14"), d("2026-12-27")));
+    let u = p.register("r1", registration("851", "2026-11-02"), "2026-12-15");
+    assert!(u.is_empty(), "no second first meeting: {u:?}");
+    assert_eq!(p.state.meetings.len(), 1);
+    // The same registration a day before the meeting supersedes the later day's meeting instead.
+    let mut q = Person::new();
+    q.register("r2", registration("851", "2026-11-16"), "2026-11-16");
+    let u = q.register("r1", registration("851", "2026-11-02"), "2026-12-13");
+    let types: Vec<_> = u.iter().map(|u| (u.update_type, u.reason)).collect();
+    assert_eq!(
+        types,
+        vec![(UpdateType::Scheduled, None), (UpdateType::Cancelled, Some(UpdateReason::Superseded))],
+        "{u:?}"
+    );
+}

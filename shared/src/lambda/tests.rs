@@ -72,13 +72,18 @@ fn sqs_event(records: serde_json::Value) -> SqsEvent {
 }
 
 #[test]
-fn sqs_records_become_batch_records_with_logical_queue_and_redelivery() {
+fn sqs_records_become_batch_records_with_logical_queue_redelivery_and_marks() {
     let event = sqs_event(serde_json::json!([
         {"messageId": "m1", "body": "{}", "attributes": {"ApproximateReceiveCount": "1", "SenderId": "AROAEXAMPLE:s"},
          "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:samspil-prod-job-exits"},
         {"messageId": "m2", "body": "{}", "attributes": {"ApproximateReceiveCount": "3"},
          "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:registrations"},
-        {"body": "{}", "messageAttributes": {"samspil-redriven": {"stringValue": "1", "dataType": "String"}}},
+        {"body": "{}", "messageAttributes": {
+            "samspil-redriven": {"stringValue": "1", "dataType": "String"},
+            "samspil-sender": {"stringValue": "AROAKASSE067", "dataType": "String"},
+            "samspil-seal": {"stringValue": "ab12", "dataType": "String"},
+            "samspil-dead-letter-senders": {"stringValue": "AROAKASSE067,AROAOPERATOR", "dataType": "String"},
+            "trace": {"stringValue": "x", "dataType": "String"}}},
         {"messageId": "m4", "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:something-else"},
     ]));
     let records: Vec<BatchRecord> =
@@ -90,12 +95,21 @@ fn sqs_records_become_batch_records_with_logical_queue_and_redelivery() {
         [
             (Some("m1"), "job-exits", false, Some("{}")),
             (Some("m2"), "registrations", true, Some("{}")),
-            (None, "registrations", true, Some("{}")),
+            (None, "registrations", false, Some("{}")),
             (Some("m4"), "registrations", false, None),
         ]
     );
     let senders: Vec<Option<&str>> = records.iter().map(|r| r.sender.as_deref()).collect();
     assert_eq!(senders, [Some("AROAEXAMPLE:s"), None, None, None], "the sender is the SenderId attribute");
+    // samspil's attributes are read as they are (whether to trust them is the pipeline's call).
+    let marks = Marks {
+        redriven: true,
+        sender: Some("AROAKASSE067".into()),
+        seal: Some("ab12".into()),
+        dead_letter_senders: Some("AROAKASSE067,AROAOPERATOR".into()),
+    };
+    assert_eq!(records[2].marks, marks);
+    assert_eq!(records[0].marks, Marks::default());
 }
 
 #[test]

@@ -3,9 +3,13 @@
 //! SQS hands a Lambda function up to ten records at once. [`BatchHandler::handle`] parses every
 //! record first, then:
 //!
-//! - sends bad input (a permanent failure, contract.md "Bad input") straight to the queue's
-//!   dead-letter queue with its `error_code`; such a record counts as done and is not retried. If
-//!   that send fails, the record is reported as failed instead, so SQS retries it and nothing is lost.
+//! - works out who each record is checked as ([`Pipeline::origin`]): its SQS sender, or for a
+//!   message a redrive principal sent back from a dead-letter queue, its original sender; only then
+//!   is a `samspil-redriven` mark honoured (see [`crate::senders`]).
+//! - sends bad input (a permanent failure, `docs/contract.md`, "Bad input") straight to the queue's
+//!   dead-letter queue with its `error_code` and the sender it was checked against, sealed
+//!   ([`crate::senders::Provenance`]); such a record counts as done and is not retried. If that
+//!   send fails, the record is reported as failed instead, so SQS retries it and nothing is lost.
 //! - groups the valid records by person (by CPR number, in memory only: the keyed hash is computed
 //!   once per record, by the pipeline) and runs the groups concurrently,
 //!   each group sequentially in batch order. Records for one person never race each other, and
@@ -23,12 +27,12 @@
 //!   only those records come back. Abandoning a record at any await point is safe: whatever it
 //!   had written is found again on its redelivery (see [`super::handle`]).
 //!
-//! A batch item failure with an empty or missing id makes Lambda fail the *whole* batch (see the
-//! architecture's "Known pitfalls"). A record without a message id is therefore processed like any
-//! other, but if it must be retried the report says so in [`BatchReport::abort`]: the caller then
-//! fails the whole invocation on purpose, which is the only honest way to have that record
-//! retried. Records of the batch that did succeed are then delivered again and recognised as
-//! duplicates (rule R10).
+//! A batch item failure with an empty or missing id makes Lambda fail the *whole* batch
+//! (`docs/decisions.md`, "A record without a message id fails the whole invocation"). A record
+//! without a message id is therefore processed like any other, but if it must be retried the report
+//! says so in [`BatchReport::abort`]: the caller then fails the whole invocation on purpose, which
+//! is the only honest way to have that record retried. Records of the batch that did succeed are
+//! then delivered again and recognised as duplicates (rule R10).
 //!
 //! The types here carry no Lambda or SQS SDK types, so the Lambda glue and the local runner share
 //! this code.
@@ -42,8 +46,9 @@ use futures::future::join_all;
 use tokio::time::Instant;
 
 use crate::contract::{BadInput, InboundMessage, UpdateType};
+use crate::senders::{Marks, Origin};
 
-use super::handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
+use super::handle::{Failure, Outcome, Pipeline, ProcessingTime};
 use super::ports::{CprSealer, DeadLetters, Publisher, Store};
 
 /// A record is not started with less time than this left before the deadline: one record is a
@@ -55,10 +60,6 @@ pub const START_RESERVE: Duration = Duration::from_secs(5);
 /// A record still running this long before the deadline is abandoned, so that the report (and the
 /// retry back-off calls made with it) reach SQS before the invocation is killed.
 pub const ANSWER_RESERVE: Duration = Duration::from_secs(1);
-
-/// The SQS message attribute that marks a message moved back from a dead-letter queue by an
-/// operator: like a receive count above one, it means the message may have been processed before.
-pub const REDRIVEN_ATTRIBUTE: &str = "samspil-redriven";
 
 /// One record of an SQS batch, as far as the pipeline cares. Its `Debug` hides the body
 /// (`pipeline/redacted.rs`).
@@ -72,8 +73,11 @@ pub struct BatchRecord {
     pub body: Option<String>,
     /// The SQS `SenderId` system attribute: who sent the message (see [`crate::senders`]).
     pub sender: Option<String>,
-    /// Whether it may have been processed before (see [`is_redelivered`]).
+    /// Whether SQS delivered it before (see [`is_redelivered`]).
     pub redelivered: bool,
+    /// samspil's own message attributes as the message carries them: trusted only when `sender`
+    /// is a redrive principal ([`crate::senders::Senders::origin`]).
+    pub marks: Marks,
 }
 
 /// The queue name in an SQS queue ARN: its last `:`-separated segment.
@@ -81,11 +85,11 @@ pub fn queue_from_arn(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or(arn)
 }
 
-/// Whether a message may have been processed before: the SQS attribute `ApproximateReceiveCount`
-/// is above one, or the message carries the [`REDRIVEN_ATTRIBUTE`] message attribute.
-pub fn is_redelivered(approximate_receive_count: Option<&str>, redriven: bool) -> bool {
-    let received = approximate_receive_count.and_then(|c| c.parse::<u64>().ok()).unwrap_or(1);
-    received > 1 || redriven
+/// Whether SQS delivered a message before: its system attribute `ApproximateReceiveCount` is above
+/// one. (A message moved back from a dead-letter queue may have been processed before too: that is
+/// its `samspil-redriven` mark, which only a redrive principal's message has honoured.)
+pub fn is_redelivered(approximate_receive_count: Option<&str>) -> bool {
+    approximate_receive_count.and_then(|c| c.parse::<u64>().ok()).unwrap_or(1) > 1
 }
 
 /// How the records of one batch ended, for metrics.
@@ -169,8 +173,10 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
         let mut bad = Vec::new();
         let mut groups: Vec<Vec<(usize, InboundMessage)>> = Vec::new();
         let mut group_of = HashMap::new();
+        let origins: Vec<Origin> =
+            records.iter().map(|r| self.pipeline.origin(&r.queue, body(r), r.sender.as_deref(), &r.marks)).collect();
         for (index, record) in records.iter().enumerate() {
-            match self.pipeline.parse(&delivery(record)) {
+            match self.pipeline.parse_from(&record.queue, body(record), &origins[index]) {
                 Ok(message) => {
                     let group = *group_of.entry(message.cpr).or_insert_with(|| {
                         groups.push(Vec::new());
@@ -182,10 +188,12 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
             }
         }
 
-        let dead_lettering = join_all(
-            bad.iter().map(|(index, reason)| async move { (*index, self.dead_letter(&records[*index], reason).await) }),
-        );
-        let people = join_all(groups.iter().map(|group| self.person_contained(records, group, time, deadline)));
+        let origins = &origins;
+        let dead_lettering = join_all(bad.iter().map(|(index, reason)| async move {
+            (*index, self.dead_letter(&records[*index], &origins[*index], reason).await)
+        }));
+        let people =
+            join_all(groups.iter().map(|group| self.person_contained(records, origins, group, time, deadline)));
         let (dead_lettered, people) = futures::future::join(dead_lettering, people).await;
 
         let mut settled: Vec<Option<Settled>> = records.iter().map(|_| None).collect();
@@ -199,13 +207,14 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
     async fn person_contained(
         &self,
         records: &[BatchRecord],
+        origins: &[Origin],
         group: &[(usize, InboundMessage)],
         time: ProcessingTime,
         deadline: Option<Instant>,
     ) -> Vec<(usize, Settled)> {
         // Unwind safety: the handler shares nothing mutable between people; a store or publisher
         // left mid-call by the panic is in the same position as after a dropped connection.
-        let person = AssertUnwindSafe(self.person(records, group, time, deadline));
+        let person = AssertUnwindSafe(self.person(records, origins, group, time, deadline));
         person.catch_unwind().await.unwrap_or_else(|_| {
             let ids: Vec<&str> = group.iter().map(|(index, _)| id_for_log(&records[*index])).collect();
             tracing::error!(message_ids = ?ids, "processing panicked; these records are retried");
@@ -217,6 +226,7 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
     async fn person(
         &self,
         records: &[BatchRecord],
+        origins: &[Origin],
         group: &[(usize, InboundMessage)],
         time: ProcessingTime,
         deadline: Option<Instant>,
@@ -224,14 +234,15 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
         let mut out = Vec::with_capacity(group.len());
         let mut failed = false;
         for (index, message) in group {
-            let record = &records[*index];
+            let (record, origin) = (&records[*index], &origins[*index]);
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let outcome = if failed {
                 Settled::Retry("an earlier message for the same person in this batch failed".into())
             } else if left.is_some_and(|left| left < START_RESERVE) {
                 Settled::Retry("not started: the invocation's deadline is too close".into())
             } else {
-                let handled = self.pipeline.handle_message(message, record.redelivered, time);
+                let redelivered = record.redelivered || origin.redriven;
+                let handled = self.pipeline.handle_message(message, redelivered, time);
                 let handled = match deadline {
                     Some(deadline) => {
                         let abandon = deadline.checked_sub(ANSWER_RESERVE).unwrap_or(deadline);
@@ -241,7 +252,7 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
                 };
                 match handled {
                     Ok(Ok(outcome)) => Settled::Done(outcome),
-                    Ok(Err(Failure::Permanent(reason))) => self.dead_letter(record, &reason).await,
+                    Ok(Err(Failure::Permanent(reason))) => self.dead_letter(record, origin, &reason).await,
                     Ok(Err(Failure::Transient(reason))) => Settled::Retry(reason),
                     Err(_) => Settled::Retry("abandoned at the invocation's deadline".into()),
                 }
@@ -252,10 +263,11 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
         out
     }
 
-    async fn dead_letter(&self, record: &BatchRecord, reason: &BadInput) -> Settled {
+    async fn dead_letter(&self, record: &BatchRecord, origin: &Origin, reason: &BadInput) -> Settled {
         let (id, queue, code) = (id_for_log(record), &record.queue, reason.code);
-        let body = record.body.as_deref().unwrap_or("");
-        match self.dead_letters.send(queue, body, reason).await {
+        let body = body(record);
+        let provenance = self.pipeline.provenance(queue, body, origin);
+        match self.dead_letters.send(queue, body, reason, &provenance).await {
             Ok(()) => {
                 tracing::warn!(message_id = id, queue, error_code = %code, "dead-lettered bad input");
                 Settled::DeadLettered
@@ -268,13 +280,9 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
     }
 }
 
-fn delivery(record: &BatchRecord) -> Delivery<'_> {
-    Delivery {
-        queue: &record.queue,
-        body: record.body.as_deref().unwrap_or(""),
-        sender: record.sender.as_deref(),
-        redelivered: record.redelivered,
-    }
+/// The record's body; a missing one is parsed as an empty body (bad input, `not_json`).
+fn body(record: &BatchRecord) -> &str {
+    record.body.as_deref().unwrap_or("")
 }
 
 fn id_for_log(record: &BatchRecord) -> &str {
@@ -319,5 +327,7 @@ fn report(records: &[BatchRecord], settled: Vec<Option<Settled>>) -> BatchReport
 
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod redrive_tests;
 #[cfg(test)]
 mod tests;

@@ -21,7 +21,7 @@ use crate::contract::{self, BadInput, ErrorCode, Fact, InboundMessage, MeetingUp
 use crate::domain::{self, Decision};
 use crate::identity::PersonKeyer;
 use crate::policy::PolicyBook;
-use crate::senders::Senders;
+use crate::senders::{Marks, Origin, Provenance, ProvenanceSeal, Senders};
 
 use super::ports::{CprSealer, Publisher, Store, StoreError};
 
@@ -36,7 +36,9 @@ pub struct Delivery<'a> {
     pub queue: &'a str,
     /// The SQS message body.
     pub body: &'a str,
-    /// Who sent it: the SQS `SenderId`, if the queue said (see [`crate::senders`]).
+    /// Who sent it: the SQS `SenderId`, if the queue said (see [`crate::senders`]). In-process
+    /// runs have none; a batch from SQS goes through [`Pipeline::origin`] instead, which also
+    /// weighs samspil's own attributes.
     pub sender: Option<&'a str>,
     /// Whether this message may have been processed before without finishing: SQS delivered it
     /// more than once, or it was moved back from a dead-letter queue.
@@ -89,11 +91,13 @@ pub struct Pipeline<S, P, K> {
     policies: PolicyBook,
     keyer: PersonKeyer,
     senders: Senders,
+    seal: ProvenanceSeal,
 }
 
 impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
     pub fn new(store: S, publisher: P, sealer: K, policies: PolicyBook, keyer: PersonKeyer) -> Self {
-        Pipeline { store, publisher, sealer, policies, keyer, senders: Senders::unchecked() }
+        let seal = ProvenanceSeal::new(&keyer);
+        Pipeline { store, publisher, sealer, policies, keyer, senders: Senders::unchecked(), seal }
     }
 
     /// Checks every delivery's sender against `senders` (the Lambda functions and the local runner
@@ -119,10 +123,27 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         &self.policies
     }
 
+    /// Who a message on `queue` with `body`, sent by `sender` (SQS `SenderId`) and carrying
+    /// samspil's `marks`, is checked as: see [`Senders::origin`]. The seal is this pipeline's.
+    pub fn origin(&self, queue: &str, body: &str, sender: Option<&str>, marks: &Marks) -> Origin {
+        self.senders.origin(sender, marks, |claimed, seal| self.seal.verifies(queue, claimed, body, seal))
+    }
+
+    /// What to record with `body`, from `queue`, when it is dead-lettered: the sender it was
+    /// checked against, sealed.
+    pub fn provenance(&self, queue: &str, body: &str, origin: &Origin) -> Provenance {
+        self.seal.provenance(queue, origin.sender.as_deref(), body)
+    }
+
     /// Parses and validates a delivery. Public so that batch handling can group by person first.
     pub fn parse(&self, delivery: &Delivery<'_>) -> Result<InboundMessage, BadInput> {
-        let message = contract::parse(delivery.queue, delivery.body)?;
-        self.senders.check(delivery.sender, &message)?;
+        self.parse_from(delivery.queue, delivery.body, &Origin::sent_by(delivery.sender))
+    }
+
+    /// Parses and validates `body` from `queue`, sent as `origin` says ([`Pipeline::origin`]).
+    pub fn parse_from(&self, queue: &str, body: &str, origin: &Origin) -> Result<InboundMessage, BadInput> {
+        let message = contract::parse(queue, body)?;
+        self.senders.check_origin(origin, &message)?;
         if let Fact::Registration(r) = &message.fact
             && self.policies.for_municipality(&r.municipality).is_none()
         {
@@ -148,7 +169,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         // Once a save has failed, the item may hold this very message: the write took effect but
         // its answer was lost, and the SDK's retry then failed the version condition against the
         // item it had written itself. A duplicate found then is ours to publish, exactly as if the
-        // queue had delivered the message again (architecture, "Known pitfalls").
+        // queue had delivered the message again (`docs/decisions.md`, "Outbox").
         let mut may_have_saved = redelivered;
         // A number sealed for a write that lost its race serves the next attempt too.
         let mut sealed = None;

@@ -13,6 +13,7 @@ use crate::codec;
 use crate::contract::{Cpr, OutboundEvent};
 use crate::domain::{PersonState, SealedCpr};
 use crate::identity::PersonKey;
+use crate::senders::{Marks, Provenance};
 
 use super::ports::{
     CprSealer, DeadLetterError, DeadLetters, PublishError, Publisher, SealError, Store, StoreError, Stored,
@@ -216,6 +217,15 @@ pub struct DeadLetter {
     pub body: String,
     pub error_code: String,
     pub error_message: String,
+    /// The sender it was checked against and the seal (`samspil-sender`, `samspil-seal`).
+    pub provenance: Provenance,
+}
+
+impl DeadLetter {
+    /// samspil's marks as the dead letter carries them in SQS, for redriving it in tests.
+    pub fn marks(&self) -> Marks {
+        Marks { sender: self.provenance.sender.clone(), seal: Some(self.provenance.seal.clone()), ..Marks::default() }
+    }
 }
 
 /// A [`DeadLetters`] that keeps every dead-lettered message, in order.
@@ -236,12 +246,19 @@ impl MemoryDeadLetters {
 }
 
 impl DeadLetters for MemoryDeadLetters {
-    async fn send(&self, queue: &str, body: &str, reason: &crate::contract::BadInput) -> Result<(), DeadLetterError> {
+    async fn send(
+        &self,
+        queue: &str,
+        body: &str,
+        reason: &crate::contract::BadInput,
+        provenance: &Provenance,
+    ) -> Result<(), DeadLetterError> {
         self.letters.lock().expect("dead letters lock").push(DeadLetter {
             queue: queue.to_string(),
             body: body.to_string(),
             error_code: reason.code.as_str().to_string(),
             error_message: reason.message.clone(),
+            provenance: provenance.clone(),
         });
         Ok(())
     }

@@ -16,8 +16,8 @@ mod sweep;
 
 pub use backoff::{Backoff, MAX_RECEIVES};
 pub use batch::{
-    ANSWER_RESERVE, AbortBatch, BatchCounts, BatchHandler, BatchRecord, BatchReport, REDRIVEN_ATTRIBUTE, START_RESERVE,
-    is_redelivered, queue_from_arn,
+    ANSWER_RESERVE, AbortBatch, BatchCounts, BatchHandler, BatchRecord, BatchReport, START_RESERVE, is_redelivered,
+    queue_from_arn,
 };
 pub use handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
 pub use ports::{

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use crate::contract::{Cpr, OutboundEvent};
 use crate::domain::{PersonState, SealedCpr};
 use crate::identity::PersonKey;
+use crate::senders::Provenance;
 
 /// A person's state as stored, with the version that guards the next write.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,14 +102,18 @@ impl<P: Publisher> Publisher for &P {
 pub struct DeadLetterError(pub String);
 
 /// Where permanent failures go: the dead-letter queue of the queue they came from, with the
-/// message attributes `error_code` and `error_message` (contract.md, "Bad input").
+/// message attributes `error_code` and `error_message` (`docs/contract.md`, "Bad input"), and the sender
+/// the message was checked against with its seal (`samspil-sender`, `samspil-seal`; see
+/// [`crate::senders::Provenance`]). Nothing else: none of the message's own attributes.
 pub trait DeadLetters: Send + Sync {
-    /// Sends `body`, unchanged, to the dead-letter queue of `queue`, with the reason.
+    /// Sends `body`, unchanged, to the dead-letter queue of `queue`, with the reason and the
+    /// provenance.
     fn send(
         &self,
         queue: &str,
         body: &str,
         reason: &crate::contract::BadInput,
+        provenance: &Provenance,
     ) -> impl Future<Output = Result<(), DeadLetterError>> + Send;
 }
 
@@ -118,8 +123,9 @@ impl<D: DeadLetters> DeadLetters for &D {
         queue: &str,
         body: &str,
         reason: &crate::contract::BadInput,
+        provenance: &Provenance,
     ) -> impl Future<Output = Result<(), DeadLetterError>> + Send {
-        (**self).send(queue, body, reason)
+        (**self).send(queue, body, reason, provenance)
     }
 }
 

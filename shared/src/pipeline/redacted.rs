@@ -30,6 +30,7 @@ impl fmt::Debug for BatchRecord {
             .field("body", &Body(self.body.as_ref().map(String::len)))
             .field("sender", &self.sender)
             .field("redelivered", &self.redelivered)
+            .field("marks", &self.marks)
             .finish()
     }
 }
@@ -52,6 +53,7 @@ impl fmt::Debug for DeadLetter {
             .field("body", &Body(Some(self.body.len())))
             .field("error_code", &self.error_code)
             .field("error_message", &self.error_message)
+            .field("provenance", &self.provenance)
             .finish()
     }
 }
@@ -71,6 +73,7 @@ mod tests {
             body: Some(body.clone()),
             sender: Some("AIDAEXAMPLE".into()),
             redelivered: false,
+            marks: Default::default(),
         };
         let delivery = Delivery { queue: "registrations", body: &body, sender: None, redelivered: true };
         let letter = DeadLetter {
@@ -78,6 +81,7 @@ mod tests {
             body: body.clone(),
             error_code: "not_json".into(),
             error_message: "m".into(),
+            provenance: crate::senders::Provenance { sender: None, seal: "00".into() },
         };
         for shown in [format!("{record:?}"), format!("{delivery:?}"), format!("{letter:#?}")] {
             assert!(!shown.contains(CPR), "{shown}");

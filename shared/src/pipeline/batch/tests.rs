@@ -15,6 +15,7 @@ use crate::pipeline::{
     StoreError, Stored, is_redelivered, queue_from_arn,
 };
 use crate::policy::PolicyBook;
+use crate::senders::Provenance;
 
 pub(super) const ALICE: &str = "0101901111";
 pub(super) const BOB: &str = "0202852222";
@@ -43,6 +44,7 @@ pub(super) fn record(id: Option<&str>, body: &str) -> BatchRecord {
         body: Some(body.to_string()),
         sender: None,
         redelivered: false,
+        marks: Default::default(),
     }
 }
 
@@ -150,7 +152,7 @@ impl Publisher for FlakyPublisher {
 struct BrokenDeadLetters;
 
 impl DeadLetters for BrokenDeadLetters {
-    async fn send(&self, _: &str, _: &str, _: &BadInput) -> Result<(), DeadLetterError> {
+    async fn send(&self, _: &str, _: &str, _: &BadInput, _: &Provenance) -> Result<(), DeadLetterError> {
         Err(DeadLetterError("SQS is unavailable".into()))
     }
 }
@@ -284,11 +286,11 @@ async fn a_record_without_message_id_is_processed_and_aborts_the_batch_only_when
 }
 
 #[test]
-fn queue_names_come_from_the_arn_and_redelivery_from_the_receive_count_or_the_redrive_mark() {
+fn queue_names_come_from_the_arn_and_redelivery_from_the_receive_count() {
     assert_eq!(queue_from_arn("arn:aws:sqs:eu-north-1:123456789012:registrations"), "registrations");
     assert_eq!(queue_from_arn("registrations"), "registrations");
-    assert!(!is_redelivered(Some("1"), false));
-    assert!(!is_redelivered(None, false));
-    assert!(is_redelivered(Some("2"), false));
-    assert!(is_redelivered(Some("1"), true));
+    assert!(!is_redelivered(Some("1")));
+    assert!(!is_redelivered(None));
+    assert!(!is_redelivered(Some("many")));
+    assert!(is_redelivered(Some("2")));
 }

@@ -8,7 +8,7 @@ use samspil::contract::MeetingUpdate;
 use samspil::pipeline::Backoff;
 use samspil::policy::PolicyBook;
 use samspil_cli::local::{PollOptions, Stop};
-use samspil_cli::redrive::redrive;
+use samspil_cli::redrive::{Plan, redrive};
 use samspil_e2e::faults::{Counter, FlakyPublisher, FlakyStore};
 use samspil_e2e::people::{DAY, Person};
 use samspil_e2e::reference::in_order;
@@ -141,16 +141,30 @@ async fn samspil_redrive_moves_dead_letters_back_after_the_fix_and_they_are_proc
 
     let dlq = env.stack.queue("registrations").expect("registrations").dlq_url.clone();
     let waiting = visible(&env, &dlq).await;
-    let listed = redrive(&env.clients.sqs, "registrations", true, |_| {}).await.expect("a dry run");
-    assert_eq!(listed.len() as u64, waiting, "the dry run lists every dead letter");
-    assert!(listed.iter().any(|r| r.error_code.as_deref() == Some("unknown_municipality")), "bad input, with its code");
-    assert!(listed.iter().any(|r| r.error_code.is_none()), "exhausted retries, without a code");
+    assert_eq!(waiting, 2, "both are in the dead-letter queue");
+    let exhausted_only = Plan { dry_run: true, ..Plan::retries_exhausted("registrations") };
+    let listed = redrive(&env.clients.sqs, &exhausted_only, |_| {}).await.expect("a dry run");
+    let codes: Vec<Option<&str>> = listed.moved.iter().map(|r| r.error_code.as_deref()).collect();
+    assert_eq!(codes, [None], "by default only exhausted retries, without a code, would move");
+    assert_eq!(listed.left, BTreeMap::from([("unknown_municipality".to_string(), 1)]), "bad input is left");
+    let both = Plan { error_codes: vec!["unknown_municipality".into()], ..exhausted_only.clone() };
+    let listed = redrive(&env.clients.sqs, &both, |_| {}).await.expect("a dry run");
+    assert_eq!(listed.moved.len(), 2, "named on purpose, the bad input would move too");
+    let one = redrive(&env.clients.sqs, &Plan { max: Some(1), ..both.clone() }, |_| {}).await.expect("a dry run");
+    assert_eq!(one.moved.len(), 1, "--max 1: one would move, the other stays");
+    assert_eq!(visible(&env, &dlq).await, waiting, "both are visible again");
     assert_eq!(visible(&env, &dlq).await, waiting, "a dry run changes nothing and shows the messages again");
 
-    // After the fix: move them back, run the functions' code as deployed.
-    let moved = redrive(&env.clients.sqs, "registrations", false, |_| {}).await.expect("a redrive");
-    assert_eq!(moved.len() as u64, waiting);
-    assert!(moved.iter().all(|r| r.new_message_id.is_some()));
+    // After the fix: a routine redrive moves the exhausted one and leaves the other, visible.
+    let moved = redrive(&env.clients.sqs, &Plan::retries_exhausted("registrations"), |_| {}).await.expect("a redrive");
+    assert_eq!((moved.moved.len(), moved.left_total()), (1, 1));
+    assert!(moved.moved.iter().all(|r| r.new_message_id.is_some()));
+    assert_eq!(visible(&env, &dlq).await, 1, "the bad input stays in the dead-letter queue, visible again at once");
+    // The municipality is in the policy file now: move its message back on purpose.
+    let named = Plan { error_codes: vec!["unknown_municipality".into()], ..Plan::retries_exhausted("registrations") };
+    let moved = redrive(&env.clients.sqs, &named, |_| {}).await.expect("a redrive");
+    assert_eq!((moved.moved.len(), moved.left_total()), (1, 0));
+    assert_eq!(visible(&env, &dlq).await, 0);
     let after = run_until_idle(&poller(&env, handler(&env))).await;
     assert!(after.counts.scheduled >= 2, "both redriven registrations schedule a meeting");
 

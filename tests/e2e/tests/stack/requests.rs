@@ -1,5 +1,6 @@
-//! The AWS requests each kind of message costs, counted at the SDK (`samspil::aws::RequestCounter`) against
-//! the stack in the emulator, and checked against the budget of the architecture: a message that
+//! The AWS requests each kind of message costs, counted at the SDK (`samspil::aws::RequestCounter`)
+//! against the stack in the emulator, and checked against the budget (`docs/decisions.md`,
+//! "Outbox"; `docs/operations.md`, "Requests per message on the happy path"): a message that
 //! changes a meeting is one `GetItem`, one `PutItem` and one `Publish`; a duplicate is one
 //! `GetItem`; a message that changes no meeting is one `GetItem` and one `PutItem`.
 //!
@@ -87,6 +88,7 @@ async fn requests_per_message_stay_within_the_budget() {
             body: Some(message.body.clone()),
             sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
             redelivered,
+            marks: Default::default(),
         };
         counter.reset();
         let report = handler.handle(&[record], time).await;

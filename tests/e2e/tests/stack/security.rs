@@ -4,8 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sqs::types::Message;
-use samspil_e2e::people::{DAY, Person};
+use aws_sdk_sqs::types::{Message, MessageAttributeValue};
+use samspil::senders::{
+    DEAD_LETTER_SENDERS_ATTRIBUTE, ERROR_CODE_ATTRIBUTE, REDRIVEN_ATTRIBUTE, SEAL_ATTRIBUTE, SENDER_ATTRIBUTE,
+};
+use samspil_cli::redrive::{Plan, redrive};
+use samspil_e2e::people::{DAY, EMULATOR_SENDER, Person};
 use samspil_e2e::runner::{handler, poller, run_until_idle, send, stored};
 use samspil_e2e::stack::{Env, root, setup};
 use samspil_e2e::subscriber::{Subscriber, take_matching};
@@ -109,6 +113,19 @@ async fn a_sender_speaking_for_another_akasse_is_dead_lettered_with_sender_misma
     subscriber.remove().await;
 }
 
+/// What a sender writes on a `...-forged-redrive-marks` case: samspil's attributes as a redriven
+/// message of a-kasse 099 would carry them, and an `error_code` of its own
+/// (`shared/tests/hostile_corpus.rs` has the same).
+fn forged_marks() -> [(&'static str, String); 5] {
+    [
+        (REDRIVEN_ATTRIBUTE, "1".into()),
+        (SENDER_ATTRIBUTE, "AROAKASSE099".into()),
+        (SEAL_ATTRIBUTE, "0".repeat(64)),
+        (DEAD_LETTER_SENDERS_ATTRIBUTE, "AROAKASSE099".into()),
+        (ERROR_CODE_ATTRIBUTE, "unknown_municipality".into()),
+    ]
+}
+
 /// One case of `tests/hostile/<queue>/<code>--<case>.<json|bin>`. A `.bin` case is not UTF-8; SQS
 /// carries only text, so it is sent as its lossy UTF-8 form. A case that is hostile only after other
 /// messages (rule R14) names them in `<code>--<case>.before.jsonl` (replay format).
@@ -163,14 +180,37 @@ async fn every_hostile_case_lands_in_its_dead_letter_queue_with_its_code_and_not
     assert_eq!(summary.counts.permanent_failures + summary.left_for_retry, 0, "the setup is applied");
     subscriber.drain().await;
     let before = table_text(&env).await;
-    for Hostile { queue, body, .. } in &cases {
+    for Hostile { queue, case, body, .. } in &cases {
         let url = &env.stack.queue(queue).expect("a queue").url;
-        samspil_cli::send::send_body(&env.clients.sqs, url, body).await.expect("SendMessage");
+        let mut send = env.clients.sqs.send_message().queue_url(url).message_body(body);
+        if case.ends_with("forged-redrive-marks") {
+            for (name, value) in forged_marks() {
+                let value = MessageAttributeValue::builder().data_type("String").string_value(value).build();
+                send = send.message_attributes(name, value.expect("an attribute"));
+            }
+        }
+        send.send().await.expect("SendMessage");
     }
     let summary = run_until_idle(&poller(&env, handler(&env))).await;
     let c = summary.counts;
     assert_eq!((c.messages, c.permanent_failures), (cases.len() as u64, cases.len() as u64), "all dead-lettered");
     assert_eq!((c.scheduled + c.rescheduled + c.cancelled, c.duplicates, summary.left_for_retry), (0, 0, 0));
+
+    // A routine redrive moves none of them; `--error-code` moves the `-then-redriven` cases' codes
+    // back on purpose, and they are dead-lettered again with the same code.
+    let redriven: Vec<_> = cases.iter().filter(|c| c.case.ends_with("-then-redriven")).collect();
+    assert!(!redriven.is_empty(), "the corpus has a forged-then-redriven case");
+    for Hostile { queue, code, .. } in &redriven {
+        let routine = redrive(&env.clients.sqs, &Plan::retries_exhausted(queue), |_| {}).await.expect("redrive");
+        let in_queue = cases.iter().filter(|c| c.queue == *queue && c.code == *code).count() as u64;
+        assert!(routine.left.get(code.as_str()).copied().unwrap_or(0) >= in_queue, "{queue}: nothing of {code} moved");
+        let named = Plan { error_codes: vec![code.clone()], ..Plan::retries_exhausted(queue) };
+        let moved = redrive(&env.clients.sqs, &named, |_| {}).await.expect("redrive");
+        assert!(moved.moved.len() as u64 >= in_queue, "{queue}: {code} moved back on purpose");
+    }
+    let again = run_until_idle(&poller(&env, handler(&env))).await;
+    assert_eq!(again.counts.permanent_failures, again.counts.messages, "every redriven case dead-lettered again");
+    assert!(again.counts.messages >= redriven.len() as u64);
 
     let mut missing: BTreeSet<String> = cases.iter().map(|c| c.case.clone()).collect();
     for queue in ["registrations", "cv-completions", "job-exits"] {
@@ -182,6 +222,10 @@ async fn every_hostile_case_lands_in_its_dead_letter_queue_with_its_code_and_not
             let Hostile { code, case, .. } =
                 mine.iter().find(|c| m.body() == Some(&c.body)).expect("a case body, unchanged");
             assert_eq!(&attribute(m, "error_code"), code, "{queue}/{case}");
+            // Written by the function: the real sender, never what the message claimed.
+            assert_eq!(attribute(m, SENDER_ATTRIBUTE), EMULATOR_SENDER, "{queue}/{case}");
+            assert_eq!(attribute(m, SEAL_ATTRIBUTE).len(), 64, "{queue}/{case}");
+            assert_eq!(attribute(m, REDRIVEN_ATTRIBUTE), "", "{queue}/{case}: no forged mark kept");
             assert!(!attribute(m, "error_message").contains("0101900001"), "{case}: no CPR in error_message");
             missing.remove(case);
         }

@@ -4,7 +4,7 @@
 //! The tests bring their own policy file (Rebild, 840, on `rebild-jit`: summoned 10 business days
 //! before the meeting), so the repository's `infra/policies.toml` and `make run` stay as they are.
 //! Each sweep is the pipeline the `summons` function and `samspil sweep` build
-//! ([`samspil_cli::sweep::pipeline`]), run for a chosen day.
+//! ([`samspil_cli::local::sweeper::pipeline`]), run for a chosen day.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -40,7 +40,7 @@ fn policies() -> PolicyBook {
 /// The sweep of the `summons` function, on the stack.
 fn sweep_pipeline(env: &Env) -> SweepPipeline {
     let key = env.stack.summons_key.as_deref().expect("the stack's SummonsKeyArn");
-    samspil_cli::sweep::pipeline(
+    samspil_cli::local::sweeper::pipeline(
         &env.clients,
         &env.stack.table,
         &env.stack.topic_arn,
@@ -241,6 +241,7 @@ async fn requests_of_a_pending_plan_and_its_summons_stay_within_the_budget() {
         body: Some(message.body),
         sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
         redelivered: false,
+        marks: Default::default(),
     };
     let budget = |pairs: &[(&str, u64)]| pairs.iter().map(|(op, n)| (op.to_string(), *n)).collect();
 
@@ -258,7 +259,7 @@ async fn requests_of_a_pending_plan_and_its_summons_stay_within_the_budget() {
 
     let due = stored(&env, &person).await.expect("a stored state").sweep_due.expect("pending");
     let key = env.stack.summons_key.as_deref().expect("SummonsKeyArn");
-    let sweeper = samspil_cli::sweep::pipeline(
+    let sweeper = samspil_cli::local::sweeper::pipeline(
         &clients,
         &env.stack.table,
         &env.stack.topic_arn,
