@@ -113,15 +113,20 @@ deploy-local: .venv/.installed
 	scripts/moto.sh start
 	scripts/with-moto.sh .venv/bin/python scripts/deploy_local.py $(foreach s,$(SUBSCRIBERS),--subscriber $(s))
 
+# The cross-build tools, cargo-lambda and Zig, come from .venv: `make package` and the `sam build`
+# of `make deploy` find them first on PATH, and both add the arm64 standard library first.
+CROSS_BUILD := PATH="$(CURDIR)/.venv/bin:$$PATH"
+
 ## package: the four arm64 Lambda zips (cargo-lambda and zig from .venv), with their sizes.
 package: .venv/.installed
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/.venv/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit -p summons
+	$(CROSS_BUILD) $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit -p summons
 	ls -l $${CARGO_TARGET_DIR:-target}/lambda/*/bootstrap.zip
 
 ## deploy: deploy the stack to AWS: make deploy ENV=staging|prod (needs `sam`, credentials, SAMSPIL_*).
 deploy: .venv/.installed
-	.venv/bin/python scripts/deploy.py stack $(ENV)
+	rustup target add aarch64-unknown-linux-gnu
+	$(CROSS_BUILD) .venv/bin/python scripts/deploy.py stack $(ENV)
 
 ## subscriber: onboard one: make subscriber ENV=prod KIND=jobcenter|akasse CODE=851 CONSUMER=<role ARN>.
 subscriber: .venv/.installed
