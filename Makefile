@@ -20,7 +20,7 @@ run: .venv/.installed
 	scripts/with-moto.sh scripts/run-local.sh
 
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
-test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local test-receiver
+test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local test-receiver test-docs
 	scripts/with-moto.sh $(CARGO) test --workspace --quiet
 
 ## soak: 5,000 messages through four runners, calls failing, runners killed; nothing may be lost.
@@ -87,7 +87,7 @@ startup:
 simulate:
 	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg
 
-.PHONY: template-check test-deploy-config test-deploy-local test-receiver deploy-local package deploy subscriber
+.PHONY: template-check test-deploy-config test-deploy-local test-receiver test-docs deploy-local package deploy subscriber
 
 ## template-check: cfn-lint and the checkov security scan of infra/template.yaml and infra/subscriber.yaml.
 template-check: .venv/.installed
@@ -107,6 +107,13 @@ test-deploy-local: .venv/.installed
 test-receiver: .venv/.installed
 	$(CARGO) test --workspace --no-run --quiet
 	scripts/with-moto.sh .venv/bin/python scripts/test_receiver.py $${CARGO_TARGET_DIR:-target}/debug/samspil
+
+## test-docs: the facts the pages state, checked against the templates, the deployer, the Makefile and the build.
+# scripts/test_docs.py runs the library's compiled build script on a broken policy file: it needs the
+# test build that `make test` makes anyway (docs/doc-facts.md lists what it checks).
+test-docs: .venv/.installed
+	$(CARGO) test --workspace --no-run --quiet
+	.venv/bin/python scripts/test_docs.py
 
 ## deploy-local: start the emulator, deploy the stack and SUBSCRIBERS (default jobcenter:851).
 deploy-local: .venv/.installed
