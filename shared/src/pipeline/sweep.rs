@@ -5,7 +5,13 @@
 //! before its day ([`super::Store::due_for_sweep`]), so a day on which no run happened is caught up
 //! by the next. For each person:
 //!
-//! 1. `load` (strongly consistent: the listing may be stale) and skip unless `sweep_due <= today`;
+//! 0. if the policies changed since the last run that visited everyone pending (their fingerprint
+//!    differs from the store's [`super::Store::policies_mark`]), this run lists everyone with a
+//!    `sweep_due` at all, and sets the mark once it has been through them all without a failure:
+//!    a policy edit takes effect at the next sweep;
+//! 1. `load` (strongly consistent: the listing may be stale) and work the person's day out again
+//!    with today's policies; skip unless it is on or before `today`, and put a stored day that a
+//!    policy edit moved right;
 //! 2. if the state holds another run's unpublished summonses ([`PersonState::unpublished_summons`])
 //!    and that run's lease ([`SWEEP_LEASE`]) is still live, skip: that run is publishing them. A run
 //!    whose lease has run out is dead: its summonses are taken over (they become this run's);
@@ -29,7 +35,8 @@
 //! marker, so each summons is published once.
 //!
 //! Requests per person summoned: one `GetItem`, one KMS `Decrypt`, two `PutItem`s and one SNS
-//! `Publish` (`PublishBatch` for several summonses), plus the index query shared by everyone
+//! `Publish` (`PublishBatch` for several summonses), plus the index query and the policies mark's
+//! `GetItem`, shared by everyone
 //! (`docs/decisions.md`, "Summonses (R12)").
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
@@ -45,6 +52,9 @@ use super::ports::{CprSealer, Publisher, Store, StoreError};
 /// How long a sweep run may hold the summonses it has written but not yet published: the longest
 /// a run lasts (the `summons` function's timeout). Until then, other runs leave the person alone.
 pub const SWEEP_LEASE: TimeDelta = TimeDelta::minutes(15);
+
+/// The listing day of a full pass: later than any day a summons can fall on.
+const EVERY_DAY: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
 
 /// How many people one run works on at a time.
 const CONCURRENCY: usize = 8;
@@ -104,7 +114,14 @@ enum Swept {
 impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
     /// Runs the sweep of `time.today` as `run`; see the module documentation.
     pub async fn sweep(&self, time: ProcessingTime, run: &SweepRun) -> Result<SweepReport, SweepError> {
-        let people = self.store().due_for_sweep(time.today).await.map_err(SweepError::Listing)?;
+        // A policy edit since the last full pass: every stored `sweep_due` may be stale, so this run
+        // visits everyone with a plan pending, works their day out again with today's policies,
+        // summonses those now due and puts the others' day right.
+        let fingerprint = self.policies().fingerprint();
+        let mark = self.store().policies_mark().await.map_err(SweepError::Listing)?;
+        let full = mark.as_deref() != Some(fingerprint.as_str());
+        let listed_up_to = if full { EVERY_DAY } else { time.today };
+        let people = self.store().due_for_sweep(listed_up_to).await.map_err(SweepError::Listing)?;
         let mut report = SweepReport { listed: people.len(), ..SweepReport::default() };
         let mut first = None;
         let mut results = futures::stream::iter(people.iter().map(|person| self.sweep_person(person, time, run)))
@@ -123,6 +140,12 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 }
             }
         }
+        if full && first.is_none() {
+            // Only a pass that reached everyone makes the stored days today's policies' days.
+            if let Err(error) = self.store().set_policies_mark(&fingerprint).await {
+                first = Some(format!("recording the policies' fingerprint: {error}"));
+            }
+        }
         match first {
             None => Ok(report),
             Some(first) => Err(SweepError::Incomplete { report, first }),
@@ -137,8 +160,22 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 return Ok(Swept::NotDue);
             };
             let mut state = stored.state;
-            if state.sweep_due.is_none_or(|due| due > time.today) {
-                return Ok(Swept::NotDue);
+            // The day as today's policies have it: the stored one may predate a policy edit.
+            let due = domain::summons::sweep_due(&state, self.policies(), time.today);
+            if due.is_none_or(|due| due > time.today) {
+                if due == state.sweep_due {
+                    return Ok(Swept::NotDue);
+                }
+                // Put the stored day right (a policy edit moved it), so the daily listing finds it.
+                state.sweep_due = due;
+                if due.is_none() {
+                    state.pending_cpr = None;
+                }
+                match self.store().save(person, &state, Some(stored.version)).await {
+                    Ok(_) => return Ok(Swept::NotDue),
+                    Err(_) if attempt < MAX_ATTEMPTS => continue,
+                    Err(e) => return Err(e.to_string()),
+                }
             }
             match state.unpublished_summons.take() {
                 Some(marker) if marker.key == run.key => {
