@@ -6,8 +6,8 @@
 //! here, naming the file, line and field, before anything is deployed (docs/policies.md, "Errors").
 //!
 //! The checks are the library's own: the policy module and the calendar it builds on are compiled
-//! into this script from the same source files. Their one other dependency, the meeting form, is
-//! restated below (the three values of `contract::MeetingForm`).
+//! into this script from the same source files. Their other dependencies are restated below: the
+//! meeting form (the three values of `contract::MeetingForm`) and `identity::lower_hex`.
 
 // The script uses only the loading and checking part of the modules it includes.
 #![allow(dead_code)]
@@ -18,6 +18,14 @@ use std::path::Path;
 mod calendar;
 #[path = "src/policy/mod.rs"]
 mod policy;
+
+/// The part of `identity` the policy module calls: `lower_hex`, for `PolicyBook::fingerprint` (which
+/// this script never calls; restated so that the module compiles here, as `identity::lower_hex`).
+mod identity {
+    pub fn lower_hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
 
 /// The part of the message contract the policy module reads: `form` in a policy.
 mod contract {
