@@ -148,25 +148,14 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         deadline: Option<Instant>,
     ) -> Result<SweepReport, SweepError> {
         let listing = self.store().due_for_sweep(time.today);
-        let people = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, listing).await.unwrap_or_else(|_| {
-                Err(StoreError::Unavailable("the listing did not answer before the run's deadline".into()))
-            }),
-            None => listing.await,
-        }
-        .map_err(SweepError::Listing)?;
+        let late = || Err(StoreError::Unavailable("the listing did not answer before the run's deadline".into()));
+        let people = by(deadline, listing, late).await.map_err(SweepError::Listing)?;
         let mut report = SweepReport { listed: people.len(), ..SweepReport::default() };
         let mut first = None;
         let in_time = |_: &&PersonKey| deadline.is_none_or(|d| Instant::now() + SWEEP_START_RESERVE <= d);
         let mut results = futures::stream::iter(people.iter().take_while(in_time).map(|person| async move {
-            let swept = self.sweep_person(person, time, run);
-            let swept = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline, swept)
-                    .await
-                    .unwrap_or_else(|_| Err("abandoned at the run's deadline".into())),
-                None => swept.await,
-            };
-            (person, swept)
+            let late = || Err("abandoned at the run's deadline".to_string());
+            (person, by(deadline, self.sweep_person(person, time, run), late).await)
         }))
         .buffered(CONCURRENCY);
         let mut reached = 0;
@@ -181,7 +170,12 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 }
                 Err(error) => {
                     report.failed += 1;
-                    tracing::warn!(run = %run.key.id, person = %person, error = %error, "summoning failed; the next run repeats it");
+                    tracing::warn!(
+                        run = %run.key.id,
+                        person = %person,
+                        error = %error,
+                        "summoning failed; the next run repeats it"
+                    );
                     first.get_or_insert_with(|| format!("person {person}: {error}"));
                 }
             }
@@ -307,6 +301,14 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         let cpr = self.sealer().open(person, sealed).await.map_err(|e| e.to_string())?;
         *opened = Some(cpr);
         Ok(cpr)
+    }
+}
+
+/// `future`'s output, or `late()` if `deadline` comes first.
+async fn by<T>(deadline: Option<Instant>, future: impl Future<Output = T>, late: impl FnOnce() -> T) -> T {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.unwrap_or_else(|_| late()),
+        None => future.await,
     }
 }
 
