@@ -321,6 +321,7 @@ pub fn batch_record(message: &SqsMessage, kind: FactKind) -> BatchRecord {
         sender: message.attributes.get("SenderId").cloned(),
         body: message.body.clone(),
         marks,
+        sent_at: crate::pipeline::sent_timestamp(message.attributes.get("SentTimestamp").map(String::as_str)),
     }
 }
 

@@ -107,6 +107,9 @@ async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing()
             .with_senders(senders);
     let handler = BatchHandler::new(pipeline, MemoryDeadLetters::new());
     let time = ProcessingTime { today: "2026-11-02".parse().unwrap(), now: Utc::now() };
+    // When every message reached its queue (SQS `SentTimestamp`): after every case's own `time`
+    // but the `time_in_future` cases' (rule R14).
+    let sent_at: chrono::DateTime<Utc> = "2026-11-04T00:00:00Z".parse().unwrap();
     // What the cases need first, applied without a failure.
     let setup: Vec<BatchRecord> = cases
         .iter()
@@ -119,6 +122,7 @@ async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing()
             sender: Some(SENDER.into()),
             redelivered: false,
             marks: Marks::default(),
+            sent_at: Some(sent_at),
         })
         .collect();
     assert!(!setup.is_empty(), "some cases need messages before them (R14)");
@@ -140,6 +144,7 @@ async fn every_hostile_case_is_dead_lettered_with_its_code_and_changes_nothing()
             sender: Some(SENDER.into()),
             redelivered: false,
             marks,
+            sent_at: Some(sent_at),
         };
         let trips = if case.name.ends_with("-then-redriven") { 2 } else { 1 };
         for trip in 1..=trips {

@@ -21,7 +21,8 @@ use samspil::pipeline::memory::{MemoryDeadLetters, MemoryPublisher};
 use samspil::pipeline::{DeadLetters, Publisher};
 use samspil::senders::Provenance;
 
-use support::events;
+use samspil::domain::updates_published_by;
+use support::{CPR, cpr, events, transferred_state};
 
 /// One message as a subscriber sees it: body and string message attributes.
 #[derive(Debug, PartialEq, Eq)]
@@ -75,6 +76,25 @@ async fn more_events_than_one_batch_all_arrive_in_order(s: &impl Subscribed) {
     assert_eq!(received.len(), 12);
     for (i, got) in received.iter().enumerate() {
         assert!(*got == expected(&many[i]), "message {i} differs");
+    }
+}
+
+/// Rule R8: a transfer's outbox, the cancellation for the old municipality and a-kasse, then the
+/// meeting for the new ones: both arrive in that order, each with its own receivers' attributes
+/// (so each jobcenter's filter policy lets through the one meant for it).
+async fn a_transfer_outbox_arrives_in_order_with_each_update_s_own_receivers(s: &impl Subscribed) {
+    let state = transferred_state(CPR);
+    let cause = state.meetings.iter().find_map(|m| m.last_update.clone()).expect("an update").caused_by;
+    let now = "2026-11-03T09:00:01Z".parse().expect("an instant");
+    let outbox: Vec<OutboundEvent> =
+        updates_published_by(&state, &cause, &cpr(CPR)).iter().map(|u| OutboundEvent::new(u, now)).collect();
+    assert_eq!(outbox.len(), 2, "a cancellation and a meeting");
+    s.publisher().publish(outbox.clone()).await.expect("publish");
+    let received = s.receive(2).await;
+    let municipalities: Vec<&str> = received.iter().map(|r| r.attributes["municipality"].as_str()).collect();
+    assert_eq!(municipalities, ["851", "860"], "the old jobcenter first, then the new one");
+    for (i, (got, event)) in received.iter().zip(&outbox).enumerate() {
+        assert!(*got == expected(event), "message {i} differs from the update of the outbox in that place");
     }
 }
 
@@ -239,6 +259,7 @@ publisher_contract!(
     several_events_arrive_in_order,
     more_events_than_one_batch_all_arrive_in_order,
     publishing_nothing_sends_nothing,
+    a_transfer_outbox_arrives_in_order_with_each_update_s_own_receivers,
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ use samspil::domain::PersonState;
 use samspil::pipeline::memory::MemoryStore;
 use samspil::pipeline::{Store, StoreError};
 
-use support::{CPR, OTHER_CPR, closed_state, open_state, person};
+use samspil::contract::UpdateType;
+use samspil::domain::updates_published_by;
+use support::{CPR, OTHER_CPR, closed_state, cpr, open_state, person, transferred_state};
 
 // ---------------------------------------------------------------------------------------------
 // The cases.
@@ -79,6 +81,23 @@ async fn round_trip_preserves_the_state_exactly(store: &impl Store) {
         assert!(stored.state == state, "the state read back differs from the state written");
         assert_eq!(stored.version, 1);
     }
+}
+
+/// Rule R8: a transfer's outbox holds two updates of one meeting (the cancellation to the old
+/// receivers, then the meeting for the new ones). Read back, it gives both again, in order, as a
+/// redelivery after a crash between the write and the publish must send them.
+async fn a_transfer_keeps_both_updates_of_its_outbox_in_order(store: &impl Store) {
+    let key = person(CPR);
+    let state = transferred_state(CPR);
+    let cause = state.meetings.iter().find_map(|m| m.last_update.clone()).expect("an update").caused_by;
+    let before = updates_published_by(&state, &cause, &cpr(CPR));
+    let kinds: Vec<(UpdateType, &str)> = before.iter().map(|u| (u.update_type, u.municipality.as_str())).collect();
+    assert_eq!(kinds, [(UpdateType::Cancelled, "851"), (UpdateType::Scheduled, "860")]);
+    store.save(&key, &state, None).await.expect("save");
+    let stored = store.load(&key).await.expect("load").expect("stored");
+    assert!(stored.state == state, "the state read back differs from the state written");
+    let after = updates_published_by(&stored.state, &cause, &cpr(CPR));
+    assert!(after == before, "the outbox read back differs from the one written");
 }
 
 async fn concurrent_writers_with_the_same_version_exactly_one_wins(store: &impl Store) {
@@ -177,6 +196,7 @@ store_contract!(
     save_with_version_of_unknown_person_conflicts,
     save_with_current_version_increments_it,
     round_trip_preserves_the_state_exactly,
+    a_transfer_keeps_both_updates_of_its_outbox_in_order,
     concurrent_writers_with_the_same_version_exactly_one_wins,
     due_for_sweep_lists_the_people_due_on_or_before_the_day,
 );

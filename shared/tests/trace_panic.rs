@@ -87,6 +87,7 @@ async fn child() {
         sender: None,
         redelivered: false,
         marks: Default::default(),
+        sent_at: None,
     })
     .collect();
     for record in &records {

@@ -207,6 +207,7 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> Poller<S, P, K, D> {
             .visibility_timeout(self.options.visibility_timeout)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .message_system_attribute_names(MessageSystemAttributeName::SenderId)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_attribute_names("All")
             .customize()
             .config_override(long_poll(self.options.wait_seconds))

@@ -2,7 +2,7 @@
 //! one readable line.
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use samspil::pipeline::{BatchRecord, BatchReport, is_redelivered};
+use samspil::pipeline::{BatchRecord, BatchReport, is_redelivered, sent_timestamp};
 use samspil::senders::Marks;
 
 /// A received SQS message as the pipeline sees it, like `samspil::lambda::batch_record` does for
@@ -25,6 +25,13 @@ pub fn batch_record(queue: &str, message: &Message) -> BatchRecord {
         body: message.body.clone(),
         redelivered: is_redelivered(received),
         marks,
+        sent_at: sent_timestamp(
+            message
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+                .map(String::as_str),
+        ),
     }
 }
 

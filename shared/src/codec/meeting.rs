@@ -12,7 +12,7 @@ use super::error::CodecError;
 use crate::contract::{
     AkasseParticipation, Fact, MeetingForm, MeetingKind, MessageKey, Registration, UpdateReason, UpdateType,
 };
-use crate::domain::{LastUpdate, Meeting, MeetingStatus, RecordedFact};
+use crate::domain::{LastUpdate, Meeting, MeetingStatus, RecordedFact, Transfer};
 use crate::identity::{PersonKey, meeting_id};
 
 // Meeting flags (a varint).
@@ -31,6 +31,16 @@ const M_REASON: u64 = 1 << 12;
 const M_CODES_OF_REGISTRATION: u64 = 1 << 13;
 /// `period_start` is the `registered_on` of the meeting's registration fact.
 const M_STARTS_ON_REGISTRATION: u64 = 1 << 14;
+/// The last update followed a transfer (rule R8): the meeting as its old receivers last heard of it
+/// follows the cause, as a flags varint (form, opted out, deadline missed) and its values.
+const M_TRANSFERRED: u64 = 1 << 15;
+/// The first bit no meeting flag uses.
+const M_END: u64 = 16;
+
+// Transfer flags (a varint).
+const T_FORM_MASK: u64 = 3; // bits 0 and 1
+const T_OPTED_OUT: u64 = 1 << 2;
+const T_DEADLINE_MISSED: u64 = 1 << 3;
 
 /// The registration fact a meeting names, if the state has it.
 fn registration_of<'a>(registration: Option<&MessageKey>, facts: &'a [RecordedFact]) -> Option<&'a Registration> {
@@ -67,11 +77,7 @@ pub(super) fn write(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, fac
     let same_start = registered.is_some_and(|r| r.registered_on == *period_start);
 
     let mut flags = u64::from(derived) * M_ID_DERIVED;
-    flags |= match form {
-        MeetingForm::InPerson => 0,
-        MeetingForm::Phone => 1,
-        MeetingForm::Video => 2,
-    } << M_FORM_SHIFT;
+    flags |= form_code(*form) << M_FORM_SHIFT;
     let flag = |on: bool, bit: u64| if on { bit } else { 0 };
     flags |= flag(*akasse_participation == AkasseParticipation::OptedOut, M_OPTED_OUT);
     flags |= flag(*status == MeetingStatus::Cancelled, M_CANCELLED);
@@ -80,11 +86,12 @@ pub(super) fn write(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, fac
     flags |= flag(registration.is_some(), M_REGISTRATION);
     flags |= flag(same_codes, M_CODES_OF_REGISTRATION);
     flags |= flag(same_start, M_STARTS_ON_REGISTRATION);
-    if let Some(LastUpdate { update_type, previous_date, reason, caused_by: _, transferred_from: _ }) = last_update {
+    if let Some(LastUpdate { update_type, previous_date, reason, caused_by: _, transferred_from }) = last_update {
         flags |= M_LAST_UPDATE;
         flags |= update_code(*update_type) << M_UPDATE_SHIFT;
         flags |= flag(previous_date.is_some(), M_PREVIOUS_DATE);
         flags |= flag(reason.is_some(), M_REASON);
+        flags |= flag(transferred_from.is_some(), M_TRANSFERRED);
     }
     w.varint(flags);
     w.varint(match kind {
@@ -109,7 +116,7 @@ pub(super) fn write(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, fac
         w.date_from(*cv, *period_start);
     }
     w.varint(u64::from(*sequence));
-    if let Some(LastUpdate { update_type: _, previous_date, reason, caused_by, transferred_from: _ }) = last_update {
+    if let Some(LastUpdate { update_type: _, previous_date, reason, caused_by, transferred_from }) = last_update {
         if let Some(previous) = previous_date {
             w.date_from(*previous, *period_start);
         }
@@ -117,13 +124,70 @@ pub(super) fn write(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, fac
             w.byte(reason_code(*reason));
         }
         key_ref(w, caused_by, facts);
+        if let Some(transfer) = transferred_from {
+            write_transfer(w, transfer, *period_start);
+        }
     }
+}
+
+fn form_code(form: MeetingForm) -> u64 {
+    match form {
+        MeetingForm::InPerson => 0,
+        MeetingForm::Phone => 1,
+        MeetingForm::Video => 2,
+    }
+}
+
+fn read_form(code: u64, r: &Reader<'_>) -> Result<MeetingForm, CodecError> {
+    match code {
+        0 => Ok(MeetingForm::InPerson),
+        1 => Ok(MeetingForm::Phone),
+        2 => Ok(MeetingForm::Video),
+        _ => Err(r.fail("meeting form")),
+    }
+}
+
+/// A transfer's meeting (rule R8), its dates from the meeting's `period_start`.
+fn write_transfer(w: &mut Writer, t: &Transfer, period_start: chrono::NaiveDate) {
+    let Transfer { municipality, akasse, date, deadline, deadline_missed, form, akasse_participation } = t;
+    let mut flags = form_code(*form);
+    if *akasse_participation == AkasseParticipation::OptedOut {
+        flags |= T_OPTED_OUT;
+    }
+    if *deadline_missed {
+        flags |= T_DEADLINE_MISSED;
+    }
+    w.varint(flags);
+    w.code(municipality);
+    w.code(akasse);
+    w.date_from(*date, period_start);
+    w.date_from(*deadline, period_start);
+}
+
+fn read_transfer(r: &mut Reader<'_>, period_start: chrono::NaiveDate) -> Result<Transfer, CodecError> {
+    let flags = r.varint()?;
+    if flags >> 4 != 0 {
+        return Err(r.fail("transfer flags"));
+    }
+    Ok(Transfer {
+        form: read_form(flags & T_FORM_MASK, r)?,
+        akasse_participation: if flags & T_OPTED_OUT != 0 {
+            AkasseParticipation::OptedOut
+        } else {
+            AkasseParticipation::Yes
+        },
+        deadline_missed: flags & T_DEADLINE_MISSED != 0,
+        municipality: r.code()?,
+        akasse: r.code()?,
+        date: r.date_from(period_start)?,
+        deadline: r.date_from(period_start)?,
+    })
 }
 
 /// Reads back what [`write`] wrote, with the state's `facts` already read.
 pub(super) fn read(r: &mut Reader<'_>, person: &PersonKey, facts: &[RecordedFact]) -> Result<Meeting, CodecError> {
     let flags = r.varint()?;
-    if flags >> 15 != 0 {
+    if flags >> M_END != 0 || (flags & M_TRANSFERRED != 0 && flags & M_LAST_UPDATE == 0) {
         return Err(r.fail("meeting flags"));
     }
     let kind = match r.varint()? {
@@ -156,22 +220,14 @@ pub(super) fn read(r: &mut Reader<'_>, person: &PersonKey, facts: &[RecordedFact
         };
         let previous_date = if flags & M_PREVIOUS_DATE != 0 { Some(r.date_from(period_start)?) } else { None };
         let reason = if flags & M_REASON != 0 { Some(read_reason(r)?) } else { None };
-        Some(LastUpdate {
-            update_type,
-            previous_date,
-            reason,
-            caused_by: read_key_ref(r, facts)?,
-            transferred_from: None,
-        })
+        let caused_by = read_key_ref(r, facts)?;
+        let transferred_from =
+            if flags & M_TRANSFERRED != 0 { Some(Box::new(read_transfer(r, period_start)?)) } else { None };
+        Some(LastUpdate { update_type, previous_date, reason, caused_by, transferred_from })
     } else {
         None
     };
-    let form = match (flags >> M_FORM_SHIFT) & 3 {
-        0 => MeetingForm::InPerson,
-        1 => MeetingForm::Phone,
-        2 => MeetingForm::Video,
-        _ => return Err(r.fail("meeting form")),
-    };
+    let form = read_form((flags >> M_FORM_SHIFT) & 3, r)?;
     Ok(Meeting {
         id: stored_id.unwrap_or_else(|| meeting_id(person, period_start, kind)),
         kind,

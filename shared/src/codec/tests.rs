@@ -9,7 +9,7 @@ use crate::contract::{
     AkasseParticipation, CvCompleted, ExitReason, Fact, JobExit, JobExitWithdrawal, MeetingForm, MeetingKind,
     Registration, UpdateReason, UpdateType, WeeklyHours,
 };
-use crate::domain::{LastUpdate, Meeting, MeetingStatus, RecordedFact};
+use crate::domain::{LastUpdate, Meeting, MeetingStatus, RecordedFact, Transfer};
 use crate::identity::meeting_id;
 
 fn person() -> PersonKey {
@@ -82,6 +82,27 @@ fn any_recorded_fact() -> impl Strategy<Value = RecordedFact> {
     })
 }
 
+/// The meeting as its old receivers heard of it before a transfer (rule R8).
+fn any_transfer() -> impl Strategy<Value = Transfer> {
+    (
+        (any_text(), any_text(), any_day(), any_day()),
+        (
+            any::<bool>(),
+            prop_oneof![Just(MeetingForm::InPerson), Just(MeetingForm::Phone), Just(MeetingForm::Video)],
+            any::<bool>(),
+        ),
+    )
+        .prop_map(|((municipality, akasse, date, deadline), (deadline_missed, form, opted))| Transfer {
+            municipality: municipality.into(),
+            akasse: akasse.into(),
+            date,
+            deadline,
+            deadline_missed,
+            form,
+            akasse_participation: if opted { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
+        })
+}
+
 /// A meeting, made from `facts` where a stored meeting would be (its registration, its cause) or
 /// not, so that both the short and the long forms are tried.
 fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
@@ -102,16 +123,20 @@ fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
             Just(UpdateReason::Superseded),
             Just(UpdateReason::JobExitWithdrawn),
             Just(UpdateReason::Corrected),
+            Just(UpdateReason::Transferred),
         ]),
         (any::<usize>(), any_key()).prop_map(move |(n, other)| pick2(n, other)),
+        proptest::option::of(any_transfer().boxed()),
     )
-        .prop_map(|(update_type, previous_date, reason, caused_by)| LastUpdate {
+        .prop_map(|(update_type, previous_date, reason, caused_by, transferred_from)| LastUpdate {
             update_type,
             previous_date,
             reason,
             caused_by,
-            transferred_from: None,
-        });
+            transferred_from: transferred_from.map(Box::new),
+        })
+        // Boxed: the strategy's nested types otherwise outgrow a test thread's stack in debug builds.
+        .boxed();
     (
         (any::<bool>(), any_text(), any_day(), any_text(), any_text()),
         (prop_oneof![Just(MeetingForm::InPerson), Just(MeetingForm::Phone), Just(MeetingForm::Video)], any::<bool>()),

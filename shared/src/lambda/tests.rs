@@ -76,7 +76,8 @@ fn sqs_event(records: serde_json::Value) -> SqsEvent {
 #[test]
 fn sqs_records_become_batch_records_with_logical_queue_redelivery_and_marks() {
     let event = sqs_event(serde_json::json!([
-        {"messageId": "m1", "body": "{}", "attributes": {"ApproximateReceiveCount": "1", "SenderId": "AROAEXAMPLE:s"},
+        {"messageId": "m1", "body": "{}", "attributes": {"ApproximateReceiveCount": "1", "SenderId": "AROAEXAMPLE:s",
+         "SentTimestamp": "1793174400000"},
          "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:samspil-prod-job-exits"},
         {"messageId": "m2", "body": "{}", "attributes": {"ApproximateReceiveCount": "3"},
          "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:registrations"},
@@ -103,6 +104,9 @@ fn sqs_records_become_batch_records_with_logical_queue_redelivery_and_marks() {
     );
     let senders: Vec<Option<&str>> = records.iter().map(|r| r.sender.as_deref()).collect();
     assert_eq!(senders, [Some("AROAEXAMPLE:s"), None, None, None], "the sender is the SenderId attribute");
+    let sent = "2026-10-28T08:00:00Z".parse().ok();
+    assert_eq!(records[0].sent_at, sent, "when it reached its queue is the SentTimestamp attribute");
+    assert_eq!(records[1].sent_at, None);
     // samspil's attributes are read as they are (whether to trust them is the pipeline's call).
     let marks = Marks {
         redriven: true,

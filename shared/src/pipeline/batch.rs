@@ -41,6 +41,7 @@ use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use futures::future::join_all;
 use tokio::time::Instant;
@@ -78,6 +79,16 @@ pub struct BatchRecord {
     /// samspil's own message attributes as the message carries them: trusted only when `sender`
     /// is a redrive principal ([`crate::senders::Senders::origin`]).
     pub marks: Marks,
+    /// When the message reached its queue: the SQS `SentTimestamp` system attribute. Its
+    /// CloudEvents `time` may not lie more than 5 minutes after it (rule R14, `time_in_future`).
+    /// A message `samspil redrive` sent back reached its queue when it was redriven.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The instant an SQS `SentTimestamp` (epoch milliseconds, as text) names; `None` if it is missing
+/// or no instant.
+pub fn sent_timestamp(epoch_ms: Option<&str>) -> Option<DateTime<Utc>> {
+    epoch_ms.and_then(|ms| ms.parse::<i64>().ok()).and_then(DateTime::from_timestamp_millis)
 }
 
 /// The queue name in an SQS queue ARN: its last `:`-separated segment.
@@ -176,7 +187,7 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
         let origins: Vec<Origin> =
             records.iter().map(|r| self.pipeline.origin(&r.queue, body(r), r.sender.as_deref(), &r.marks)).collect();
         for (index, record) in records.iter().enumerate() {
-            match self.pipeline.parse_from(&record.queue, body(record), &origins[index]) {
+            match self.pipeline.parse_from(&record.queue, body(record), &origins[index], record.sent_at) {
                 Ok(message) => {
                     let group = *group_of.entry(message.cpr).or_insert_with(|| {
                         groups.push(Vec::new());

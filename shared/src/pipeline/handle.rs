@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::contract::{self, BadInput, ErrorCode, Fact, InboundMessage, MeetingUpdate, OutboundEvent};
 use crate::domain::{self, Decision};
@@ -137,13 +137,27 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
 
     /// Parses and validates a delivery. Public so that batch handling can group by person first.
     pub fn parse(&self, delivery: &Delivery<'_>) -> Result<InboundMessage, BadInput> {
-        self.parse_from(delivery.queue, delivery.body, &Origin::sent_by(delivery.sender))
+        self.parse_from(delivery.queue, delivery.body, &Origin::sent_by(delivery.sender), None)
     }
 
-    /// Parses and validates `body` from `queue`, sent as `origin` says ([`Pipeline::origin`]).
-    pub fn parse_from(&self, queue: &str, body: &str, origin: &Origin) -> Result<InboundMessage, BadInput> {
+    /// Parses and validates `body` from `queue`, sent as `origin` says ([`Pipeline::origin`]), that
+    /// reached its queue at `sent_at` (SQS `SentTimestamp`; `None` in-process, where nothing is
+    /// checked against it).
+    pub fn parse_from(
+        &self,
+        queue: &str,
+        body: &str,
+        origin: &Origin,
+        sent_at: Option<DateTime<Utc>>,
+    ) -> Result<InboundMessage, BadInput> {
         let message = contract::parse(queue, body)?;
         self.senders.check_origin(origin, &message)?;
+        if sent_at.is_some_and(|sent| is_dated_ahead(message.time, sent)) {
+            return Err(BadInput::new(
+                ErrorCode::TimeInFuture,
+                "the CloudEvents `time` is more than 5 minutes after the message reached its queue",
+            ));
+        }
         if let Fact::Registration(r) = &message.fact
             && self.policies.for_municipality(&r.municipality).is_none()
         {
@@ -258,6 +272,17 @@ pub(crate) fn refused(refusal: &domain::Refusal) -> BadInput {
             "a date the rules compute from this message and the person's earlier ones lies beyond the calendar",
         ),
     }
+}
+
+/// Rule R14: how far a message's CloudEvents `time` may lie after the message reached its queue.
+/// `time` orders corrections (R8, R13), so a sender may not date its word ahead; the margin allows
+/// for clocks a little out of step.
+pub const MAX_TIME_AHEAD: TimeDelta = TimeDelta::minutes(5);
+
+/// Whether `time` lies more than [`MAX_TIME_AHEAD`] after `sent` (checked: a `sent` at the end of
+/// the calendar has no limit after it, and nothing is ahead of it).
+pub fn is_dated_ahead(time: DateTime<Utc>, sent: DateTime<Utc>) -> bool {
+    sent.checked_add_signed(MAX_TIME_AHEAD).is_some_and(|limit| time > limit)
 }
 
 fn unknown_municipality() -> BadInput {

@@ -17,9 +17,9 @@ mod sweep;
 pub use backoff::{Backoff, MAX_RECEIVES};
 pub use batch::{
     ANSWER_RESERVE, AbortBatch, BatchCounts, BatchHandler, BatchRecord, BatchReport, START_RESERVE, is_redelivered,
-    queue_from_arn,
+    queue_from_arn, sent_timestamp,
 };
-pub use handle::{Delivery, Failure, Outcome, Pipeline, ProcessingTime};
+pub use handle::{Delivery, Failure, MAX_TIME_AHEAD, Outcome, Pipeline, ProcessingTime, is_dated_ahead};
 pub use ports::{
     CprSealer, DeadLetterError, DeadLetters, NoSealer, PublishError, Publisher, SealError, Store, StoreError, Stored,
 };

@@ -31,6 +31,7 @@ impl fmt::Debug for BatchRecord {
             .field("sender", &self.sender)
             .field("redelivered", &self.redelivered)
             .field("marks", &self.marks)
+            .field("sent_at", &self.sent_at)
             .finish()
     }
 }
@@ -74,6 +75,7 @@ mod tests {
             sender: Some("AIDAEXAMPLE".into()),
             redelivered: false,
             marks: Default::default(),
+            sent_at: None,
         };
         let delivery = Delivery { queue: "registrations", body: &body, sender: None, redelivered: true };
         let letter = DeadLetter {

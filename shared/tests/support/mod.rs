@@ -79,12 +79,16 @@ pub fn date(text: &str) -> NaiveDate {
 }
 
 fn message(queue: &str, id: &str, event_type: &str, data: serde_json::Value) -> InboundMessage {
+    message_at(queue, id, event_type, data, "2026-11-02T08:00:00+01:00")
+}
+
+fn message_at(queue: &str, id: &str, event_type: &str, data: serde_json::Value, time: &str) -> InboundMessage {
     let body = serde_json::json!({
         "specversion": "1.0",
         "id": id,
         "source": "urn:dk:akasse:067",
         "type": event_type,
-        "time": "2026-11-02T08:00:00+01:00",
+        "time": time,
         "data": data,
     });
     contract::parse(queue, &body.to_string()).unwrap_or_else(|e| panic!("test message {id} is invalid: {e}"))
@@ -131,6 +135,15 @@ impl History {
         self.apply(m, day)
     }
 
+    /// Rule R8: a registration for `day` sent at `time`; later than the one it corrects, it wins.
+    pub fn correct(&mut self, municipality: &str, day: &str, time: &str, today: &str) -> &mut Self {
+        let id = self.id("reg");
+        let data =
+            serde_json::json!({"cpr": self.cpr, "municipality": municipality, "akasse": "067", "registered_on": day});
+        let m = message_at("registrations", &id, "dk.akasse.registration.v1", data, time);
+        self.apply(m, today)
+    }
+
     pub fn cv_completed(&mut self, day: &str) -> &mut Self {
         let id = self.id("cv");
         let data = serde_json::json!({"cpr": self.cpr, "completed_on": day});
@@ -161,6 +174,20 @@ pub fn open_state(cpr: &str) -> PersonState {
 pub fn closed_state(cpr: &str) -> PersonState {
     let state = History::new(cpr).register("851", "2026-11-02").job_exit("2026-12-01", "2026-11-05").state();
     assert!(state.closed_since().is_some(), "closed_state fixture");
+    state
+}
+
+/// A state whose meeting a correction moved from Rebild (851) to Aalborg (860, rule R8): its
+/// outbox holds two updates, the cancellation to Rebild and the meeting for Aalborg.
+pub fn transferred_state(cpr: &str) -> PersonState {
+    let state = History::new(cpr)
+        .register("851", "2026-11-02")
+        .correct("860", "2026-11-02", "2026-11-03T09:00:00+01:00", "2026-11-03")
+        .state();
+    assert!(
+        state.meetings.iter().any(|m| m.last_update.as_ref().is_some_and(|u| u.transferred_from.is_some())),
+        "transferred_state fixture"
+    );
     state
 }
 

@@ -131,6 +131,15 @@ impl Msg {
         self
     }
 
+    /// The same message with the CloudEvents `time` set to `time` (keeps the id): a correction sent
+    /// later than the message it corrects (rule R8).
+    pub fn at(mut self, time: &str) -> Msg {
+        let mut event: serde_json::Value = serde_json::from_str(&self.body).expect("own JSON");
+        event["time"] = serde_json::Value::String(time.to_string());
+        self.body = event.to_string();
+        self
+    }
+
     /// Its idempotency key (rule R10).
     pub fn key(&self) -> MessageKey {
         MessageKey { source: SOURCE.into(), id: self.id.as_str().into() }

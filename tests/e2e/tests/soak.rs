@@ -1,5 +1,6 @@
 //! A small soak for `make test`: a few hundred messages through four `samspil local` runners with
-//! one call in five failing and a runner killed every two seconds; nothing may be lost or changed.
+//! one call in five failing and a runner killed every two seconds, some of them corrections that
+//! transfer a meeting to another municipality (R8); nothing may be lost or changed.
 //! `make soak` runs the full size.
 
 use std::time::Duration;
@@ -22,5 +23,6 @@ async fn nothing_is_lost_or_changed_when_calls_fail_and_runners_die() {
     let report = run(&config).await;
     println!("{report}");
     assert!(report.faults.total_faults() > 0 && report.kills > 0, "faults were injected and runners killed");
+    assert!(report.transfers > 0, "corrections moved meetings to another municipality (rule R8)");
     assert!(report.passed(), "the soak found problems:\n{report}");
 }

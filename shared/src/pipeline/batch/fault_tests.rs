@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::tests::{ALICE, BOB, CAROL, handler, key, record, registration, time};
+use super::tests::{ALICE, BOB, CAROL, FlakyPublisher, handler, key, record, registration, time};
+use crate::contract::UpdateType;
 use crate::domain::PersonState;
 use crate::identity::PersonKey;
+use crate::pipeline::BatchRecord;
 use crate::pipeline::memory::{MemoryDeadLetters, MemoryPublisher, MemoryStore};
 use crate::pipeline::{START_RESERVE, Store, StoreError, Stored};
 
@@ -47,6 +49,64 @@ async fn a_save_that_took_effect_but_lost_its_answer_still_publishes_its_updates
     let stored = handler.pipeline().store().load(&key(ALICE)).await.unwrap().unwrap();
     assert_eq!(stored.version, 1, "written once");
     assert_eq!(published[0].to_update().unwrap(), stored.state.meetings[0].render(&cpr(ALICE)).unwrap());
+}
+
+/// Rule R8: Alice's registration in Rebild (851), then its correction to Aalborg (860), sent later.
+fn transfer() -> [BatchRecord; 2] {
+    let correction = serde_json::json!({
+        "specversion": "1.0", "id": "r2", "source": "urn:dk:akasse:067",
+        "type": "dk.akasse.registration.v1", "time": "2026-11-02T09:00:00+01:00",
+        "data": {"cpr": ALICE, "municipality": "860", "akasse": "067", "registered_on": "2026-11-02"}
+    });
+    [record(Some("m1"), &registration("r1", ALICE, "2026-11-02")), record(Some("m2"), &correction.to_string())]
+}
+
+/// What was published, as (type, municipality, sequence).
+fn published(events: &[crate::contract::OutboundEvent]) -> Vec<(UpdateType, String, u32)> {
+    events
+        .iter()
+        .map(|e| e.to_update().expect("an update"))
+        .map(|u| (u.update_type, u.municipality.to_string(), u.sequence))
+        .collect()
+}
+
+const TRANSFERRED: [(UpdateType, &str, u32); 2] =
+    [(UpdateType::Cancelled, "851", 2), (UpdateType::Scheduled, "860", 3)];
+
+fn transferred() -> Vec<(UpdateType, String, u32)> {
+    TRANSFERRED.iter().map(|(t, m, s)| (*t, m.to_string(), *s)).collect()
+}
+
+#[tokio::test]
+async fn a_transfer_whose_save_lost_its_answer_still_publishes_both_updates_in_order() {
+    let handler = handler(LostAnswerStore::default(), MemoryPublisher::new(), MemoryDeadLetters::new());
+    let [first, correction] = transfer();
+    // The first save loses its answer: the registration is announced anyway.
+    assert!(handler.handle(&[first], time()).await.failed_message_ids.is_empty());
+    handler.pipeline().publisher().take();
+    assert!(handler.handle(&[correction], time()).await.failed_message_ids.is_empty());
+    assert_eq!(published(&handler.pipeline().publisher().take()), transferred());
+}
+
+#[tokio::test]
+async fn a_transfer_whose_publish_failed_after_the_write_publishes_both_again_on_redelivery() {
+    let handler = handler(MemoryStore::new(), FlakyPublisher::default(), MemoryDeadLetters::new());
+    let [first, correction] = transfer();
+    assert!(handler.handle(&[first], time()).await.failed_message_ids.is_empty());
+    handler.pipeline().publisher().inner.take();
+    *handler.pipeline().publisher().down.lock().unwrap() = true;
+    assert_eq!(handler.handle(std::slice::from_ref(&correction), time()).await.failed_message_ids, ["m2"]);
+    let written = handler.pipeline().store().load(&key(ALICE)).await.unwrap().unwrap();
+
+    *handler.pipeline().publisher().down.lock().unwrap() = false;
+    for _ in 0..2 {
+        let again = BatchRecord { redelivered: true, ..correction.clone() };
+        let report = handler.handle(&[again], time()).await;
+        assert_eq!((report.failed_message_ids.len(), report.counts.duplicates), (0, 1));
+        assert_eq!(published(&handler.pipeline().publisher().inner.take()), transferred(), "the same two, in order");
+    }
+    let after = handler.pipeline().store().load(&key(ALICE)).await.unwrap().unwrap();
+    assert_eq!(after.version, written.version, "a redelivery writes nothing");
 }
 
 /// A store that panics for some people and stalls (never answers) for others.

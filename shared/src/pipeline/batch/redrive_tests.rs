@@ -38,6 +38,7 @@ fn sent(id: &str, sender: &str, body: &str, marks: Marks) -> BatchRecord {
         sender: Some(sender.into()),
         redelivered: false,
         marks,
+        sent_at: None,
     }
 }
 

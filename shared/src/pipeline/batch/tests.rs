@@ -45,6 +45,7 @@ pub(super) fn record(id: Option<&str>, body: &str) -> BatchRecord {
         sender: None,
         redelivered: false,
         marks: Default::default(),
+        sent_at: None,
     }
 }
 
@@ -135,9 +136,9 @@ impl Store for FlakyStore {
 
 /// A publisher that fails while `down` is set, and otherwise keeps events like [`MemoryPublisher`].
 #[derive(Default)]
-struct FlakyPublisher {
-    inner: MemoryPublisher,
-    down: Mutex<bool>,
+pub(super) struct FlakyPublisher {
+    pub(super) inner: MemoryPublisher,
+    pub(super) down: Mutex<bool>,
 }
 
 impl Publisher for FlakyPublisher {
@@ -203,6 +204,44 @@ async fn bad_input_goes_to_the_dead_letter_queue_with_its_code_and_is_not_retrie
         ]
     );
     assert!(letters.iter().all(|l| !l.error_message.contains(ALICE)));
+}
+
+/// Rule R14: the registrations are timed 2026-11-02T07:00:00Z; a message may say so if it reached
+/// its queue at 06:55 or later, not earlier. Without a `SentTimestamp` nothing is checked.
+#[tokio::test]
+async fn a_time_more_than_five_minutes_after_the_message_reached_its_queue_is_time_in_future() {
+    let h = handler(MemoryStore::new(), MemoryPublisher::new(), MemoryDeadLetters::new());
+    let sent = |hour, minute, second| Some(Utc.with_ymd_and_hms(2026, 11, 2, hour, minute, second).unwrap());
+    let batch = [
+        BatchRecord { sent_at: sent(6, 54, 59), ..record(Some("m1"), &registration("r-1", ALICE, "2026-11-02")) },
+        BatchRecord { sent_at: sent(6, 55, 0), ..record(Some("m2"), &registration("r-2", BOB, "2026-11-02")) },
+        BatchRecord { sent_at: None, ..record(Some("m3"), &registration("r-3", CAROL, "2026-11-02")) },
+    ];
+    let report = h.handle(&batch, time()).await;
+    assert_eq!((report.counts.permanent_failures, report.counts.scheduled), (1, 2));
+    let letters = h.dead_letters().take();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(
+        (letters[0].error_code.as_str(), letters[0].body.as_str()),
+        ("time_in_future", batch[0].body.as_deref().unwrap())
+    );
+    assert!(h.pipeline().store().load(&key(ALICE)).await.unwrap().is_none(), "nothing stored for the refused one");
+}
+
+#[test]
+fn being_dated_ahead_is_checked_arithmetic_at_the_calendar_s_ends() {
+    use crate::pipeline::is_dated_ahead;
+    let (min, max) = (chrono::DateTime::<Utc>::MIN_UTC, chrono::DateTime::<Utc>::MAX_UTC);
+    assert!(!is_dated_ahead(max, max), "no limit after the last instant, and nothing ahead of it");
+    assert!(is_dated_ahead(max, min));
+    assert!(!is_dated_ahead(min, min));
+    assert_eq!(
+        crate::pipeline::sent_timestamp(Some("1793174400000")),
+        Some(Utc.with_ymd_and_hms(2026, 10, 28, 8, 0, 0).unwrap())
+    );
+    assert_eq!(crate::pipeline::sent_timestamp(Some("not a number")), None);
+    assert_eq!(crate::pipeline::sent_timestamp(Some(&i64::MAX.to_string())), None);
+    assert_eq!(crate::pipeline::sent_timestamp(None), None);
 }
 
 #[tokio::test]

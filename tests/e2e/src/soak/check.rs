@@ -27,6 +27,9 @@ pub struct Findings {
     /// Updates received, and distinct meetings among them (figures, not findings).
     pub updates: usize,
     pub meetings: usize,
+    /// Meetings a correction moved to another municipality (rule R8): distinct meetings with a
+    /// `cancelled` of reason `transferred` (a figure, not a finding).
+    pub transfers: usize,
 }
 
 impl Findings {
@@ -74,6 +77,12 @@ pub async fn check(env: &Env, cohort: &Cohort, got: &[MeetingUpdate]) -> Finding
     findings.sequence_conflicts = sequence_conflicts(got);
     findings.updates = got.len();
     findings.meetings = got_last.len();
+    findings.transfers = got
+        .iter()
+        .filter(|u| u.reason == Some(samspil::contract::UpdateReason::Transferred))
+        .map(|u| &u.meeting_id)
+        .collect::<HashSet<_>>()
+        .len();
     findings
 }
 

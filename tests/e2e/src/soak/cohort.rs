@@ -65,14 +65,20 @@ fn date(days_from_today: i64) -> String {
 }
 
 /// One person's messages in the order of their business dates: a registration in the last two
-/// weeks (sometimes sent again with another id), often a CV completion, often a job exit, and
-/// sometimes a new registration after the job.
+/// weeks (sometimes sent again with another id, sometimes corrected an hour later to another
+/// municipality: rule R8 moves the meeting there and cancels it at the old jobcenter), often a CV
+/// completion, often a job exit, and sometimes a new registration after the job.
 fn life(person: &Person) -> Vec<Msg> {
     let municipality = MUNICIPALITIES[fastrand::usize(..MUNICIPALITIES.len())];
     let registered = -fastrand::i64(0..=14);
     let mut dated = vec![(registered, person.registration(municipality, &date(registered)))];
     if fastrand::u32(0..10) == 0 {
         dated.push((registered, person.registration(municipality, &date(registered))));
+    }
+    if fastrand::u32(0..8) == 0 {
+        let other = MUNICIPALITIES.iter().copied().find(|m| *m != municipality).expect("another municipality");
+        let correction = person.registration(other, &date(registered)).at(&format!("{}T09:00:00+01:00", day()));
+        dated.push((registered, correction));
     }
     if fastrand::u32(0..10) < 6 {
         let completed = registered + fastrand::i64(0..35);

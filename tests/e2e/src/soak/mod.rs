@@ -66,6 +66,7 @@ pub struct SoakReport {
     pub runner_exits: usize,
     pub updates: usize,
     pub meetings: usize,
+    pub transfers: usize,
     pub fault_phase: Duration,
     pub drain: Duration,
     pub findings: check::Findings,
@@ -102,11 +103,12 @@ impl fmt::Display for SoakReport {
         )?;
         writeln!(
             f,
-            "  faulty phase {:.1} s, drain {:.1} s; updates received {}, meetings {}",
+            "  faulty phase {:.1} s, drain {:.1} s; updates received {}, meetings {}, of them transferred {}",
             self.fault_phase.as_secs_f64(),
             self.drain.as_secs_f64(),
             self.updates,
-            self.meetings
+            self.meetings,
+            self.transfers
         )?;
         write!(f, "{}", self.findings)
     }
@@ -158,6 +160,7 @@ pub async fn run(config: &SoakConfig) -> SoakReport {
         runner_exits: runners.exited,
         updates: findings.updates,
         meetings: findings.meetings,
+        transfers: findings.transfers,
         fault_phase,
         drain,
         findings,

@@ -55,6 +55,7 @@ async fn a_forged_registration_stays_refused_through_a_redrive_and_a_genuine_one
         sender: Some(sender.into()),
         redelivered: false,
         marks: Default::default(),
+        sent_at: None,
     };
     let time = ProcessingTime { today: day(), now: Utc::now() };
     let batch =

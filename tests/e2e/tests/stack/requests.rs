@@ -89,6 +89,7 @@ async fn requests_per_message_stay_within_the_budget() {
             sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
             redelivered,
             marks: Default::default(),
+            sent_at: None,
         };
         counter.reset();
         let report = handler.handle(&[record], time).await;

@@ -242,6 +242,7 @@ async fn requests_of_a_pending_plan_and_its_summons_stay_within_the_budget() {
         sender: Some(samspil_e2e::people::EMULATOR_SENDER.to_string()),
         redelivered: false,
         marks: Default::default(),
+        sent_at: None,
     };
     let budget = |pairs: &[(&str, u64)]| pairs.iter().map(|(op, n)| (op.to_string(), *n)).collect();
 
