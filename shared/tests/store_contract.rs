@@ -100,6 +100,15 @@ async fn a_transfer_keeps_both_updates_of_its_outbox_in_order(store: &impl Store
     assert!(after == before, "the outbox read back differs from the one written");
 }
 
+/// R12: the sweep's policies mark is absent at first, then what was set last; it is no person.
+async fn the_policies_mark_is_what_was_set_last(store: &impl Store) {
+    assert_eq!(store.policies_mark().await, Ok(None));
+    store.set_policies_mark("0123456789abcdef0123456789abcdef").await.expect("set");
+    store.set_policies_mark("fedcba9876543210fedcba9876543210").await.expect("set again");
+    assert_eq!(store.policies_mark().await, Ok(Some("fedcba9876543210fedcba9876543210".to_owned())));
+    assert_eq!(store.due_for_sweep("9999-12-31".parse().unwrap()).await, Ok(Vec::new()), "not in the sweep index");
+}
+
 async fn concurrent_writers_with_the_same_version_exactly_one_wins(store: &impl Store) {
     let key = person(CPR);
     store.save(&key, &open_state(CPR), None).await.expect("v1");
@@ -197,6 +206,7 @@ store_contract!(
     save_with_current_version_increments_it,
     round_trip_preserves_the_state_exactly,
     a_transfer_keeps_both_updates_of_its_outbox_in_order,
+    the_policies_mark_is_what_was_set_last,
     concurrent_writers_with_the_same_version_exactly_one_wins,
     due_for_sweep_lists_the_people_due_on_or_before_the_day,
 );
@@ -473,19 +483,21 @@ fn no_production_code_scans_a_table() {
     assert!(offenders.is_empty(), "DynamoDB Scan used in: {offenders:?}");
 }
 
-/// `sdk_config` and the clients are built in every Lambda cold start: they must not do I/O worth
-/// measuring (no credential or region probing when the environment has them, no trust roots read
-/// before the first request). Release builds take well under a millisecond; the bound here is loose
-/// enough for an unoptimised build on a busy machine and still catches a regression to the SDK's
-/// eager loading of the system trust roots or an IMDS probe.
+/// `sdk_config` and the clients are built in every Lambda cold start: they must not probe for
+/// credentials or the region when the environment has them. The bound is loose enough for an
+/// unoptimised build on a busy machine and still catches a probe of the instance metadata service;
+/// the cold start's own figure comes from `make startup`, not from a timed test.
 #[tokio::test]
 async fn cold_start_config_is_cheap() {
     support::emulator();
     let started = std::time::Instant::now();
     let clients = samspil::aws::AwsClients::new(&samspil::aws::sdk_config().await);
-    let took = started.elapsed();
-    eprintln!("sdk_config() + AwsClients::new: {took:?}");
-    assert!(took < std::time::Duration::from_millis(40), "building the AWS clients took {took:?}");
+    let first = started.elapsed();
+    eprintln!("sdk_config() + AwsClients::new, first in this process: {first:?}");
+    // One second: an unoptimised build on a machine busy compiling took up to 155 ms, while a
+    // credential or region probe of the instance metadata service waits a second or more. How fast
+    // a cold start really is, release build and idle machine, `make startup` measures (README).
+    assert!(first < std::time::Duration::from_secs(1), "building the AWS clients took {first:?}");
     // And they work: one request end to end.
     clients.dynamodb.list_tables().limit(1).send().await.expect("ListTables");
 }

@@ -54,6 +54,14 @@ impl Store for FailingOnce {
     async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         self.inner.due_for_sweep(today).await
     }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        self.inner.policies_mark().await
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.inner.set_policies_mark(fingerprint).await
+    }
 }
 
 /// A publisher that panics, putting what it was given into the panic message.

@@ -151,7 +151,41 @@ impl Store for DynamoStore {
     async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         super::sweep_index::due_for_sweep(&self.client, &self.table, today).await
     }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(POLICIES_MARK_KEY.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(describe("GetItem", &e, None)))?;
+        Ok(output.item.and_then(|item| match item.get(FINGERPRINT_ATTRIBUTE) {
+            Some(AttributeValue::S(fingerprint)) => Some(fingerprint.clone()),
+            _ => None,
+        }))
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(KEY_ATTRIBUTE, AttributeValue::S(POLICIES_MARK_KEY.to_owned()))
+            .item(FINGERPRINT_ATTRIBUTE, AttributeValue::S(fingerprint.to_owned()))
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(describe("PutItem", &e, None)))?;
+        Ok(())
+    }
 }
+
+/// The key of the one item that is not a person's: the sweep's [`Store::policies_mark`]. It has no
+/// `sweep_due` (so it is in no index) and no TTL.
+pub const POLICIES_MARK_KEY: &str = "sweep#policies";
+/// The mark item's attribute holding the fingerprint.
+const FINGERPRINT_ATTRIBUTE: &str = "fingerprint";
 
 /// The size DynamoDB bills an item by: the UTF-8 length of every attribute name plus the size of
 /// its value (a string's UTF-8 length, a binary's length, a number's 1 byte plus 1 per two

@@ -38,6 +38,8 @@ pub struct MemoryStore {
     items: Mutex<FxHashMap<PersonKey, Item>>,
     /// The people of every stored state with a `sweep_due`, by that day. Locked after `items`.
     due: Mutex<BTreeMap<NaiveDate, FxHashSet<PersonKey>>>,
+    /// [`Store::policies_mark`].
+    policies_mark: Mutex<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -125,6 +127,15 @@ impl Store for MemoryStore {
             people[from..].sort_unstable();
         }
         Ok(people)
+    }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.policies_mark.lock().expect("store mark lock").clone())
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        *self.policies_mark.lock().expect("store mark lock") = Some(fingerprint.to_owned());
+        Ok(())
     }
 }
 

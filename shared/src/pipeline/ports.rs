@@ -54,6 +54,15 @@ pub trait Store: Send + Sync {
     /// R12: every person whose stored `sweep_due` is on or before `today`. Eventually consistent
     /// (a GSI): the sweep re-reads each person with `load` before acting.
     fn due_for_sweep(&self, today: NaiveDate) -> impl Future<Output = Result<Vec<PersonKey>, StoreError>> + Send;
+
+    /// R12: the fingerprint of the policies every stored `sweep_due` was last worked out with
+    /// ([`crate::policy::PolicyBook::fingerprint`]), as the last sweep that visited everyone with a
+    /// plan pending left it; `None` before the first. Strongly consistent.
+    fn policies_mark(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Records `fingerprint` as the [`Store::policies_mark`]. Unconditional: two sweeps that both
+    /// set it set the same value, and a sweep runs with the policies of its deployment.
+    fn set_policies_mark(&self, fingerprint: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Why publishing failed. Always transient: the message is retried and its outbox published again.
@@ -87,6 +96,14 @@ impl<S: Store> Store for &S {
 
     fn due_for_sweep(&self, today: NaiveDate) -> impl Future<Output = Result<Vec<PersonKey>, StoreError>> + Send {
         (**self).due_for_sweep(today)
+    }
+
+    fn policies_mark(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        (**self).policies_mark()
+    }
+
+    fn set_policies_mark(&self, fingerprint: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).set_policies_mark(fingerprint)
     }
 }
 

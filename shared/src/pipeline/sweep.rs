@@ -5,7 +5,13 @@
 //! before its day ([`super::Store::due_for_sweep`]), so a day on which no run happened is caught up
 //! by the next. For each person:
 //!
-//! 1. `load` (strongly consistent: the listing may be stale) and skip unless `sweep_due <= today`;
+//! 0. if the policies changed since the last run that visited everyone pending (their fingerprint
+//!    differs from the store's [`super::Store::policies_mark`]), this run lists everyone with a
+//!    `sweep_due` at all, and sets the mark once it has been through them all without a failure:
+//!    a policy edit takes effect at the next sweep;
+//! 1. `load` (strongly consistent: the listing may be stale) and work the person's day out again
+//!    with today's policies; skip unless it is on or before `today`, and put a stored day that a
+//!    policy edit moved right;
 //! 2. if the state holds another run's unpublished summonses ([`PersonState::unpublished_summons`])
 //!    and that run's lease ([`SWEEP_LEASE`]) is still live, skip: that run is publishing them. A run
 //!    whose lease has run out is dead: its summonses are taken over (they become this run's);
@@ -36,7 +42,8 @@
 //! marker, so each summons is published once.
 //!
 //! Requests per person summoned: one `GetItem`, one KMS `Decrypt`, two `PutItem`s and one SNS
-//! `Publish` (`PublishBatch` for several summonses), plus the index query shared by everyone
+//! `Publish` (`PublishBatch` for several summonses), plus the index query and the policies mark's
+//! `GetItem`, shared by everyone
 //! (`docs/decisions.md`, "Summonses (R12)").
 
 use std::time::Duration;
@@ -60,6 +67,9 @@ pub const SWEEP_LEASE: TimeDelta = TimeDelta::minutes(15);
 /// five requests (load, decrypt, two writes, a publish), each bounded by the SDK's operation timeout
 /// ([`crate::aws::config::OPERATION_TIMEOUT`], 5 s), and most answer in milliseconds.
 pub const SWEEP_START_RESERVE: Duration = Duration::from_secs(10);
+
+/// The listing day of a full pass: later than any day a summons can fall on.
+const EVERY_DAY: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
 
 /// How many people one run works on at a time.
 const CONCURRENCY: usize = 8;
@@ -94,7 +104,8 @@ pub struct SweepReport {
     /// People whose summons failed (store, sealer or publisher, or abandoned at the deadline); each
     /// is logged with its person key. The next run repeats them.
     pub failed: usize,
-    /// People listed as due whom the run did not start before its deadline; the next run takes them.
+    /// People listed whom the run did not start before its deadline (in a pass after a policy edit,
+    /// everyone pending, due or not); the next run takes them.
     pub unreached: usize,
 }
 
@@ -147,9 +158,18 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         run: &SweepRun,
         deadline: Option<Instant>,
     ) -> Result<SweepReport, SweepError> {
-        let listing = self.store().due_for_sweep(time.today);
+        // A policy edit since the last full pass: every stored `sweep_due` may be stale, so this run
+        // visits everyone with a plan pending, works their day out again with today's policies,
+        // summonses those now due and puts the others' day right.
+        let fingerprint = self.policies().fingerprint();
+        let listing = async {
+            let mark = self.store().policies_mark().await?;
+            let full = mark.as_deref() != Some(fingerprint.as_str());
+            let listed_up_to = if full { EVERY_DAY } else { time.today };
+            Ok((full, self.store().due_for_sweep(listed_up_to).await?))
+        };
         let late = || Err(StoreError::Unavailable("the listing did not answer before the run's deadline".into()));
-        let people = by(deadline, listing, late).await.map_err(SweepError::Listing)?;
+        let (full, people) = by(deadline, listing, late).await.map_err(SweepError::Listing)?;
         let mut report = SweepReport { listed: people.len(), ..SweepReport::default() };
         let mut first = None;
         let in_time = |_: &&PersonKey| deadline.is_none_or(|d| Instant::now() + SWEEP_START_RESERVE <= d);
@@ -188,7 +208,17 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 "the run's deadline came before these people were started; the next run takes them"
             );
         }
-        if report.failed + report.unreached == 0 { Ok(report) } else { Err(SweepError::Incomplete { report, first }) }
+        if full && first.is_none() && report.unreached == 0 {
+            // Only a pass that reached everyone makes the stored days today's policies' days.
+            if let Err(error) = self.store().set_policies_mark(&fingerprint).await {
+                first = Some(format!("recording the policies' fingerprint: {error}"));
+            }
+        }
+        if first.is_none() && report.unreached == 0 {
+            Ok(report)
+        } else {
+            Err(SweepError::Incomplete { report, first })
+        }
     }
 
     /// Steps 1 to 5 for one person. Errors never hold the CPR number.
@@ -199,8 +229,22 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                 return Ok(Swept::NotDue);
             };
             let mut state = stored.state;
-            if state.sweep_due.is_none_or(|due| due > time.today) {
-                return Ok(Swept::NotDue);
+            // The day as today's policies have it: the stored one may predate a policy edit.
+            let due = domain::summons::sweep_due(&state, self.policies(), time.today);
+            if due.is_none_or(|due| due > time.today) {
+                if due == state.sweep_due {
+                    return Ok(Swept::NotDue);
+                }
+                // Put the stored day right (a policy edit moved it), so the daily listing finds it.
+                state.sweep_due = due;
+                if due.is_none() {
+                    state.pending_cpr = None;
+                }
+                match self.store().save(person, &state, Some(stored.version)).await {
+                    Ok(_) => return Ok(Swept::NotDue),
+                    Err(_) if attempt < MAX_ATTEMPTS => continue,
+                    Err(e) => return Err(e.to_string()),
+                }
             }
             match state.unpublished_summons.take() {
                 Some(marker) if marker.key == run.key => {

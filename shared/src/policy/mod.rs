@@ -179,6 +179,23 @@ impl PolicyBook {
         file::parse(text, origin)
     }
 
+    /// A fingerprint of what the book says for every municipality and the default (policies with
+    /// their calendars), the same for equal books whatever their file's layout: 32 hex digits of
+    /// SHA-256. The sweep compares it with the one it last worked out the summons days with
+    /// ([`crate::pipeline::Store::policies_mark`]), so that a policy edit takes effect at the next
+    /// sweep (`docs/decisions.md`, "Summonses (R12)").
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(format!("default {:?}\n", self.default));
+        let mut codes: Vec<&String> = self.municipalities.keys().collect();
+        codes.sort();
+        for code in codes {
+            hash.update(format!("{code} {:?}\n", self.municipalities[code].policy));
+        }
+        crate::identity::lower_hex(&hash.finalize()[..16])
+    }
+
     /// The policy for a municipality code, or the default; `None` when neither exists.
     ///
     /// One hash-map lookup, no allocation: this runs for every message.

@@ -65,6 +65,14 @@ impl<S: Store> Store for FlakyStore<S> {
     async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         self.inner.due_for_sweep(today).await
     }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        self.inner.policies_mark().await
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.inner.set_policies_mark(fingerprint).await
+    }
 }
 
 /// A [`Store`] that waits after every load, so that writers of one person that run at the same
@@ -92,5 +100,13 @@ impl<S: Store> Store for SlowStore<S> {
 
     async fn due_for_sweep(&self, today: chrono::NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         self.inner.due_for_sweep(today).await
+    }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        self.inner.policies_mark().await
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.inner.set_policies_mark(fingerprint).await
     }
 }

@@ -105,8 +105,9 @@ async fn a_pending_plan_is_sealed_once_and_summoned_once_on_its_day() {
     send(&p, "cv-completions", &cv, "2026-11-20").await;
     assert_eq!(p.sealer().seals(), 2, "one seal per person");
 
+    // The first run visits everyone pending (no policies' fingerprint is recorded yet).
     let day_before = p.sweep(at("2026-12-09", 5), &SweepRun::start(at("2026-12-09", 5).now)).await.unwrap();
-    assert_eq!((day_before.listed, day_before.published), (0, 0));
+    assert_eq!((day_before.listed, day_before.published), (2, 0));
     assert!(p.publisher().take().is_empty());
 
     let report = p.sweep(at("2026-12-10", 5), &SweepRun::start(at("2026-12-10", 5).now)).await.unwrap();
@@ -199,6 +200,14 @@ impl Store for FaultyStore {
 
     async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         self.inner.due_for_sweep(today).await
+    }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        self.inner.policies_mark().await
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.inner.set_policies_mark(fingerprint).await
     }
 }
 
@@ -331,6 +340,14 @@ impl Store for SlowStore {
     async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
         self.inner.due_for_sweep(today).await
     }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        self.inner.policies_mark().await
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.inner.set_policies_mark(fingerprint).await
+    }
 }
 
 #[tokio::test]
@@ -393,6 +410,56 @@ async fn a_policy_edited_to_a_shorter_lead_moves_the_day_and_the_old_day_publish
     assert_eq!(after.sweep(new_day, &SweepRun::start(new_day.now)).await.unwrap().published, 2);
 }
 
+/// Rule R12, `docs/decisions.md`: a policy edit takes effect at the next sweep. Here the lead grows,
+/// so the summons day moves before the day stored with each person, which the daily listing alone
+/// would not reach until 10 December.
+#[tokio::test]
+async fn a_policy_edited_to_a_longer_lead_summons_at_the_next_sweep() {
+    let store = MemoryStore::new();
+    let sealer = MemorySealer::new();
+    let keyer = || PersonKeyer::new(SECRET).unwrap();
+    let before = Pipeline::new(&store, MemoryPublisher::new(), &sealer, policies(), keyer());
+    registered(&before).await;
+    let first = at("2026-11-30", 5);
+    assert_eq!(before.sweep(first, &SweepRun::start(first.now)).await.unwrap().listed, 2, "the first run visits all");
+    let quiet = at("2026-12-01", 5);
+    assert_eq!(before.sweep(quiet, &SweepRun::start(quiet.now)).await.unwrap().listed, 0, "then only the due");
+
+    // Rebild now summons 20 business days ahead: the meeting of 23 December on 25 November, past.
+    let text = "[policies.long]\nbased_on = \"rebild-jit\"\nsummon_days = 20\n\
+                [municipalities.840]\nname = \"Rebild\"\npolicy = \"long\"\n";
+    let after =
+        Pipeline::new(&store, MemoryPublisher::new(), &sealer, PolicyBook::from_toml(text, "t").unwrap(), keyer());
+    let next = at("2026-12-02", 5);
+    let report = after.sweep(next, &SweepRun::start(next.now)).await.unwrap();
+    assert_eq!((report.listed, report.summoned, report.published), (2, 2, 2));
+    assert_eq!(after.publisher().take().len(), 2);
+    let following = at("2026-12-03", 5);
+    let report = after.sweep(following, &SweepRun::start(following.now)).await.unwrap();
+    assert_eq!((report.listed, report.published), (0, 0), "the edit is taken in: daily listings again");
+}
+
+/// The other way round: a municipality leaves `summon_days` out (every update at once, R5), and
+/// its pending plans are announced at the next sweep.
+#[tokio::test]
+async fn a_policy_edited_to_announce_at_once_announces_pending_plans_at_the_next_sweep() {
+    let store = MemoryStore::new();
+    let sealer = MemorySealer::new();
+    let keyer = || PersonKeyer::new(SECRET).unwrap();
+    let before = Pipeline::new(&store, MemoryPublisher::new(), &sealer, policies(), keyer());
+    registered(&before).await;
+    let first = at("2026-11-03", 5);
+    before.sweep(first, &SweepRun::start(first.now)).await.unwrap();
+    let text = "[municipalities.840]\nname = \"Rebild\"\npolicy = \"baseline\"\n";
+    let after =
+        Pipeline::new(&store, MemoryPublisher::new(), &sealer, PolicyBook::from_toml(text, "t").unwrap(), keyer());
+    let next = at("2026-11-04", 5);
+    let report = after.sweep(next, &SweepRun::start(next.now)).await.unwrap();
+    assert_eq!((report.summoned, report.published), (2, 2));
+    let state = stored(&after, ALICE).await;
+    assert_eq!((state.sweep_due, &state.pending_cpr), (None, &None), "nothing pending: the number is dropped");
+}
+
 #[tokio::test]
 async fn the_listing_failing_is_an_error_and_does_nothing() {
     struct Unlisted(MemoryStore);
@@ -410,6 +477,14 @@ async fn the_listing_failing_is_an_error_and_does_nothing() {
         }
         async fn due_for_sweep(&self, _today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
             Err(StoreError::Unavailable("injected: the index is throttled".into()))
+        }
+
+        async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+            self.0.policies_mark().await
+        }
+
+        async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+            self.0.set_policies_mark(fingerprint).await
         }
     }
     let p = pipeline(Unlisted(MemoryStore::new()), MemoryPublisher::new());

@@ -53,6 +53,14 @@ impl Store for TroubledStore {
         }
         Ok(listed)
     }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        self.inner.policies_mark().await
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.inner.set_policies_mark(fingerprint).await
+    }
 }
 
 /// A publisher that refuses every batch holding an update for one person.
@@ -123,6 +131,7 @@ async fn a_run_past_its_deadline_starts_nobody_and_still_prints_its_metrics_with
     for cpr in [ALICE, BOB] {
         assert_eq!(stored(&p, cpr).await.sweep_due, Some(time.today), "still due");
     }
+    assert_eq!(p.store().policies_mark().await.unwrap(), None, "a pass that reached nobody records no policies");
     let [line] = printed.as_slice() else { panic!("one metrics line: {printed:?}") };
     let line: serde_json::Value = serde_json::from_str(line).unwrap();
     assert_eq!((line["people_due"].as_u64(), line["summons_left"].as_u64()), (Some(2), Some(2)), "{line}");
