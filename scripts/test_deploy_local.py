@@ -15,7 +15,8 @@ emulator skips them), the daily schedule, its retries and dead-letter queue, who
 and the summons alarms. Who can read (scripts/who_can_read.py): the keys' policies name exact roles
 and keep administration apart from use, only the deployer subscribes to the topic, and changes to
 either raise the alarm access-changes-to-review, whose rules also run on the emulator's EventBridge.
-Ends with the line 'deploy_local: N passed, N failed'.
+Every alarm and dashboard line on samspil's own metrics names the stack (the functions get it as
+STACK_NAME), so that two stacks in one account never set off each other's alarms. Ends with the line 'deploy_local: N passed, N failed'.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def translated() -> dict:
 def release_and_dashboard(resources: dict) -> None:
     """What AWS gets from the template, as SAM translates it (moto skips these types): each function
     behind the alias `live`, shifted by CodeDeploy and rolled back on its errors alarm; the
-    dashboard with its seven graphs."""
+    dashboard with its seven graphs, samspil's own metrics by this stack."""
     for function, alarm in (("RegistrationFunction", "RegistrationErrorsAlarm"),
                             ("CvCompletedFunction", "CvCompletedErrorsAlarm"), ("JobExitFunction", "JobExitErrorsAlarm"),
                             ("SummonsFunction", "SummonsErrorsAlarm")):
@@ -188,6 +189,29 @@ def release_and_dashboard(resources: dict) -> None:
     check("the dashboard graphs messages in, updates out, dead letters, oldest age, transient failures, duration, "
           "the summons sweep",
           len(titles) == 7 and all(any(w.lower() in t.lower() for t in titles) for w in wanted), str(titles))
+    check("every dashboard line of samspil's own metrics is of this stack", own_metric_lines_by_stack(body))
+
+
+def own_metric_lines_by_stack(body: str) -> bool:
+    """Whether each metric line of the namespace samspil in the dashboard names the dimensions
+    function and stack (this stack's name), resolving CloudWatch's "." (as the line above)."""
+    lines = 0
+    for widget in json.loads(body).get("widgets", []):
+        above: list = []
+        for line in widget.get("properties", {}).get("metrics", []):
+            if "..." in line:
+                if above and above[0] == "samspil":
+                    return False  # the shorthand hides which dimensions a line has: write them out
+                continue
+            line = [above[i] if v == "." and i < len(above) else v for i, v in enumerate(line)]
+            above = line
+            if line[0] != "samspil":
+                continue
+            lines += 1
+            dimensions = dict(zip(line[2::2], line[3::2]))
+            if set(dimensions) != {"function", "stack"} or dimensions["stack"] != "${AWS::StackName}":
+                return False
+    return lines >= 5
 
 
 def summons_schedule(resources: dict) -> None:
@@ -350,7 +374,9 @@ def summons_key(session, endpoint: str, key_arn: str | None) -> None:
 def check_alarms() -> None:
     """The emulator creates no alarms, so the template itself is read: every function alarms on
     failed invocations, throttles and transient failures, and the topic on failed deliveries
-    (docs/operations.md says what to do for each)."""
+    (docs/operations.md says what to do for each). Every alarm on samspil's own metrics names the
+    stack beside the function, as the functions' metrics lines do, so two stacks in one account
+    never set off each other's alarms."""
     from cfnlint.decode import decode
 
     template, errors = decode(str(ROOT / "infra" / "template.yaml"))
@@ -371,6 +397,15 @@ def check_alarms() -> None:
     check("alarm on summons-dlq", any(m == "ApproximateNumberOfMessagesVisible" and "SummonsDlq" in d
                                       for m, d in watched))
     check("alarm on the summons backlog", "summons_left" in metrics)
+    own = [a for a in alarms if a.get("Namespace") == "samspil"]
+    by_stack = [a for a in own if sorted(d.get("Name") for d in a.get("Dimensions", [])) == ["function", "stack"]
+                and {"Name": "stack", "Value": {"Ref": "AWS::StackName"}} in a["Dimensions"]]
+    check("every alarm on namespace samspil names its function and this stack",
+          len(own) >= 4 and len(by_stack) == len(own),
+          str([a.get("AlarmName") for a in own if a not in by_stack]))
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    check("the functions know their stack (STACK_NAME)", variables.get("STACK_NAME") == {"Ref": "AWS::StackName"},
+          str(variables.get("STACK_NAME")))
 
 
 if __name__ == "__main__":
