@@ -20,7 +20,7 @@ run: .venv/.installed
 	scripts/with-moto.sh scripts/run-local.sh
 
 ## test: every test there is, against the AWS emulator (moto) where a test needs AWS.
-test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local test-receiver
+test: .venv/.installed asyncapi-check template-check test-deploy-config test-deploy-local test-receiver test-docs
 	scripts/with-moto.sh $(CARGO) test --workspace --quiet
 
 ## soak: 5,000 messages through four runners, calls failing, runners killed; nothing may be lost.
@@ -87,7 +87,7 @@ startup:
 simulate:
 	$(CARGO) run --quiet --release -p samspil-cli -- simulate --chart target/simulation.svg
 
-.PHONY: template-check test-deploy-config test-deploy-local test-receiver deploy-local package deploy subscriber
+.PHONY: template-check test-deploy-config test-deploy-local test-receiver test-docs deploy-local package deploy subscriber
 
 ## template-check: cfn-lint and the checkov security scan of infra/template.yaml and infra/subscriber.yaml.
 template-check: .venv/.installed
@@ -108,20 +108,32 @@ test-receiver: .venv/.installed
 	$(CARGO) test --workspace --no-run --quiet
 	scripts/with-moto.sh .venv/bin/python scripts/test_receiver.py $${CARGO_TARGET_DIR:-target}/debug/samspil
 
+## test-docs: the facts the pages state, checked against the templates, the deployer, the Makefile and the build.
+# scripts/test_docs.py runs the library's compiled build script on a broken policy file: it needs the
+# test build that `make test` makes anyway (docs/doc-facts.md lists what it checks).
+test-docs: .venv/.installed
+	$(CARGO) test --workspace --no-run --quiet
+	.venv/bin/python scripts/test_docs.py
+
 ## deploy-local: start the emulator, deploy the stack and SUBSCRIBERS (default jobcenter:851).
 deploy-local: .venv/.installed
 	scripts/moto.sh start
 	scripts/with-moto.sh .venv/bin/python scripts/deploy_local.py $(foreach s,$(SUBSCRIBERS),--subscriber $(s))
 
+# The cross-build tools, cargo-lambda and Zig, come from .venv: `make package` and the `sam build`
+# of `make deploy` find them first on PATH, and both add the arm64 standard library first.
+CROSS_BUILD := PATH="$(CURDIR)/.venv/bin:$$PATH"
+
 ## package: the four arm64 Lambda zips (cargo-lambda and zig from .venv), with their sizes.
 package: .venv/.installed
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/.venv/bin:$$PATH" $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit -p summons
+	$(CROSS_BUILD) $(CARGO) lambda build --release --arm64 --output-format zip -p registration -p cv-completed -p job-exit -p summons
 	ls -l $${CARGO_TARGET_DIR:-target}/lambda/*/bootstrap.zip
 
 ## deploy: deploy the stack to AWS: make deploy ENV=staging|prod (needs `sam`, credentials, SAMSPIL_*).
 deploy: .venv/.installed
-	.venv/bin/python scripts/deploy.py stack $(ENV)
+	rustup target add aarch64-unknown-linux-gnu
+	$(CROSS_BUILD) .venv/bin/python scripts/deploy.py stack $(ENV)
 
 ## subscriber: onboard one: make subscriber ENV=prod KIND=jobcenter|akasse CODE=851 CONSUMER=<role ARN>.
 subscriber: .venv/.installed

@@ -4,8 +4,8 @@ its subscriber queue. Copy it, and put your own system's update where `apply` wr
 
     python3 examples/receiver.py --queue samspil-jobcenter-851-updates --db meetings.sqlite
 
-In AWS, give `--queue` the queue's URL: a subscriber's role may receive and delete messages on its
-queue, not look queues up by name.
+In AWS, give `--queue` the queue's URL (`UpdatesQueueUrl`, docs/jobcenter.md): the queue is in
+samspil's account, and a name is looked up in your own.
 
 It long-polls the queue (raw CloudEvents from the topic `meeting-updates`, only this subscriber's)
 and, for each message:

@@ -7,13 +7,16 @@ on: the contract's queues and their DLQs with maxReceiveCount 8, the table keyed
 in target/local-stack.json, the dead-letter queues encrypted with the customer managed key. Then the subscribers of infra/subscriber.yaml: the default one
 (jobcenter 851) with its filter policy, raw delivery, delivery DLQ and the stack's KMS key; and a
 second one (a-kasse 010) added by a third run, which leaves the rest unchanged. Each subscriber
-receives exactly its own updates. Rule R12: the table's sparse index `sweep-due`, the `SummonsKey`
+receives exactly its own updates, and is handed the queue's URL and ARN and the key's ARN; its
+consumer may do on its queue what common SQS consumers call (from the template: the emulator skips
+queue policies). Rule R12: the table's sparse index `sweep-due`, the `SummonsKey`
 (a ciphertext opens only for the person it was sealed for), and, from the translated template (the
 emulator skips them), the daily schedule, its retries and dead-letter queue, who may seal and open,
 and the summons alarms. Who can read (scripts/who_can_read.py): the keys' policies name exact roles
 and keep administration apart from use, only the deployer subscribes to the topic, and changes to
 either raise the alarm access-changes-to-review, whose rules also run on the emulator's EventBridge.
-Ends with the line 'deploy_local: N passed, N failed'.
+Every alarm and dashboard line on samspil's own metrics names the stack (the functions get it as
+STACK_NAME), so that two stacks in one account never set off each other's alarms. Ends with the line 'deploy_local: N passed, N failed'.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ import who_can_read  # scripts/, this file's directory
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "target" / "local-stack.json"
+SUBSCRIBERS_OUTPUT = ROOT / "target" / "local-subscribers.json"
+# What a subscriber's consumer may do on its queue: what common SQS consumers call, nothing more.
+CONSUMER_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl"}
 QUEUES = ["registrations", "cv-completions", "job-exits"]
 
 passed, failed = 0, []
@@ -70,12 +77,17 @@ def subscription_of(sns, topic: str, queue_arn: str) -> list[dict]:
 
 
 def check_subscriber(sqs, sns, topic: str, key_arn: str, kind: str, code: str) -> str:
-    """Checks one subscriber stack's queue and subscription; returns the queue URL."""
+    """Checks one subscriber stack's queue and subscription, and the outputs its consumer is handed
+    (the queue's URL and ARN, and the key to decrypt with); returns the queue URL."""
     name = f"samspil-{kind}-{code}-updates"
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     check(f"{name} encrypted with the stack's KMS key", attributes.get("KmsMasterKeyId") == key_arn,
           str(attributes.get("KmsMasterKeyId")))
+    handed = json.loads(SUBSCRIBERS_OUTPUT.read_text()).get(f"{kind}-{code}", {}) if SUBSCRIBERS_OUTPUT.exists() else {}
+    check(f"{name}: outputs the queue URL and ARN and the key ARN its consumer's IAM policy names",
+          handed.get("UpdatesQueueUrl", "").endswith(f"/{name}") and handed.get("UpdatesQueueArn") == attributes["QueueArn"]
+          and handed.get("DataKeyArn") == key_arn, str(handed))
     dlq_arn = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"],
                                        AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     check(f"{name} redrives to {name}-dlq", json.loads(attributes.get("RedrivePolicy", "{}")).get(
@@ -127,6 +139,23 @@ def subscribers(sqs, sns, topic: str, key_arn: str) -> None:
               f"{received} != {expected}")
 
 
+def consumer_permissions() -> None:
+    """From infra/subscriber.yaml (the emulator skips queue policies): the consumer may consume its
+    own queue, and only that; a statement naming it allows exactly CONSUMER_ACTIONS."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    resources = yaml_parse((ROOT / "infra" / "subscriber.yaml").read_text())["Resources"]
+    statements = [s for r in resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"
+                  for s in r["Properties"]["PolicyDocument"]["Statement"]
+                  if s.get("Principal") == {"AWS": {"Ref": "ConsumerPrincipalArn"}}]
+    check("the subscriber's consumer is named in one statement, on its own queue only",
+          len(statements) == 1 and statements[0]["Effect"] == "Allow"
+          and statements[0]["Resource"] == {"Fn::GetAtt": ["UpdatesQueue", "Arn"]}, str(statements))
+    allowed = set(statements[0]["Action"]) if statements else set()
+    check("the subscriber's consumer may receive, delete, change visibility, get attributes and the URL",
+          allowed == CONSUMER_ACTIONS, str(sorted(allowed)))
+
+
 def translated() -> dict:
     """The template's resources as SAM translates them for AWS (intrinsic functions unresolved)."""
     import deploy_local
@@ -137,7 +166,7 @@ def translated() -> dict:
 def release_and_dashboard(resources: dict) -> None:
     """What AWS gets from the template, as SAM translates it (moto skips these types): each function
     behind the alias `live`, shifted by CodeDeploy and rolled back on its errors alarm; the
-    dashboard with its six graphs."""
+    dashboard with its seven graphs, samspil's own metrics by this stack."""
     for function, alarm in (("RegistrationFunction", "RegistrationErrorsAlarm"),
                             ("CvCompletedFunction", "CvCompletedErrorsAlarm"), ("JobExitFunction", "JobExitErrorsAlarm"),
                             ("SummonsFunction", "SummonsErrorsAlarm")):
@@ -160,6 +189,29 @@ def release_and_dashboard(resources: dict) -> None:
     check("the dashboard graphs messages in, updates out, dead letters, oldest age, transient failures, duration, "
           "the summons sweep",
           len(titles) == 7 and all(any(w.lower() in t.lower() for t in titles) for w in wanted), str(titles))
+    check("every dashboard line of samspil's own metrics is of this stack", own_metric_lines_by_stack(body))
+
+
+def own_metric_lines_by_stack(body: str) -> bool:
+    """Whether each metric line of the namespace samspil in the dashboard names the dimensions
+    function and stack (this stack's name), resolving CloudWatch's "." (as the line above)."""
+    lines = 0
+    for widget in json.loads(body).get("widgets", []):
+        above: list = []
+        for line in widget.get("properties", {}).get("metrics", []):
+            if "..." in line:
+                if above and above[0] == "samspil":
+                    return False  # the shorthand hides which dimensions a line has: write them out
+                continue
+            line = [above[i] if v == "." and i < len(above) else v for i, v in enumerate(line)]
+            above = line
+            if line[0] != "samspil":
+                continue
+            lines += 1
+            dimensions = dict(zip(line[2::2], line[3::2]))
+            if set(dimensions) != {"function", "stack"} or dimensions["stack"] != "${AWS::StackName}":
+                return False
+    return lines >= 5
 
 
 def summons_schedule(resources: dict) -> None:
@@ -218,6 +270,7 @@ def main() -> None:
     who_can_read.key_policies(resources, check)
     who_can_read.subscribers(resources, check)
     who_can_read.access_change_alarm(resources, check)
+    consumer_permissions()
     first = deploy()
     second = deploy()
     check("the first run creates or updates the stack", "stack samspil:" in first)
@@ -231,8 +284,9 @@ def main() -> None:
     sqs, sns, ddb, lam = (session.client(n, endpoint_url=endpoint) for n in ("sqs", "sns", "dynamodb", "lambda"))
 
     outputs = json.loads(OUTPUT.read_text()) if OUTPUT.exists() else {}
-    for key in ["RegistrationsQueueUrl", "RegistrationsDlqUrl", "CvCompletionsQueueUrl", "CvCompletionsDlqUrl",
-                "JobExitsQueueUrl", "JobExitsDlqUrl", "TableName", "MeetingUpdatesTopicArn", "DataKeyArn",
+    for key in ["RegistrationsQueueUrl", "RegistrationsQueueArn", "RegistrationsDlqUrl", "CvCompletionsQueueUrl",
+                "CvCompletionsQueueArn", "CvCompletionsDlqUrl", "JobExitsQueueUrl", "JobExitsQueueArn", "JobExitsDlqUrl",
+                "TableName", "MeetingUpdatesTopicArn", "DataKeyArn",
                 "RegistrationFunctionName", "CvCompletedFunctionName",
                 "JobExitFunctionName", "AkasseSenders", "SummonsFunctionName", "SummonsKeyArn", "SummonsDlqUrl",
                 "AccessChangesQueueUrl"]:
@@ -320,7 +374,9 @@ def summons_key(session, endpoint: str, key_arn: str | None) -> None:
 def check_alarms() -> None:
     """The emulator creates no alarms, so the template itself is read: every function alarms on
     failed invocations, throttles and transient failures, and the topic on failed deliveries
-    (docs/operations.md says what to do for each)."""
+    (docs/operations.md says what to do for each). Every alarm on samspil's own metrics names the
+    stack beside the function, as the functions' metrics lines do, so two stacks in one account
+    never set off each other's alarms."""
     from cfnlint.decode import decode
 
     template, errors = decode(str(ROOT / "infra" / "template.yaml"))
@@ -341,6 +397,15 @@ def check_alarms() -> None:
     check("alarm on summons-dlq", any(m == "ApproximateNumberOfMessagesVisible" and "SummonsDlq" in d
                                       for m, d in watched))
     check("alarm on the summons backlog", "summons_left" in metrics)
+    own = [a for a in alarms if a.get("Namespace") == "samspil"]
+    by_stack = [a for a in own if sorted(d.get("Name") for d in a.get("Dimensions", [])) == ["function", "stack"]
+                and {"Name": "stack", "Value": {"Ref": "AWS::StackName"}} in a["Dimensions"]]
+    check("every alarm on namespace samspil names its function and this stack",
+          len(own) >= 4 and len(by_stack) == len(own),
+          str([a.get("AlarmName") for a in own if a not in by_stack]))
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    check("the functions know their stack (STACK_NAME)", variables.get("STACK_NAME") == {"Ref": "AWS::StackName"},
+          str(variables.get("STACK_NAME")))
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ async fn sweep(args: Args, format: Format) -> Result<(), Error> {
         Format::Json => {
             let summary = serde_json::json!({
                 "today": today.to_string(), "due": report.listed, "summoned": report.summoned,
-                "published": report.published, "left": report.busy + report.failed,
+                "published": report.published, "left": report.left(), "busy": report.busy,
+                "failed": report.failed, "unreached": report.unreached,
             });
             println!("{}", json_line("summary", summary));
         }
@@ -90,7 +91,8 @@ async fn sweep(args: Args, format: Format) -> Result<(), Error> {
     match error {
         None => Ok(()),
         Some(first) => {
-            Err(Failure::aws(format!("some people could not be summoned; run it again (first error: {first})")).into())
+            let first = first.map(|f| format!(" (first error: {f})")).unwrap_or_default();
+            Err(Failure::aws(format!("some people could not be summoned; run it again{first}")).into())
         }
     }
 }

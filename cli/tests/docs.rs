@@ -14,7 +14,7 @@
 use std::path::Path;
 
 /// The documents whose console blocks are tested.
-const DOCUMENTS: [&str; 2] = ["README.md", "docs/operations.md"];
+const DOCUMENTS: [&str; 3] = ["README.md", "docs/operations.md", "docs/jobcenter.md"];
 
 #[test]
 fn the_readme_and_docs_command_examples_print_what_they_say() {

@@ -34,8 +34,9 @@ fn corrections_replay_as_worked_by_hand() {
         "2026-11-30 scheduled    #1  municipality 851  a-kasse 067  in_person  deadline 2026-12-13",
         "2026-11-30 scheduled    #1  municipality 851  a-kasse 067  in_person  deadline 2026-12-13",
         "2026-11-30 scheduled    #1  municipality 851  a-kasse 067  in_person  deadline 2026-12-13",
-        // Hans: a registration for the same day sent later, for Rebild (R8).
-        "2026-12-28 scheduled    #2  municipality 840  a-kasse 067  in_person  deadline 2027-01-10  reason corrected",
+        // Hans: a registration for the same day sent later, for Rebild (R8): Aalborg is told first.
+        "2026-11-30 cancelled    #2  municipality 851  a-kasse 067  in_person  deadline 2026-12-13  reason transferred",
+        "2026-12-28 scheduled    #3  municipality 840  a-kasse 067  in_person  deadline 2027-01-10  reason corrected",
         // Gitte: cancelled for a job starting 4 Jan, then the job falls through (R13).
         "2026-11-30 cancelled    #2  municipality 851  a-kasse 067  in_person  deadline 2026-12-13  reason job_exit",
         "2026-11-30 scheduled    #3  municipality 851  a-kasse 067  in_person  deadline 2026-12-13  reason job_exit_withdrawn",

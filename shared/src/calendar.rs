@@ -341,5 +341,8 @@ fn is_easter_holiday(day: NaiveDate) -> bool {
     }
 }
 
+// Named by path: `build.rs` compiles this file as a module of its own, where `mod tests;` would be
+// looked for beside this file rather than in `calendar/`.
 #[cfg(test)]
+#[path = "calendar/tests.rs"]
 mod tests;

@@ -98,6 +98,8 @@ pub struct Config {
     pub retention_days: u32,
     /// `AKASSE_SENDERS`: which sending principal may speak for which a-kasse ([`Senders::parse`]).
     pub senders: Senders,
+    /// `STACK_NAME`: the CloudFormation stack's name, the metrics dimension `stack`.
+    pub stack_name: String,
 }
 
 /// What is wrong with the environment. Names the variable, never a secret's value.
@@ -160,6 +162,7 @@ impl Config {
             secret,
             policy_file: get("POLICY_FILE").map(PathBuf::from),
             retention_days,
+            stack_name: need("STACK_NAME")?,
         })
     }
 }
@@ -193,14 +196,8 @@ pub async fn run(kind: FactKind) -> Result<(), Error> {
         sdk_clients_us = (started.elapsed() - configured).as_micros() as u64,
         "initialised; polling for events"
     );
-    let function = Function {
-        kind,
-        config,
-        clients,
-        policies,
-        metrics: Metrics::new(function_name(kind)),
-        handler: OnceCell::new(),
-    };
+    let metrics = Metrics::new(function_name(kind), &config.stack_name);
+    let function = Function { kind, config, clients, policies, metrics, handler: OnceCell::new() };
     lambda_runtime::run(service_fn(|event| function.invoke(event))).await
 }
 

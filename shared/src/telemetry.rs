@@ -17,7 +17,9 @@
 //!
 //! **Metrics** are CloudWatch Embedded Metric Format: [`Metrics::emit`] prints one JSON line per
 //! invocation to stdout, and CloudWatch turns it into metrics in the namespace `samspil` with the
-//! dimension `function`, with no API call and no extra latency.
+//! dimensions `function` (the binary's name) and `stack` (the CloudFormation stack's name,
+//! `STACK_NAME`), with no API call and no extra latency. Every alarm on these metrics names both,
+//! so two stacks in one account (staging and prod) never set off each other's alarms.
 
 use std::io::Write;
 use std::str::FromStr;
@@ -53,8 +55,9 @@ pub fn init() {
 }
 
 /// The log line format: one flat JSON object per event with `timestamp` (RFC 3339, UTC) and
-/// `level`, the fields CloudWatch's JSON log format reads, written to `writer`.
-fn json_lines<S, W>(writer: W) -> impl Layer<S> + Send + Sync
+/// `level`, the fields CloudWatch's JSON log format reads, written to `writer`. Tests capture the
+/// functions' log lines with it.
+pub(crate) fn json_lines<S, W>(writer: W) -> impl Layer<S> + Send + Sync
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
@@ -90,25 +93,23 @@ fn log_filter(env: impl Fn(&str) -> Option<String>) -> (Targets, Option<String>)
     (default, None)
 }
 
-/// The counters of one invocation, as CloudWatch metrics of one function.
+/// The counters of one invocation, as CloudWatch metrics of one function of one stack.
 #[derive(Debug, Clone)]
 pub struct Metrics {
     function: String,
+    stack: String,
 }
 
 impl Metrics {
-    /// Metrics with the dimension `function` set to `function` (the Lambda function's name).
-    pub fn new(function: impl Into<String>) -> Self {
-        Metrics { function: function.into() }
+    /// Metrics with the dimensions `function` (the Lambda function's stable name, its binary's) and
+    /// `stack` (the stack's name, `STACK_NAME`).
+    pub fn new(function: impl Into<String>, stack: impl Into<String>) -> Self {
+        Metrics { function: function.into(), stack: stack.into() }
     }
 
     /// Prints the EMF line for one invocation's counts to stdout, as one write.
     pub fn emit(&self, counts: &BatchCounts, at: DateTime<Utc>) {
-        let mut line = self.render(counts, at);
-        line.push('\n');
-        let mut out = std::io::stdout().lock();
-        // Metrics must never fail an invocation; a closed stdout loses them and nothing else.
-        let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+        print_line(self.render(counts, at));
     }
 
     /// The EMF document for one invocation's counts, as one line of JSON.
@@ -122,22 +123,76 @@ impl Metrics {
             ("permanent_failures", counts.permanent_failures),
             ("transient_failures", counts.transient_failures),
         ];
+        self.document(&values, at).to_string()
+    }
+
+    /// The EMF document declaring `values` as counts in the namespace `samspil` with this
+    /// function's dimensions. Callers may add properties that are not metrics (logged, searchable in
+    /// CloudWatch Logs Insights, free) before printing it.
+    pub fn document(&self, values: &[(&str, u64)], at: DateTime<Utc>) -> Value {
         let definitions: Vec<Value> = values.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect();
         let mut document = json!({
             "_aws": {
                 "Timestamp": at.timestamp_millis(),
                 "CloudWatchMetrics": [{
                     "Namespace": NAMESPACE,
-                    "Dimensions": [["function"]],
+                    "Dimensions": [DIMENSIONS],
                     "Metrics": definitions,
                 }],
             },
             "function": self.function,
+            "stack": self.stack,
         });
         for (name, value) in values {
-            document[name] = json!(value);
+            document[*name] = json!(value);
         }
-        document.to_string()
+        document
+    }
+}
+
+/// The dimensions of every samspil metric, in the order the EMF line declares them.
+pub const DIMENSIONS: [&str; 2] = ["function", "stack"];
+
+/// Prints one metrics line to stdout, as one write. Metrics must never fail an invocation; a closed
+/// stdout loses them and nothing else.
+pub fn print_line(mut line: String) {
+    line.push('\n');
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+}
+
+/// The functions' log lines, as [`init`] writes them, captured for a test to read back.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl CapturedLogs {
+    /// A subscriber writing JSON lines, at every level, here.
+    pub(crate) fn subscriber(&self) -> impl Subscriber + Send + Sync + 'static {
+        let writer = self.clone();
+        tracing_subscriber::registry().with(json_lines(move || writer.clone()))
+    }
+
+    /// Everything logged so far.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// The lines logged so far, parsed.
+    pub(crate) fn lines(&self) -> Vec<Value> {
+        self.text().lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+    }
+}
+
+#[cfg(test)]
+impl Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -148,7 +203,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_emf_line_declares_every_counter_in_the_samspil_namespace_by_function() {
+    fn the_emf_line_declares_every_counter_in_the_samspil_namespace_by_function_and_stack() {
         let counts = BatchCounts {
             messages: 7,
             duplicates: 1,
@@ -159,14 +214,14 @@ mod tests {
             transient_failures: 1,
         };
         let at = Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).unwrap();
-        let line = Metrics::new("registration").render(&counts, at);
+        let line = Metrics::new("registration", "samspil-staging").render(&counts, at);
         assert!(!line.contains('\n'));
         let doc: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(doc["_aws"]["Timestamp"], json!(at.timestamp_millis()));
         let directive = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "samspil");
-        assert_eq!(directive["Dimensions"], json!([["function"]]));
-        assert_eq!(doc["function"], "registration");
+        assert_eq!(directive["Dimensions"], json!([["function", "stack"]]));
+        assert_eq!((&doc["function"], &doc["stack"]), (&json!("registration"), &json!("samspil-staging")));
         let names: Vec<&str> =
             directive["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
         assert_eq!(
@@ -186,30 +241,14 @@ mod tests {
         assert_eq!(values, [7, 1, 2, 1, 1, 1, 1]);
     }
 
-    /// A log destination the test can read back.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn an_error_line_carries_level_and_an_rfc3339_timestamp_as_cloudwatch_expects() {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::registry().with(json_lines(move || writer.clone()));
+        let captured = CapturedLogs::default();
         let before = Utc::now();
-        tracing::subscriber::with_default(subscriber, || {
+        tracing::subscriber::with_default(captured.subscriber(), || {
             tracing::error!(error_code = "store_unavailable", "saving the person failed");
         });
-        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let text = captured.text();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1, "{text}");
         let line: Value = serde_json::from_str(lines[0]).unwrap();

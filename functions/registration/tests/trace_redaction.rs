@@ -66,6 +66,7 @@ async fn a_run_at_trace_with_injected_errors_prints_no_cpr_number() {
     command
         .envs([
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("STACK_NAME", "samspil-test"),
             ("TABLE_NAME", &table),
             ("TOPIC_ARN", topic.topic_arn().unwrap()),
             ("QUEUE_URL", &missing_queue),

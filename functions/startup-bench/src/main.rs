@@ -41,6 +41,7 @@ fn run_once(binary: &Path) -> Result<Sample, String> {
     let mut command = lambda_command(binary, &runtime, "samspil-startup-bench");
     command
         .envs([
+            ("STACK_NAME", "samspil-test"),
             ("TABLE_NAME", "people"),
             ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:meeting-updates"),
             ("QUEUE_URL", "https://sqs.eu-north-1.amazonaws.com/123456789012/registrations"),

@@ -69,6 +69,7 @@ async fn the_binary_publishes_the_summonses_due_when_its_schedule_invokes_it() {
     command
         .envs([
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("STACK_NAME", "samspil-test"),
             ("TABLE_NAME", &table),
             ("TOPIC_ARN", &topic_arn),
             ("SUMMONS_KEY_ID", &key),
@@ -104,7 +105,7 @@ async fn the_binary_publishes_the_summonses_due_when_its_schedule_invokes_it() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|l| l.get("_aws").is_some())
         .expect("an EMF metrics line");
-    assert_eq!(metrics["function"], "summons");
+    assert_eq!((metrics["function"].as_str(), metrics["stack"].as_str()), (Some("summons"), Some("samspil-test")));
     assert_eq!((metrics["summonses"].as_u64(), metrics["summons_left"].as_u64()), (Some(1), Some(0)));
     let _ = std::fs::remove_file(policy_file);
 }

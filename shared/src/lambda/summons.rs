@@ -12,19 +12,29 @@
 //! SDK clients once per cold start; the HMAC secret (which the pipeline's constructor takes) on the
 //! first invocation.
 //!
-//! **Deadline.** The sweep stops [`DEADLINE_RESERVE`] before the invocation's deadline (the
-//! function's timeout, 15 minutes, is also the sweep's lease on a person, `SWEEP_LEASE`); a person
-//! cut off in the middle is safe (the sweep's outbox marker) and goes out with the next run.
+//! **Deadline.** The sweep reports [`DEADLINE_RESERVE`] before the invocation's deadline
+//! ([`Pipeline::sweep_until`]): it starts nobody with less than `SWEEP_START_RESERVE` left, abandons
+//! whoever is still running then, and counts the people it never started as `unreached`. A person
+//! cut off in the middle is safe (the sweep's outbox marker) and goes out with the next run. The
+//! function's timeout, 15 minutes, is also the sweep's lease on a person, `SWEEP_LEASE`.
 //!
-//! **Metrics**: one CloudWatch Embedded Metric Format line per run in the namespace `samspil`,
-//! dimension `function` = `summons`: `people_due` (listed by the index), `summoned` (people),
-//! `summonses` (updates published), `summons_left` (people left for the next run: busy with
-//! another live run, or failed); the `summons-backlog` alarm watches the last.
+//! **Logs.** "sweep started" and "sweep done" (INFO) or the run's error (ERROR) with the run's id
+//! and counts; each person that failed is a WARN line of its own with the person key (the item's
+//! `pk` without `person#`), never the CPR number ([`crate::pipeline`]'s sweep logs them).
+//!
+//! **Metrics**: one CloudWatch Embedded Metric Format line per run that listed the people due,
+//! however it ended (done, people failed, or out of time), in the namespace `samspil`, dimensions
+//! `function` = `summons` and `stack` = `STACK_NAME`: `people_due` (listed by the index), `summoned`
+//! (people), `summonses` (updates published), `summons_left` (people left for the next run: busy
+//! with another live run, failed, or unreached); the `summons-backlog` alarm watches the last. The
+//! line also carries `busy`, `failed`, `unreached` and the run's id as plain properties (searchable
+//! in the logs, not metrics). A run that could not list the people due has no counts and prints no
+//! line; its error fails the invocation (the `summons-errors` alarm).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -34,14 +44,16 @@ use super::{ConfigError, Error, SecretSource, deadline_instant, processing_time}
 use crate::aws::{AwsClients, DynamoStore, KmsSealer, SnsPublisher};
 use crate::domain::SweepRun;
 use crate::identity::PersonKeyer;
-use crate::pipeline::{Pipeline, SweepReport};
+use crate::pipeline::{CprSealer, Pipeline, ProcessingTime, Publisher, Store, SweepError, SweepReport};
 use crate::policy::PolicyBook;
+use crate::telemetry::{Metrics, print_line};
 
 /// The metrics dimension of this function.
 pub const FUNCTION: &str = "summons";
 
-/// How long before the invocation's deadline the sweep stops.
-pub const DEADLINE_RESERVE: Duration = Duration::from_secs(20);
+/// How long before the invocation's deadline the sweep reports (abandoning whoever is still
+/// running): time to print the metrics and the log lines and to answer the Runtime API.
+pub const DEADLINE_RESERVE: Duration = Duration::from_secs(3);
 
 /// The `summons` function's configuration, read once from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +70,8 @@ pub struct SweepConfig {
     pub policy_file: Option<PathBuf>,
     /// `RETENTION_DAYS`: days a person's data is kept after their last period closed.
     pub retention_days: u32,
+    /// `STACK_NAME`: the CloudFormation stack's name, the metrics dimension `stack`.
+    pub stack_name: String,
 }
 
 impl SweepConfig {
@@ -75,6 +89,7 @@ impl SweepConfig {
             secret,
             policy_file: get("POLICY_FILE").map(PathBuf::from),
             retention_days,
+            stack_name: need("STACK_NAME")?,
         })
     }
 }
@@ -102,6 +117,7 @@ struct Function {
     config: SweepConfig,
     clients: AwsClients,
     policies: PolicyBook,
+    metrics: Metrics,
     /// Built on the first invocation, once the secret is known.
     pipeline: OnceCell<SweepPipeline>,
 }
@@ -117,7 +133,8 @@ pub async fn run() -> Result<(), Error> {
     };
     let clients = AwsClients::new(&crate::aws::sdk_config().await);
     tracing::debug!(init_us = started.elapsed().as_micros() as u64, "initialised; polling for events");
-    let function = Function { config, clients, policies, pipeline: OnceCell::new() };
+    let metrics = Metrics::new(FUNCTION, &config.stack_name);
+    let function = Function { config, clients, policies, metrics, pipeline: OnceCell::new() };
     lambda_runtime::run(service_fn(|event| function.invoke(event))).await
 }
 
@@ -130,33 +147,11 @@ impl Function {
         let run = SweepRun::start(now);
         tracing::info!(run = %run.key.id, today = %time.today, "sweep started");
         let stop = deadline.checked_sub(DEADLINE_RESERVE).unwrap_or(deadline);
-        let outcome = tokio::time::timeout_at(stop, pipeline.sweep(time, &run)).await;
-        let report = match outcome {
-            Ok(Ok(report)) => report,
-            Ok(Err(error)) => {
-                if let crate::pipeline::SweepError::Incomplete { report, .. } = &error {
-                    emit(report, time.now);
-                }
-                tracing::error!(run = %run.key.id, "{error}");
-                return Err(error.into());
-            }
-            Err(_) => {
-                let message = "the sweep did not finish before the invocation's deadline; the next run goes on";
-                tracing::error!(run = %run.key.id, "{message}");
-                return Err(message.into());
-            }
-        };
-        emit(&report, time.now);
-        tracing::info!(
-            run = %run.key.id,
-            listed = report.listed,
-            summoned = report.summoned,
-            published = report.published,
-            busy = report.busy,
-            "sweep done"
-        );
+        let report = sweep_and_report(pipeline, &self.metrics, time, &run, Some(stop), print_line)
+            .await
+            .inspect_err(|error| tracing::error!(run = %run.key.id, "{error}"))?;
         Ok(json!({"today": time.today.to_string(), "summoned": report.summoned, "published": report.published,
-                  "left": report.busy + report.failed}))
+                  "left": report.left()}))
     }
 
     async fn build(&self) -> Result<SweepPipeline, Error> {
@@ -176,39 +171,56 @@ impl Function {
     }
 }
 
-/// Prints the run's metrics line (CloudWatch Embedded Metric Format).
-fn emit(report: &SweepReport, at: DateTime<Utc>) {
-    use std::io::Write;
-    let mut line = render(report, at);
-    line.push('\n');
-    let mut out = std::io::stdout().lock();
-    // Metrics must never fail an invocation.
-    let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+/// One run of the sweep, reporting by `stop`: its metrics line goes to `print` and its counts to
+/// the log whether it finished, left people behind or ran out of time; only a run that could not
+/// list the people due (and so has no counts) prints no line.
+pub async fn sweep_and_report<S: Store, P: Publisher, K: CprSealer>(
+    pipeline: &Pipeline<S, P, K>,
+    metrics: &Metrics,
+    time: ProcessingTime,
+    run: &SweepRun,
+    stop: Option<tokio::time::Instant>,
+    print: impl FnOnce(String),
+) -> Result<SweepReport, SweepError> {
+    let outcome = pipeline.sweep_until(time, run, stop).await;
+    let (report, message) = match &outcome {
+        Ok(report) => (report, "sweep done"),
+        Err(SweepError::Incomplete { report, .. }) => (report, "sweep incomplete"),
+        Err(SweepError::Listing(_)) => return outcome,
+    };
+    print(render(metrics, report, run, time.now));
+    log_counts(report, run, message);
+    outcome
 }
 
-/// The EMF document of one run, as one line of JSON.
-pub fn render(report: &SweepReport, at: DateTime<Utc>) -> String {
+/// One INFO line with the run's counts.
+fn log_counts(report: &SweepReport, run: &SweepRun, message: &str) {
+    tracing::info!(
+        run = %run.key.id,
+        listed = report.listed,
+        summoned = report.summoned,
+        published = report.published,
+        busy = report.busy,
+        failed = report.failed,
+        unreached = report.unreached,
+        "{message}"
+    );
+}
+
+/// The run's metrics line (CloudWatch Embedded Metric Format), as one line of JSON.
+pub fn render(metrics: &Metrics, report: &SweepReport, run: &SweepRun, at: chrono::DateTime<Utc>) -> String {
+    let count = |n: usize| n as u64;
     let values = [
-        ("people_due", report.listed),
-        ("summoned", report.summoned),
-        ("summonses", report.published),
-        ("summons_left", report.busy + report.failed),
+        ("people_due", count(report.listed)),
+        ("summoned", count(report.summoned)),
+        ("summonses", count(report.published)),
+        ("summons_left", count(report.left())),
     ];
-    let definitions: Vec<_> = values.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect();
-    let mut document = json!({
-        "_aws": {
-            "Timestamp": at.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": crate::telemetry::NAMESPACE,
-                "Dimensions": [["function"]],
-                "Metrics": definitions,
-            }],
-        },
-        "function": FUNCTION,
-    });
-    for (name, value) in values {
-        document[name] = json!(value);
-    }
+    let mut document = metrics.document(&values, at);
+    document["busy"] = json!(report.busy);
+    document["failed"] = json!(report.failed);
+    document["unreached"] = json!(report.unreached);
+    document["run"] = json!(run.key.id);
     document.to_string()
 }
 
@@ -223,7 +235,8 @@ mod tests {
         move |name| vars.get(name).cloned()
     }
 
-    const COMPLETE: [(&str, &str); 4] = [
+    const COMPLETE: [(&str, &str); 5] = [
+        ("STACK_NAME", "samspil-prod"),
         ("TABLE_NAME", "people"),
         ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:meeting-updates"),
         ("SUMMONS_KEY_ID", "arn:aws:kms:eu-north-1:123456789012:key/1234"),
@@ -235,18 +248,32 @@ mod tests {
         let config = SweepConfig::from_env(env(&COMPLETE)).unwrap();
         assert_eq!(config.summons_key_id, "arn:aws:kms:eu-north-1:123456789012:key/1234");
         assert_eq!(config.retention_days, crate::aws::DEFAULT_RETENTION_DAYS);
-        for missing in ["TABLE_NAME", "TOPIC_ARN", "SUMMONS_KEY_ID"] {
+        assert_eq!(config.stack_name, "samspil-prod");
+        for missing in ["STACK_NAME", "TABLE_NAME", "TOPIC_ARN", "SUMMONS_KEY_ID"] {
             let vars: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != missing).collect();
             assert_eq!(SweepConfig::from_env(env(&vars)).unwrap_err(), ConfigError::Missing(missing));
         }
     }
 
     #[test]
-    fn the_metrics_line_counts_what_is_left_for_the_next_run() {
-        let report = SweepReport { listed: 5, summoned: 3, published: 4, busy: 1, failed: 1 };
-        let line: serde_json::Value = serde_json::from_str(&render(&report, Utc::now())).unwrap();
-        assert_eq!(line["function"], "summons");
-        assert_eq!((line["summonses"].as_u64(), line["summons_left"].as_u64()), (Some(4), Some(2)));
-        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().map(Vec::len), Some(4));
+    fn the_metrics_line_counts_what_is_left_for_the_next_run_by_function_and_stack() {
+        let report = SweepReport { listed: 7, summoned: 3, published: 4, busy: 1, failed: 1, unreached: 2 };
+        let run = SweepRun::start(Utc::now());
+        let metrics = Metrics::new(FUNCTION, "samspil-staging");
+        let line: serde_json::Value = serde_json::from_str(&render(&metrics, &report, &run, Utc::now())).unwrap();
+        assert_eq!((line["function"].as_str(), line["stack"].as_str()), (Some("summons"), Some("samspil-staging")));
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([["function", "stack"]]));
+        assert_eq!(directive["Namespace"], "samspil");
+        assert_eq!((line["summonses"].as_u64(), line["summons_left"].as_u64()), (Some(4), Some(4)));
+        let names: Vec<&str> =
+            directive["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["people_due", "summoned", "summonses", "summons_left"]);
+        // The breakdown is there to read, but not as metrics (each would cost as one).
+        assert_eq!(
+            (line["busy"].as_u64(), line["failed"].as_u64(), line["unreached"].as_u64()),
+            (Some(1), Some(1), Some(2))
+        );
+        assert_eq!(line["run"].as_str(), Some(run.key.id.as_ref()));
     }
 }

@@ -14,7 +14,8 @@ fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |name| vars.get(name).cloned()
 }
 
-const COMPLETE: [(&str, &str); 7] = [
+const COMPLETE: [(&str, &str); 8] = [
+    ("STACK_NAME", "samspil-staging"),
     ("TABLE_NAME", "people"),
     ("TOPIC_ARN", "arn:aws:sns:eu-north-1:123456789012:meeting-updates"),
     ("QUEUE_URL", "http://127.0.0.1:4566/123456789012/registrations"),
@@ -27,12 +28,12 @@ const COMPLETE: [(&str, &str); 7] = [
 #[test]
 fn a_complete_environment_gives_the_config_with_defaults() {
     let config = Config::from_env(env(&COMPLETE)).unwrap();
-    assert_eq!(config.table_name, "people");
+    assert_eq!((config.table_name.as_str(), config.stack_name.as_str()), ("people", "samspil-staging"));
     assert_eq!(config.secret, SecretSource::Parameter("/samspil/hmac-secret".into()));
     assert_eq!(config.policy_file, None);
     assert_eq!(config.retention_days, DEFAULT_RETENTION_DAYS);
 
-    let mut local = COMPLETE[..6].to_vec();
+    let mut local = COMPLETE[..7].to_vec();
     local.extend([("HMAC_SECRET", "s3cret"), ("POLICY_FILE", "/opt/policies.toml"), ("RETENTION_DAYS", "30")]);
     let config = Config::from_env(env(&local)).unwrap();
     assert_eq!(config.secret, SecretSource::Inline("s3cret".into()));
@@ -43,7 +44,8 @@ fn a_complete_environment_gives_the_config_with_defaults() {
 
 #[test]
 fn a_missing_or_wrong_variable_is_named() {
-    for missing in ["TABLE_NAME", "TOPIC_ARN", "QUEUE_URL", "DLQ_URL", "AKASSE_SENDERS", "SUMMONS_KEY_ID"] {
+    for missing in ["STACK_NAME", "TABLE_NAME", "TOPIC_ARN", "QUEUE_URL", "DLQ_URL", "AKASSE_SENDERS", "SUMMONS_KEY_ID"]
+    {
         let vars: Vec<_> = COMPLETE.iter().copied().filter(|(k, _)| *k != missing).collect();
         let error = Config::from_env(env(&vars)).unwrap_err();
         assert_eq!(error.to_string(), format!("missing environment variable {missing}"));
@@ -52,7 +54,7 @@ fn a_missing_or_wrong_variable_is_named() {
     let blank: Vec<_> = COMPLETE.iter().map(|&(k, v)| if k == "TABLE_NAME" { (k, " ") } else { (k, v) }).collect();
     assert_eq!(Config::from_env(env(&blank)).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
 
-    let no_secret = Config::from_env(env(&COMPLETE[..6])).unwrap_err();
+    let no_secret = Config::from_env(env(&COMPLETE[..7])).unwrap_err();
     assert!(no_secret.to_string().contains("HMAC_SECRET_PARAMETER"), "{no_secret}");
     let mut both = COMPLETE.to_vec();
     both.push(("HMAC_SECRET", "s3cret"));

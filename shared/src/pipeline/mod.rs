@@ -23,4 +23,4 @@ pub use handle::{Delivery, Failure, MAX_TIME_AHEAD, Outcome, Pipeline, Processin
 pub use ports::{
     CprSealer, DeadLetterError, DeadLetters, NoSealer, PublishError, Publisher, SealError, Store, StoreError, Stored,
 };
-pub use sweep::{SWEEP_LEASE, SweepError, SweepReport};
+pub use sweep::{SWEEP_LEASE, SWEEP_START_RESERVE, SweepError, SweepReport};

@@ -25,6 +25,13 @@
 //!    is pending any more. A lost race with a message for the person does it again on the reloaded
 //!    state.
 //!
+//! **Failures and the deadline.** A person that fails is logged (WARN, with the person key, the
+//! run and the error; never the CPR number), counted, and left for the next run; the others go on.
+//! [`Pipeline::sweep_until`] keeps to a deadline (the Lambda invocation's, less the time to report):
+//! no person is started with less than [`SWEEP_START_RESERVE`] left, one still running at the
+//! deadline is abandoned (a failure), and the people never started are counted as `unreached`, so
+//! the run still reports, and the function still prints its metrics, however it ends.
+//!
 //! Every step can fail, and the next run repeats it without publishing anything twice with
 //! different content and without skipping anything: before write 1 nothing happened; after it, the
 //! marker keeps the person due and names the summonses, so whoever comes next publishes exactly
@@ -53,8 +60,11 @@
 //! the two writes. Such a store also never waits, so the run goes through its people one after the
 //! other rather than [`CONCURRENCY`] at a time.
 
+use std::time::Duration;
+
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use futures::StreamExt;
+use tokio::time::Instant;
 
 use crate::contract::{Cpr, MeetingUpdate, MessageKey};
 use crate::domain::{self, Decision, PersonState, SweepRun};
@@ -66,6 +76,11 @@ use super::ports::{CprSealer, Publisher, Store, StoreError};
 /// How long a sweep run may hold the summonses it has written but not yet published: the longest
 /// a run lasts (the `summons` function's timeout). Until then, other runs leave the person alone.
 pub const SWEEP_LEASE: TimeDelta = TimeDelta::minutes(15);
+
+/// No person is started with less time than this left before the run's deadline: a person is up to
+/// five requests (load, decrypt, two writes, a publish), each bounded by the SDK's operation timeout
+/// ([`crate::aws::config::OPERATION_TIMEOUT`], 5 s), and most answer in milliseconds.
+pub const SWEEP_START_RESERVE: Duration = Duration::from_secs(10);
 
 /// The listing day of a full pass: later than any day a summons can fall on.
 const EVERY_DAY: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
@@ -100,13 +115,25 @@ pub struct SweepReport {
     pub published: usize,
     /// People another run, still live, was summoning: left to it.
     pub busy: usize,
-    /// People whose summons failed (store, sealer or publisher); the next run repeats them.
+    /// People whose summons failed (store, sealer or publisher, or abandoned at the deadline); each
+    /// is logged with its person key. The next run repeats them.
     pub failed: usize,
+    /// People listed whom the run did not start before its deadline (in a pass after a policy edit,
+    /// everyone pending, due or not); the next run takes them.
+    pub unreached: usize,
 }
 
 impl SweepReport {
-    /// Counts how one person ended; keeps the first error.
-    fn count(&mut self, result: Result<Swept, String>, first: &mut Option<String>) {
+    /// People found due and left for the next run: busy with another run, failed, or unreached (the
+    /// metric `summons_left`).
+    pub fn left(&self) -> usize {
+        self.busy + self.failed + self.unreached
+    }
+}
+
+impl SweepReport {
+    /// Counts how `person` ended in `run`; logs a failure and keeps the first.
+    fn count(&mut self, person: &PersonKey, result: Result<Swept, String>, run: &SweepRun, first: &mut Option<String>) {
         match result {
             Ok(Swept::NotDue) => {}
             Ok(Swept::Busy) => self.busy += 1,
@@ -116,7 +143,13 @@ impl SweepReport {
             }
             Err(error) => {
                 self.failed += 1;
-                first.get_or_insert(error);
+                tracing::warn!(
+                    run = %run.key.id,
+                    person = %person,
+                    error = %error,
+                    "summoning failed; the next run repeats it"
+                );
+                first.get_or_insert_with(|| format!("person {person}: {error}"));
             }
         }
     }
@@ -128,9 +161,14 @@ pub enum SweepError {
     /// The people due could not be listed; nothing was done.
     #[error("listing the people due for the sweep failed: {0}")]
     Listing(StoreError),
-    /// Some people failed; the others are done.
-    #[error("{} of {} people due could not be summoned; the next run repeats them (first error: {first})", .report.failed, .report.listed)]
-    Incomplete { report: SweepReport, first: String },
+    /// Some people failed or were not reached before the deadline; the others are done. `first`
+    /// is the first failure, with its person key (`None` when nobody failed, only time ran out).
+    #[error(
+        "{} of {} people due could not be summoned and {} were not reached before the run's deadline; the next run repeats them{}",
+        .report.failed, .report.listed, .report.unreached,
+        .first.as_ref().map(|f| format!(" (first error: {f})")).unwrap_or_default()
+    )]
+    Incomplete { report: SweepReport, first: Option<String> },
 }
 
 /// How one person ended.
@@ -144,40 +182,87 @@ enum Swept {
 }
 
 impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
-    /// Runs the sweep of `time.today` as `run`; see the module documentation.
+    /// Runs the sweep of `time.today` as `run` with no deadline; see the module documentation.
     pub async fn sweep(&self, time: ProcessingTime, run: &SweepRun) -> Result<SweepReport, SweepError> {
+        self.sweep_until(time, run, None).await
+    }
+
+    /// Runs the sweep of `time.today` as `run`, reporting by `deadline`: no person is started with
+    /// less than [`SWEEP_START_RESERVE`] left, one still running at the deadline is abandoned (and
+    /// fails), the rest are counted as [`SweepReport::unreached`].
+    pub async fn sweep_until(
+        &self,
+        time: ProcessingTime,
+        run: &SweepRun,
+        deadline: Option<Instant>,
+    ) -> Result<SweepReport, SweepError> {
         // A policy edit since the last full pass: every stored `sweep_due` may be stale, so this run
         // visits everyone with a plan pending, works their day out again with today's policies,
         // summonses those now due and puts the others' day right.
         let fingerprint = self.policies().fingerprint();
-        let mark = self.store().policies_mark().await.map_err(SweepError::Listing)?;
-        let full = mark.as_deref() != Some(fingerprint.as_str());
-        let listed_up_to = if full { EVERY_DAY } else { time.today };
-        let people = self.store().due_for_sweep(listed_up_to).await.map_err(SweepError::Listing)?;
+        let listing = async {
+            let mark = self.store().policies_mark().await?;
+            let full = mark.as_deref() != Some(fingerprint.as_str());
+            let listed_up_to = if full { EVERY_DAY } else { time.today };
+            Ok((full, self.store().due_for_sweep(listed_up_to).await?))
+        };
+        let late = || Err(StoreError::Unavailable("the listing did not answer before the run's deadline".into()));
+        let (full, people) = by(deadline, listing, late).await.map_err(SweepError::Listing)?;
         let mut report = SweepReport { listed: people.len(), ..SweepReport::default() };
         let mut first = None;
+        let in_time = |_: &&PersonKey| deadline.is_none_or(|d| Instant::now() + SWEEP_START_RESERVE <= d);
+        let mut reached = 0;
         if S::IN_PROCESS {
             // Nothing to wait for: one person after the other, with no task for each.
-            for person in &people {
-                report.count(self.sweep_person(person, time, run).await, &mut first);
+            for person in people.iter().take_while(in_time) {
+                reached += 1;
+                let result = self.sweep_person_by(person, time, run, deadline).await;
+                report.count(person, result, run, &mut first);
             }
         } else {
-            let mut results = futures::stream::iter(people.iter().map(|person| self.sweep_person(person, time, run)))
-                .buffered(CONCURRENCY);
-            while let Some(result) = results.next().await {
-                report.count(result, &mut first);
+            let mut results = futures::stream::iter(
+                people
+                    .iter()
+                    .take_while(in_time)
+                    .map(|person| async move { (person, self.sweep_person_by(person, time, run, deadline).await) }),
+            )
+            .buffered(CONCURRENCY);
+            while let Some((person, result)) = results.next().await {
+                reached += 1;
+                report.count(person, result, run, &mut first);
             }
         }
-        if full && first.is_none() {
+        report.unreached = report.listed - reached;
+        if report.unreached > 0 {
+            tracing::warn!(
+                run = %run.key.id,
+                unreached = report.unreached,
+                "the run's deadline came before these people were started; the next run takes them"
+            );
+        }
+        if full && first.is_none() && report.unreached == 0 {
             // Only a pass that reached everyone makes the stored days today's policies' days.
             if let Err(error) = self.store().set_policies_mark(&fingerprint).await {
                 first = Some(format!("recording the policies' fingerprint: {error}"));
             }
         }
-        match first {
-            None => Ok(report),
-            Some(first) => Err(SweepError::Incomplete { report, first }),
+        if first.is_none() && report.unreached == 0 {
+            Ok(report)
+        } else {
+            Err(SweepError::Incomplete { report, first })
         }
+    }
+
+    /// [`Self::sweep_person`], abandoned (and failed) if it is still running at `deadline`.
+    async fn sweep_person_by(
+        &self,
+        person: &PersonKey,
+        time: ProcessingTime,
+        run: &SweepRun,
+        deadline: Option<Instant>,
+    ) -> Result<Swept, String> {
+        let late = || Err("abandoned at the run's deadline".to_string());
+        by(deadline, self.sweep_person(person, time, run), late).await
     }
 
     /// Steps 1 to 5 for one person. Errors never hold the CPR number.
@@ -380,6 +465,14 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         let cpr = self.sealer().open(person, sealed).await.map_err(|e| e.to_string())?;
         *opened = Some(cpr);
         Ok(cpr)
+    }
+}
+
+/// `future`'s output, or `late()` if `deadline` comes first.
+async fn by<T>(deadline: Option<Instant>, future: impl Future<Output = T>, late: impl FnOnce() -> T) -> T {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.unwrap_or_else(|_| late()),
+        None => future.await,
     }
 }
 

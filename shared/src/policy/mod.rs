@@ -8,8 +8,9 @@
 //!
 //! The file is validated completely when it is loaded, and every mistake is reported as a
 //! [`PolicyError`] naming the file, the line and the field (`policies.toml:12:
-//! municipalities.840.target_week: must be between 1 and 104`), so that a bad edit fails the build
-//! or the deployment instead of scheduling meetings in the wrong week. After loading, a
+//! policies.aalborg-2027.target_week: must be between 1 and 104`). The library's build script
+//! (`shared/build.rs`) runs the same checks on `infra/policies.toml`, so a bad edit of that file
+//! fails the build instead of scheduling meetings in the wrong week. After loading, a
 //! [`PolicyBook`] only answers lookups: [`PolicyBook::for_municipality`] is one hash-map lookup
 //! and allocates nothing, because it runs for every message.
 //!
@@ -154,7 +155,8 @@ impl PolicyBook {
     ///
     /// # Panics
     ///
-    /// If the checked-in file is invalid; a unit test guards against that.
+    /// If the checked-in file is invalid, which the build script (`shared/build.rs`) refuses to
+    /// build.
     pub fn repository() -> PolicyBook {
         PolicyBook::from_toml(Self::REPOSITORY_TOML, "infra/policies.toml")
             .unwrap_or_else(|error| panic!("the checked-in policy file is invalid: {error}"))
@@ -240,7 +242,7 @@ fn builtin_policies() -> BTreeMap<String, Policy> {
 
 /// A mistake in a policy file, located by file, line and field.
 ///
-/// Displayed as `policies.toml:12: municipalities.840.target_week: must be between 1 and 104`.
+/// Displayed as `policies.toml:12: policies.aalborg-2027.target_week: must be between 1 and 104`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct PolicyError {
     /// The file, as named by the caller (`origin`, or the path given to [`PolicyBook::load`]).

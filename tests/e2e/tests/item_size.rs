@@ -9,7 +9,10 @@
 //! the larger of the old and the new item; a duplicate writes nothing.
 //!
 //! Prints the table (`make item-size`) and fails when the compact items miss the target: 95 % at or
-//! under 1 KB, so one write unit per message.
+//! under 1 KB, so one write unit per message. The run is seeded, so its figures are the same every
+//! time until the stored state changes; the README's "Figures" and the cost in
+//! `docs/operations.md` state them, and this test fails when they no longer say what it measures
+//! (`docs/doc-facts.md`).
 
 use std::collections::HashMap;
 
@@ -134,4 +137,43 @@ async fn compact_items_need_one_write_unit_per_message() {
     assert!(after.percentile(0.95) <= 1024, "95 % of items at or under 1 KB");
     let applied = (messages.len() - duplicates) as f64;
     assert!(after.write_units as f64 <= applied, "one write unit per applied message");
+
+    let write_units = format!("{:.2}", after.write_units as f64 / n);
+    let sizes = format!(
+        "| median {} B, p95 {} B, largest {} B | `make item-size` |",
+        after.percentile(0.5),
+        after.percentile(0.95),
+        after.percentile(1.0)
+    );
+    the_page_says("README.md", &sizes);
+    the_page_says("README.md", &format!("| write units per message, same run | {write_units} | `make item-size` |"));
+    // The cost of 100,000 messages' writes, at the price the page uses ($0.625 per million units).
+    let units: u64 = (write_units.parse::<f64>().expect("a number") * 100_000.0).round() as u64;
+    let cost = format!("{:.4}", units as f64 * 0.625 / 1_000_000.0);
+    the_page_says("docs/operations.md", &format!("so {write_units} write units per message on average"));
+    the_page_says(
+        "docs/operations.md",
+        &format!("| 100,000 x {write_units} WRU = {} WRU | $0.625 / M | {cost} |", thousands(units)),
+    );
+}
+
+/// Fails unless `page` (from the repository's root) contains `text`, whitespace as in the page.
+fn the_page_says(page: &str, text: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(page);
+    let content = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{page}: {e}"));
+    let flat = content.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(text), "{page} should state what this run measured: {text}");
+}
+
+/// `77000` as `77,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

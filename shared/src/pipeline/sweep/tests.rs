@@ -314,6 +314,7 @@ async fn a_run_that_fails_to_publish_hands_over<S: Store>(store: S) {
     let result = p.sweep(first, &SweepRun::start(first.now)).await;
     let Err(SweepError::Incomplete { report, first: reason }) = result else { panic!("{result:?}") };
     assert_eq!(report.failed, 2);
+    let reason = reason.expect("the first failure");
     assert!(!reason.contains(ALICE) && !reason.contains(BOB), "no CPR number in errors");
     let held = stored(&p, ALICE).await;
     assert!(held.unpublished_summons.is_some(), "the marker names the summonses");
@@ -577,3 +578,5 @@ fn run_keys_are_unique_and_name_their_start() {
     assert!(a.key.id.starts_with("2026-12-10T05:00:00Z/"), "{}", a.key.id);
     assert!(a.lease_is_live(started + TimeDelta::minutes(14)) && !a.lease_is_live(started + SWEEP_LEASE));
 }
+
+mod observability;
