@@ -111,6 +111,22 @@ pub(crate) fn decide_folding(
         let own =
             next.meetings.iter().position(|m| m.period_start == period.start && m.kind == MeetingKind::FirstJoint);
         match own {
+            // R8: a meeting of the period held under another of its registration days is its first
+            // meeting; its own meeting is not planned (again), and is cancelled if it was.
+            Some(i)
+                if !next.meetings[i].is_held(today)
+                    && next
+                        .meetings
+                        .iter()
+                        .enumerate()
+                        .any(|(j, m)| j != i && is_first_meeting_held_in(m, period, today)) =>
+            {
+                let meeting = &mut next.meetings[i];
+                if meeting.status == MeetingStatus::Planned {
+                    meeting.status = MeetingStatus::Cancelled;
+                    publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), Some(policy), None);
+                }
+            }
             Some(i) => {
                 let meeting = &mut next.meetings[i];
                 let before = meeting.announced_plan();
@@ -141,8 +157,17 @@ pub(crate) fn decide_folding(
             && !current_periods.contains(&meeting.period_start);
         if superseded {
             meeting.status = MeetingStatus::Cancelled;
+            // R14: when the period that took its place (the one that now covers its day, or else
+            // the next) is another a-kasse's or municipality's, its receivers are told it moved.
+            let successor = periods
+                .iter()
+                .find(|p| p.contains(meeting.period_start))
+                .or_else(|| periods.iter().find(|p| p.start > meeting.period_start));
+            let moved = successor
+                .is_some_and(|p| p.akasse() != meeting.akasse || p.registration.municipality != meeting.municipality);
+            let reason = if moved { UpdateReason::Transferred } else { UpdateReason::Superseded };
             // A meeting never announced is dropped quietly, whatever its policy.
-            publish(meeting, Change::Announce(Some(UpdateReason::Superseded)), None, None);
+            publish(meeting, Change::Announce(Some(reason)), None, None);
         }
     }
     if folding {

@@ -6,9 +6,15 @@
 //!
 //! - Registrations in business-date order: the first opens a period; a later one opens a new period
 //!   only if the previous period is closed and it is on or after that period's closing day (R8).
-//!   Otherwise it falls inside the known period and adds nothing. Of two registrations for the same
-//!   day, the one with the latest CloudEvents `time` (equal times: the greater `id`) gives the
+//!   Otherwise it falls inside the known period and opens nothing. Of two registrations for the
+//!   same day, the one with the latest CloudEvents `time` (equal times: the greater `id`) gives the
 //!   period its data (R8), whatever order they arrived in. That data names the period's a-kasse.
+//! - R14: an a-kasse takes over another's member only by sending later. A registration for a later
+//!   day inside a period, of another a-kasse than the period's and sent later than the period's
+//!   data, is a change of a-kasse: the period starts again on its day, as that a-kasse's, and what
+//!   the other a-kasse said of the person before no longer counts. A registration of another
+//!   a-kasse for an earlier day that was sent earlier is the one taken over, so it never takes the
+//!   member: the later-sent registration starts the period again on its own day.
 //! - Every other fact counts for a period only when its `source` names the period's a-kasse (R14):
 //!   an a-kasse speaks only for its own members. A fact that names another is kept, and counts
 //!   if the period turns out to be its a-kasse's after all (a corrected registration).
@@ -132,28 +138,30 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
     let mut used = vec![false; exits.len()];
 
     let mut periods: Vec<Period<'_>> = Vec::new();
+    // Per period: the fact of the registration that gives it its data (R8, R14).
+    let mut data_of: Vec<&RecordedFact> = Vec::new();
     let mut first_unpassed = 0;
     for (registration, recorded) in registrations {
         let day = registration.registered_on;
-        if let Some(last) = periods.last() {
-            if last.start == day {
-                // Same day: one period, even if a job starts that very day (R8).
+        if let (Some(last), Some(data)) = (periods.last_mut(), data_of.last()) {
+            // Same day: one period, even if a job starts that very day (R8). A later day before the
+            // close (or in an open period) falls inside it and opens nothing ...
+            let inside = last.start == day || last.closes_on.is_none_or(|close| day < close);
+            // ... unless it is another a-kasse's, sent later than the period's data (R14): a change
+            // of a-kasse. The period then starts again on its day, as that a-kasse's: what the
+            // other a-kasse said of the person no longer counts.
+            let change = registration.akasse != last.registration.akasse && is_sent_later(recorded, data);
+            if inside && !(change && last.start != day) {
                 continue;
             }
-            match last.closes_on {
-                None => continue,
-                Some(close) if day < close => continue,
-                Some(_) => {}
+            if inside {
+                release_close(last, &exits, &mut used);
+                periods.pop();
+                data_of.pop();
             }
         }
         first_unpassed += exits[first_unpassed..].iter().take_while(|(s, _)| *s < day).count();
-        // R14: only a job exit of the period's own a-kasse closes it.
-        let closing =
-            (first_unpassed..exits.len()).find(|&i| !used[i] && exits[i].1 == Some(registration.akasse.as_str()));
-        let closes_on = closing.map(|i| {
-            used[i] = true;
-            exits[i].0
-        });
+        let closes_on = close_for(registration, first_unpassed, &exits, &mut used);
         periods.push(Period {
             start: day,
             registration,
@@ -162,6 +170,7 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
             cv_completed_on: None,
             withdrawn_job_starts: Vec::new(),
         });
+        data_of.push(recorded);
     }
 
     voided.sort_unstable();
@@ -183,6 +192,34 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
         }
     }
     periods
+}
+
+/// Whether `a` was sent later than `b`: later CloudEvents `time`, then the greater id, then the
+/// greater source, the order [`derive`] sorts one day's registrations in (R8).
+fn is_sent_later(a: &RecordedFact, b: &RecordedFact) -> bool {
+    (a.time, &a.key.id, &a.key.source) > (b.time, &b.key.id, &b.key.source)
+}
+
+/// R7, R14: the day a period of `registration`'s a-kasse closes, the earliest job start of that
+/// a-kasse from `from` on that no earlier period used; marks it used.
+fn close_for(
+    registration: &Registration,
+    from: usize,
+    exits: &[(NaiveDate, Option<&str>)],
+    used: &mut [bool],
+) -> Option<NaiveDate> {
+    let i = (from..exits.len()).find(|&i| !used[i] && exits[i].1 == Some(registration.akasse.as_str()))?;
+    used[i] = true;
+    Some(exits[i].0)
+}
+
+/// Frees the job start that closed `period`, before its a-kasse changes (R14).
+fn release_close(period: &Period<'_>, exits: &[(NaiveDate, Option<&str>)], used: &mut [bool]) {
+    let Some(close) = period.closes_on else { return };
+    let akasse = Some(period.akasse());
+    if let Some(i) = exits.iter().position(|&(day, a)| day == close && a == akasse) {
+        used[i] = false;
+    }
 }
 
 /// R14: the known period a fact other than a registration is about, by its business date: the

@@ -177,3 +177,71 @@ fn a_stored_value_beyond_the_bounds_never_panics_decide() {
     // R4 on 5 Nov: 5 business days' notice.
     assert_eq!(new_period.date, d("2026-11-12"));
 }
+
+/// A registration of a-kasse 010 for a day (and sent at a `time`), for 851.
+fn other_registration(day: &str) -> Fact {
+    let mut r = registration("851", day);
+    r.akasse = "010".into();
+    Fact::Registration(r)
+}
+
+/// Whether every update went to a-kasse 067.
+fn all_to_own(updates: &[MeetingUpdate]) -> bool {
+    updates.iter().all(|u| u.akasse == "067")
+}
+
+/// R14 with R8: another a-kasse cannot take a member over by registering the person for an earlier
+/// day with an earlier `time` (the earlier day starts the period, R8, but only a later `time`
+/// changes the a-kasse). In both arrival orders 067 keeps its member: its own job exit counts,
+/// 010's is refused, and nothing after the attack goes to 010.
+#[test]
+fn r14_a_registration_of_another_akasse_for_an_earlier_day_sent_earlier_never_takes_the_member() {
+    // 067's registration first, then the attack: the meeting stays 067's.
+    let mut p = registered();
+    let attack = p.send_from(OTHER, "r0", other_registration("2026-10-26"), "2026-11-03", "2026-10-27T08:00:00Z");
+    let attack = attack.unwrap().unwrap();
+    assert!(all_to_own(&attack), "{attack:?}");
+    assert_eq!(last_update(&p).akasse, "067");
+    assert_eq!(p.send_from(OTHER, "x9", job("2027-01-04"), "2026-11-05", TIME), Err(Refusal::NotMember));
+    let u = p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap();
+    assert!(u.iter().any(|u| u.update_type == UpdateType::Cancelled) && all_to_own(&u), "{u:?}");
+
+    // The other order is a member who moved from 010 to 067: 010 is told the meeting moved away.
+    let mut p = Person::new();
+    let first = p.send_from(OTHER, "r0", other_registration("2026-10-26"), "2026-10-27", "2026-10-27T08:00:00Z");
+    assert_eq!(only(first.unwrap().unwrap()).akasse, "010");
+    let moved = p.send_from(OWN, "r1", Fact::Registration(registration("851", "2026-11-02")), "2026-11-03", TIME);
+    let moved = moved.unwrap().unwrap();
+    let told: Vec<_> = moved.iter().map(|u| (u.update_type, u.reason, u.akasse.as_str())).collect();
+    assert_eq!(
+        told,
+        [(UpdateType::Scheduled, None, "067"), (UpdateType::Cancelled, Some(UpdateReason::Transferred), "010")]
+    );
+    assert_eq!(p.send_from(OTHER, "x9", job("2027-01-04"), "2026-11-05", TIME), Err(Refusal::NotMember));
+}
+
+/// R14: a registration of another a-kasse sent later is a change of a-kasse, whatever its day. For a
+/// later day inside the period, the period starts again on that day as the new a-kasse's: its
+/// meeting is new, and the old one's receivers are told it moved (`transferred`). For an earlier
+/// day, the period starts earlier (R8), as the new a-kasse's, with the same message to the old.
+#[test]
+fn r14_a_registration_of_another_akasse_sent_later_moves_the_member_whatever_its_day() {
+    let later = "2026-11-03T08:00:00Z";
+    for day in ["2026-11-03", "2026-10-26"] {
+        let mut p = registered();
+        let id = last_update(&p).meeting_id;
+        let u = p.send_from(OTHER, "r2", other_registration(day), "2026-11-03", later).unwrap().unwrap();
+        let told: Vec<_> = u.iter().map(|u| (u.meeting_id == id, u.update_type, u.reason, u.akasse.as_str())).collect();
+        assert_eq!(
+            told,
+            [
+                (false, UpdateType::Scheduled, None, "010"),
+                (true, UpdateType::Cancelled, Some(UpdateReason::Transferred), "067")
+            ],
+            "registered by 010 for {day}"
+        );
+        assert_eq!(p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME), Err(Refusal::NotMember), "{day}");
+        let u = p.send_from(OTHER, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap();
+        assert_eq!(u.last().map(|u| (u.update_type, u.akasse.as_str())), Some((UpdateType::Cancelled, "010")), "{day}");
+    }
+}
