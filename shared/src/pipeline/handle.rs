@@ -276,6 +276,10 @@ pub(crate) fn refused(refusal: &domain::Refusal) -> BadInput {
             ErrorCode::NotMember,
             "the message is about a period of a person who is a member of another a-kasse than the one in `source` (rule R14)",
         ),
+        domain::Refusal::TooManyFacts => BadInput::new(
+            ErrorCode::TooManyFacts,
+            "the person already has as many facts as samspil keeps for one person, or as many about no known period from this a-kasse",
+        ),
         domain::Refusal::OutOfRange => BadInput::new(
             ErrorCode::OutOfRange,
             "a date the rules compute from this message and the person's earlier ones lies beyond the calendar",
