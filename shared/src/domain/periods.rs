@@ -141,8 +141,13 @@ pub fn derive(facts: &[RecordedFact]) -> Vec<Period<'_>> {
     // Per period: the fact of the registration that gives it its data (R8, R14).
     let mut data_of: Vec<&RecordedFact> = Vec::new();
     let mut first_unpassed = 0;
+    // Of one day's registrations only the latest sent counts (R8): the others are older word.
+    let mut day_seen = None;
     for (registration, recorded) in registrations {
         let day = registration.registered_on;
+        if day_seen.replace(day) == Some(day) {
+            continue;
+        }
         if let (Some(last), Some(data)) = (periods.last_mut(), data_of.last()) {
             // Same day: one period, even if a job starts that very day (R8). A later day before the
             // close (or in an open period) falls inside it and opens nothing ...

@@ -269,15 +269,41 @@ fn another_akasse_can_keep_only_a_bounded_number_of_facts_about_no_known_period(
 }
 
 /// No sender, not even the member's own a-kasse, can make a person's item grow without end: after
-/// `MAX_FACTS` facts the next new one is `too_many_facts`; a duplicate is still a duplicate.
+/// `MAX_FACTS_PER_AKASSE` facts from one a-kasse its next new one is `too_many_facts`; a duplicate is
+/// still a duplicate. Another a-kasse's facts, however many, never use up the member's a-kasse's
+/// share: 010's registrations sent before 067's (they change nothing, but are kept) leave 067's job
+/// exit to cancel the meeting.
 #[test]
-fn a_person_keeps_at_most_max_facts() {
-    use crate::domain::limits::MAX_FACTS;
+fn each_akasse_keeps_at_most_its_own_share_of_facts() {
+    use crate::domain::limits::MAX_FACTS_PER_AKASSE;
     let mut p = registered();
-    for i in 1..MAX_FACTS {
+    for i in 1..MAX_FACTS_PER_AKASSE {
         p.send_from(OWN, &format!("c{i}"), cv("2026-11-03"), "2026-11-03", TIME).unwrap();
     }
-    assert_eq!(p.state.facts.len(), MAX_FACTS);
     assert_eq!(p.send_from(OWN, "c-over", cv("2026-11-03"), "2026-11-03", TIME), Err(Refusal::TooManyFacts));
     assert_eq!(p.send_from(OWN, "c1", cv("2026-11-03"), "2026-11-03", TIME), Ok(None), "a duplicate");
+
+    let mut p = registered();
+    let earlier = "2026-11-01T08:00:00Z";
+    for i in 0..MAX_FACTS_PER_AKASSE {
+        let sent = p.send_from(OTHER, &format!("r{i}"), other_registration("2026-11-10"), "2026-11-04", earlier);
+        assert_eq!(sent, Ok(Some(vec![])), "{i}: kept, changes nothing");
+    }
+    let over = p.send_from(OTHER, "r-over", other_registration("2026-11-10"), "2026-11-04", earlier);
+    assert_eq!(over, Err(Refusal::TooManyFacts));
+    let u = only(p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap());
+    assert_eq!((u.update_type, u.akasse.as_str()), (UpdateType::Cancelled, "067"));
+}
+
+/// R8 with R14: of one day's registrations only the latest sent counts. 010 takes the member with a
+/// registration for 10 November sent at 08:00; 067's for the same day sent at 09:00 takes it back.
+#[test]
+fn r14_of_one_days_registrations_from_two_akasser_the_latest_sent_holds_the_member() {
+    let mut p = registered();
+    p.send_from(OTHER, "r2", other_registration("2026-11-10"), "2026-11-10", "2026-11-10T08:00:00Z").unwrap();
+    assert_eq!(last_update(&p).akasse, "010");
+    let back = Fact::Registration(registration("851", "2026-11-10"));
+    let u = p.send_from(OWN, "r3", back, "2026-11-10", "2026-11-10T09:00:00Z").unwrap().unwrap();
+    assert!(u.iter().any(|u| u.akasse == "067" && u.update_type == UpdateType::Scheduled), "{u:?}");
+    assert_eq!(p.send_from(OTHER, "x9", job("2027-01-04"), "2026-11-11", TIME), Err(Refusal::NotMember));
 }

@@ -278,7 +278,7 @@ pub(crate) fn refused(refusal: &domain::Refusal) -> BadInput {
         ),
         domain::Refusal::TooManyFacts => BadInput::new(
             ErrorCode::TooManyFacts,
-            "the person already has as many facts as samspil keeps for one person, or as many about no known period from this a-kasse",
+            "the person already has as many facts from this a-kasse as samspil keeps, or as many about no known period",
         ),
         domain::Refusal::OutOfRange => BadInput::new(
             ErrorCode::OutOfRange,
