@@ -7,7 +7,9 @@
 //! function's role may open the sealed CPR numbers: invoke the function instead
 //! (docs/operations.md, "Running the sweep by hand"). Like `send` and `redrive`, it names the
 //! endpoint, region and account before it acts, and an AWS account is confirmed first
-//! ([`crate::target`]); a run that leaves people for the next one exits with status 5.
+//! ([`crate::target`]); a run that could not summon everyone due to it (a person failed, or the run
+//! ran out of time before reaching some) exits with status 5. People another run is summoning at
+//! that moment (`busy`) are that run's: they are counted, and are not an error.
 
 use std::path::PathBuf;
 

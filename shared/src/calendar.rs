@@ -14,7 +14,11 @@
 //! a [`Calendar`] is laid out for cheap queries: the weekdays are a 7-bit mask, the closed days a
 //! sorted, deduplicated `Vec` searched by bisection, and the national holidays are checked with
 //! integer arithmetic only (Easter is only computed for days from March to June). No query
-//! allocates.
+//! allocates. The searches ("the n-th business day before", R12's summons day, several times per
+//! summons) walk day by day on a [`Walk`]: the day of the year and the weekday, with that year's
+//! Easter worked out once, so a step and its check are a few integer comparisons instead of a date
+//! conversion and an Easter computation per day. Tests hold them to the day-by-day searches over
+//! [`Calendar::is_business_day`].
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
@@ -112,15 +116,15 @@ impl Calendar {
     /// the search runs past the last date chrono can represent (never for dates within the
     /// contract's bounds).
     pub fn add_business_days(&self, day: NaiveDate, n: u32) -> Option<NaiveDate> {
-        let mut current = day;
+        let mut walk = Walk::from(day);
         let mut left = n;
         while left > 0 {
-            current = current.succ_opt()?;
-            if self.is_business_day(current) {
+            walk.succ()?;
+            if walk.is_business_day(self) {
                 left -= 1;
             }
         }
-        Some(current)
+        Some(walk.date())
     }
 
     /// The n-th business day before `day` (`day` itself never counts); `day` itself when n is 0.
@@ -128,25 +132,116 @@ impl Calendar {
     /// 2026-12-02 minus 3 business days is Friday 2026-11-27. `None` only when the search runs past
     /// the first date chrono can represent.
     pub fn sub_business_days(&self, day: NaiveDate, n: u32) -> Option<NaiveDate> {
-        let mut current = day;
+        let mut walk = Walk::from(day);
         let mut left = n;
         while left > 0 {
-            current = current.pred_opt()?;
-            if self.is_business_day(current) {
+            walk.pred()?;
+            if walk.is_business_day(self) {
                 left -= 1;
             }
         }
-        Some(current)
+        Some(walk.date())
     }
 
     /// The first business day on or after `day`. `None` only when the search runs past the last
     /// date chrono can represent.
     pub fn first_business_day_on_or_after(&self, day: NaiveDate) -> Option<NaiveDate> {
-        let mut current = day;
-        while !self.is_business_day(current) {
-            current = current.succ_opt()?;
+        let mut walk = Walk::from(day);
+        while !walk.is_business_day(self) {
+            walk.succ()?;
         }
-        Some(current)
+        Some(walk.date())
+    }
+}
+
+/// A day as the searches walk it: year, day of the year (1-based) and weekday, with the length of
+/// the year and the day of the year of its Easter Sunday at hand (worked out again only when the
+/// walk crosses into another year).
+struct Walk {
+    year: i32,
+    ordinal: u32,
+    /// 0 for Monday, as [`weekday_bit`].
+    weekday: u32,
+    /// 1 in a leap year, else 0.
+    leap: u32,
+    easter: u32,
+}
+
+impl From<NaiveDate> for Walk {
+    fn from(day: NaiveDate) -> Walk {
+        let mut walk =
+            Walk { year: 0, ordinal: day.ordinal(), weekday: day.weekday().num_days_from_monday(), leap: 0, easter: 0 };
+        walk.enter_year(day.year());
+        walk
+    }
+}
+
+impl Walk {
+    fn enter_year(&mut self, year: i32) {
+        let leap = year.rem_euclid(4) == 0 && (year.rem_euclid(100) != 0 || year.rem_euclid(400) == 0);
+        self.year = year;
+        self.leap = u32::from(leap);
+        // January and February come first, as in `is_easter_holiday`.
+        self.easter = 31 + 28 + self.leap + easter_day_of_march(year);
+    }
+
+    /// The next day; `None` past the last year chrono can represent.
+    #[inline]
+    fn succ(&mut self) -> Option<()> {
+        if self.ordinal == 365 + self.leap {
+            if self.year >= NaiveDate::MAX.year() {
+                return None;
+            }
+            self.enter_year(self.year + 1);
+            self.ordinal = 1;
+        } else {
+            self.ordinal += 1;
+        }
+        self.weekday = if self.weekday == 6 { 0 } else { self.weekday + 1 };
+        Some(())
+    }
+
+    /// The day before; `None` before the first year chrono can represent.
+    #[inline]
+    fn pred(&mut self) -> Option<()> {
+        if self.ordinal == 1 {
+            if self.year <= NaiveDate::MIN.year() {
+                return None;
+            }
+            self.enter_year(self.year - 1);
+            self.ordinal = 365 + self.leap;
+        } else {
+            self.ordinal -= 1;
+        }
+        self.weekday = if self.weekday == 0 { 6 } else { self.weekday - 1 };
+        Some(())
+    }
+
+    /// [`Calendar::is_business_day`] of this day.
+    #[inline]
+    fn is_business_day(&self, calendar: &Calendar) -> bool {
+        calendar.weekdays & (1 << self.weekday) != 0
+            && !self.is_public_holiday()
+            && (calendar.closed_days.is_empty() || calendar.closed_days.binary_search(&self.date()).is_err())
+    }
+
+    /// [`is_public_holiday`] of this day, by day of the year: 1 January, 5 June, 24 to 26
+    /// December, and the days that move with Easter.
+    #[inline]
+    fn is_public_holiday(&self) -> bool {
+        let (day, leap) = (self.ordinal, self.leap);
+        if day == 1 || day == 156 + leap || (358 + leap..=360 + leap).contains(&day) {
+            return true;
+        }
+        match i64::from(day) - i64::from(self.easter) {
+            -3 | -2 | 1 | 39 | 50 => true,
+            26 => self.year <= LAST_GREAT_PRAYER_DAY_YEAR,
+            _ => false,
+        }
+    }
+
+    fn date(&self) -> NaiveDate {
+        NaiveDate::from_yo_opt(self.year, self.ordinal).expect("a walk stays within chrono's years")
     }
 }
 
@@ -171,6 +266,37 @@ const fn easter_month_day(year: i32) -> (u32, u32) {
     let m = (a + 11 * h + 22 * l) / 451;
     let n = h + l - 7 * m + 114;
     ((n / 31) as u32, (n % 31 + 1) as u32)
+}
+
+/// The first year of [`EASTER_DAYS`].
+const EASTER_TABLE_FROM: i32 = 1900;
+
+/// Easter Sunday of each year from [`EASTER_TABLE_FROM`] on, 400 years, as [`easter_day_of_march`]
+/// gives it: worked out by [`easter_month_day`] when compiling, so that the searches and the holiday
+/// check, which need it for every year they touch, look it up instead of dividing a dozen times.
+/// Every date of the contract (2000 to 2099) and every search from one is inside.
+const EASTER_DAYS: [u8; 400] = {
+    let mut days = [0; 400];
+    let mut i = 0;
+    while i < days.len() {
+        let (month, day) = easter_month_day(EASTER_TABLE_FROM + i as i32);
+        days[i] = (if month == 3 { day } else { 31 + day }) as u8;
+        i += 1;
+    }
+    days
+};
+
+/// Easter Sunday of `year` as a day of March: 22 to 31 in March, 32 to 56 for 1 to 25 April.
+#[inline]
+fn easter_day_of_march(year: i32) -> u32 {
+    let listed = usize::try_from(year - EASTER_TABLE_FROM).ok().and_then(|i| EASTER_DAYS.get(i));
+    match listed {
+        Some(&day) => u32::from(day),
+        None => match easter_month_day(year) {
+            (3, day) => day,
+            (_, day) => 31 + day,
+        },
+    }
 }
 
 /// Easter Sunday of `year` in the Gregorian calendar: 2026-04-05 for 2026.
@@ -204,10 +330,9 @@ pub fn is_public_holiday(day: NaiveDate) -> bool {
 #[inline]
 fn is_easter_holiday(day: NaiveDate) -> bool {
     let year = day.year();
-    let (month, dom) = easter_month_day(year);
     let leap = u32::from(day.leap_year());
     // Day of the year of Easter Sunday, 1-based like `ordinal`: January and February come first.
-    let easter_ordinal = 31 + 28 + leap + if month == 3 { dom } else { 31 + dom };
+    let easter_ordinal = 31 + 28 + leap + easter_day_of_march(year);
     match day.ordinal() as i64 - easter_ordinal as i64 {
         // Maundy Thursday, Good Friday, Easter Monday, Ascension Day, Whit Monday.
         -3 | -2 | 1 | 39 | 50 => true,
@@ -216,113 +341,8 @@ fn is_easter_holiday(day: NaiveDate) -> bool {
     }
 }
 
+// Named by path: `build.rs` compiles this file as a module of its own, where `mod tests;` would be
+// looked for beside this file rather than in `calendar/`.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Weekday::*;
-
-    fn date(text: &str) -> NaiveDate {
-        text.parse().expect("test date")
-    }
-
-    #[test]
-    fn weekends_are_closed_by_default() {
-        let calendar = Calendar::default();
-        assert!(!calendar.is_business_day(date("2026-03-07")));
-        assert!(!calendar.is_business_day(date("2026-03-08")));
-        assert!(calendar.is_business_day(date("2026-03-09")));
-        assert_eq!(calendar, Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[]));
-    }
-
-    #[test]
-    fn add_business_days_skips_the_weekend() {
-        let calendar = Calendar::default();
-        assert_eq!(calendar.add_business_days(date("2026-11-27"), 3).unwrap(), date("2026-12-02"));
-        assert_eq!(calendar.add_business_days(date("2026-11-27"), 1).unwrap(), date("2026-11-30"));
-    }
-
-    #[test]
-    fn add_zero_business_days_is_the_same_day_even_when_closed() {
-        let calendar = Calendar::default();
-        for day in ["2026-11-27", "2026-11-28", "2026-12-25"] {
-            assert_eq!(calendar.add_business_days(date(day), 0).unwrap(), date(day));
-        }
-    }
-
-    #[test]
-    fn add_business_days_over_christmas_and_new_year() {
-        // Tue 2026-12-22: Wed 23, (24-27 closed) Mon 28, Tue 29, Wed 30, Thu 31, (1-3 Jan) Mon 4 Jan.
-        let calendar = Calendar::default();
-        assert_eq!(calendar.add_business_days(date("2026-12-22"), 2).unwrap(), date("2026-12-28"));
-        assert_eq!(calendar.add_business_days(date("2026-12-22"), 6).unwrap(), date("2027-01-04"));
-    }
-
-    #[test]
-    fn sub_business_days_mirrors_add_over_weekends_and_holidays() {
-        let calendar = Calendar::default();
-        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 3).unwrap(), date("2026-11-27"));
-        assert_eq!(calendar.sub_business_days(date("2026-12-02"), 0).unwrap(), date("2026-12-02"));
-        // Over Christmas: 24, 25, 26 December and the weekend are skipped.
-        assert_eq!(calendar.sub_business_days(date("2026-12-28"), 1).unwrap(), date("2026-12-23"));
-        // Over Easter 2026: Easter Monday 6 April, Good Friday 3 April, Maundy Thursday 2 April.
-        assert_eq!(calendar.sub_business_days(date("2026-04-07"), 1).unwrap(), date("2026-04-01"));
-        for n in 0..30 {
-            let day = date("2026-03-02");
-            assert_eq!(calendar.sub_business_days(calendar.add_business_days(day, n).unwrap(), n).unwrap(), day);
-        }
-    }
-
-    #[test]
-    fn first_business_day_over_easter_and_christmas() {
-        let calendar = Calendar::default();
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-02")).unwrap(), date("2026-04-07"));
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-24")).unwrap(), date("2026-12-28"));
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-04-07")).unwrap(), date("2026-04-07"));
-    }
-
-    #[test]
-    fn municipality_closed_days_are_honoured() {
-        let calendar = Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[date("2026-12-31"), date("2026-12-30")]);
-        assert!(!calendar.is_business_day(date("2026-12-30")));
-        assert!(!calendar.is_business_day(date("2026-12-31")));
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-29")).unwrap(), date("2026-12-29"));
-        assert_eq!(calendar.add_business_days(date("2026-12-29"), 1).unwrap(), date("2027-01-04"));
-        assert_eq!(calendar.closed_days(), &[date("2026-12-30"), date("2026-12-31")]);
-    }
-
-    #[test]
-    fn tuesday_and_thursday_only() {
-        let calendar = Calendar::new(&[Thu, Tue, Tue], &[]);
-        assert_eq!(calendar.weekdays().collect::<Vec<_>>(), [Tue, Thu]);
-        assert!(!calendar.is_business_day(date("2026-03-09"))); // Monday
-        assert!(calendar.is_business_day(date("2026-03-10"))); // Tuesday
-        // Monday 2026-03-30: Tue 31 Mar, (Thu 2 Apr Maundy Thursday), Tue 7 Apr, Thu 9 Apr.
-        assert_eq!(calendar.add_business_days(date("2026-03-30"), 1).unwrap(), date("2026-03-31"));
-        assert_eq!(calendar.add_business_days(date("2026-03-30"), 2).unwrap(), date("2026-04-07"));
-        assert_eq!(calendar.add_business_days(date("2026-03-30"), 3).unwrap(), date("2026-04-09"));
-    }
-
-    #[test]
-    fn weekend_meeting_days_still_skip_holidays() {
-        let calendar = Calendar::new(&[Sat], &[]);
-        assert!(calendar.is_business_day(date("2026-03-07")));
-        assert!(!calendar.is_business_day(date("2026-12-26"))); // Boxing Day, a Saturday
-        assert_eq!(calendar.first_business_day_on_or_after(date("2026-12-21")).unwrap(), date("2027-01-02"));
-    }
-
-    #[test]
-    fn with_closed_days_and_weekdays_compose() {
-        let base = Calendar::new(&[Mon, Tue, Wed, Thu, Fri], &[date("2026-12-31")]);
-        let more = base.with_closed_days(&[date("2026-12-30"), date("2026-12-31")]);
-        assert_eq!(more.closed_days(), &[date("2026-12-30"), date("2026-12-31")]);
-        let fewer_days = more.with_weekdays(&[Wed]);
-        assert_eq!(fewer_days.weekdays().collect::<Vec<_>>(), [Wed]);
-        assert_eq!(fewer_days.closed_days(), more.closed_days());
-    }
-
-    #[test]
-    #[should_panic(expected = "at least one meeting weekday")]
-    fn empty_weekday_list_is_refused() {
-        let _ = Calendar::new(&[], &[]);
-    }
-}
+#[path = "calendar/tests.rs"]
+mod tests;

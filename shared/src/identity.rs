@@ -117,11 +117,33 @@ pub fn meeting_id(person: &PersonKey, period_start: chrono::NaiveDate, kind: Mee
     hash.update(b"samspil/meeting/v1\0");
     hash.update(person.hex_digits());
     hash.update(b"\0");
-    hash.update(period_start.to_string().as_bytes());
+    hash.update(iso_date(period_start, &mut [0; 10]).as_ref());
     hash.update(b"\0");
     hash.update(kind.as_bytes());
     let digest = hash.finalize();
     lower_hex(&digest[..16])
+}
+
+/// `day` as chrono's `Display` writes it, into `buf` for the years 0 to 9999 (`YYYY-MM-DD`):
+/// without a `String` or the formatter, which showed in the profile of every new meeting.
+fn iso_date(day: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [u8]> {
+    use chrono::Datelike;
+    let year = day.year();
+    if !(0..=9999).contains(&year) {
+        return std::borrow::Cow::Owned(day.to_string().into_bytes());
+    }
+    fn digits(mut value: u32, into: &mut [u8]) {
+        for digit in into.iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    digits(year as u32, &mut buf[0..4]);
+    buf[4] = b'-';
+    digits(day.month(), &mut buf[5..7]);
+    buf[7] = b'-';
+    digits(day.day(), &mut buf[8..10]);
+    std::borrow::Cow::Borrowed(&buf[..])
 }
 
 /// `bytes` as lowercase hex digits. Writes them in one go (the `hex` crate's `encode` pushes them
@@ -135,6 +157,23 @@ pub(crate) fn lower_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_is_written_as_chrono_writes_it() {
+        use chrono::Datelike;
+        let mut day = chrono::NaiveDate::from_ymd_opt(1999, 12, 25).unwrap();
+        while day.year() < 2101 {
+            assert_eq!(iso_date(day, &mut [0; 10]).as_ref(), day.to_string().as_bytes());
+            day = day + chrono::Days::new(1);
+        }
+        for day in [chrono::NaiveDate::MIN, chrono::NaiveDate::MAX, chrono::NaiveDate::from_ymd_opt(0, 1, 1).unwrap()] {
+            assert_eq!(iso_date(day, &mut [0; 10]).as_ref(), day.to_string().as_bytes());
+        }
+        let before_year_0 = chrono::NaiveDate::from_ymd_opt(-1, 12, 31).unwrap();
+        assert_eq!(iso_date(before_year_0, &mut [0; 10]).as_ref(), before_year_0.to_string().as_bytes());
+        let year_9999 = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        assert_eq!(iso_date(year_9999, &mut [0; 10]).as_ref(), b"9999-12-31");
+    }
 
     fn cpr(s: &str) -> Cpr {
         Cpr::new_unchecked(s)

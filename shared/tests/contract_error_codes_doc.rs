@@ -129,6 +129,25 @@ fn sample(code: ErrorCode) -> (&'static str, String, String, &'static str, Vec<(
                 vec![(registrations, by_010.to_string())],
             );
         }
+        ErrorCode::TooManyFacts => {
+            // 32 job exits of 067 about no known period (no registration yet), then one more.
+            let job = |i: u64| {
+                let mut e = event(
+                    "dk.akasse.job-exit.v1",
+                    "urn:dk:akasse:067",
+                    json!({"cpr": "0101901234", "job_starts_on": format!("2025-{:02}-{:02}", i / 28 + 1, i % 28 + 1)}),
+                );
+                e["id"] = json!(format!("sample-job-{i}"));
+                e.to_string()
+            };
+            return (
+                "job-exits",
+                job(32),
+                own,
+                "default_policy = \"baseline\"",
+                (0..32).map(|i| ("job-exits", job(i))).collect(),
+            );
+        }
         // Checked against when the message reached its queue, which only a batch from SQS knows:
         // see `message_for`. The sample's `time` is 2026-11-02T08:00:00Z.
         ErrorCode::TimeInFuture => (registrations, registration(&[])),

@@ -370,8 +370,13 @@ fn no_message_ever_contains_a_received_value() {
     }
     // The cases above reach every code the parser can raise (the pipeline raises the others;
     // `senders::tests` checks that the sender check's messages hold no value either).
-    let by_pipeline =
-        [ErrorCode::UnknownMunicipality, ErrorCode::SenderMismatch, ErrorCode::TimeInFuture, ErrorCode::NotMember];
+    let by_pipeline = [
+        ErrorCode::UnknownMunicipality,
+        ErrorCode::SenderMismatch,
+        ErrorCode::TimeInFuture,
+        ErrorCode::NotMember,
+        ErrorCode::TooManyFacts,
+    ];
     let expected: std::collections::BTreeSet<_> =
         ErrorCode::ALL.into_iter().filter(|c| !by_pipeline.contains(c)).collect();
     assert_eq!(codes, expected);

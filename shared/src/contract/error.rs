@@ -42,11 +42,15 @@ pub enum ErrorCode {
     /// Rule R14: the message is about a period of a person who is a member of another a-kasse than
     /// the one in its `source`.
     NotMember,
+    /// The person's state holds as many facts as samspil keeps for one person, or as many facts
+    /// about no known period from this message's a-kasse (see `domain::limits`): a bound on what
+    /// any sender can make a person's stored item grow to.
+    TooManyFacts,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the table in `docs/error-codes.md`.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::NotJson,
         ErrorCode::NotCloudEvent,
         ErrorCode::UnknownType,
@@ -60,6 +64,7 @@ impl ErrorCode {
         ErrorCode::UnknownMunicipality,
         ErrorCode::SenderMismatch,
         ErrorCode::NotMember,
+        ErrorCode::TooManyFacts,
     ];
 
     /// The wire form, as sent in the `error_code` message attribute.
@@ -78,6 +83,7 @@ impl ErrorCode {
             ErrorCode::UnknownMunicipality => "unknown_municipality",
             ErrorCode::SenderMismatch => "sender_mismatch",
             ErrorCode::NotMember => "not_member",
+            ErrorCode::TooManyFacts => "too_many_facts",
         }
     }
 }

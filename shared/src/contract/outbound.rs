@@ -12,6 +12,7 @@
 //! from it too.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use compact_str::CompactString;
@@ -102,9 +103,14 @@ impl OutboundEvent {
     /// and the sequence, so publishing the same update twice yields the same event.
     pub fn new(update: &MeetingUpdate, time: DateTime<Utc>) -> Self {
         let rescheduled = update.update_type == UpdateType::Rescheduled;
+        // `<meeting id>-<sequence>`, in a buffer sized once (`format!` grew it while writing).
+        let mut id = String::with_capacity(update.meeting_id.len() + 11);
+        id.push_str(&update.meeting_id);
+        id.push('-');
+        write!(id, "{}", update.sequence).expect("writing to a String cannot fail");
         OutboundEvent {
             specversion: Cow::Borrowed(SPECVERSION),
-            id: format!("{}-{}", update.meeting_id, update.sequence),
+            id,
             source: Cow::Borrowed(PUBLISHER_SOURCE),
             event_type: Cow::Borrowed(update.update_type.event_type()),
             time: time.trunc_subsecs(0),

@@ -1,7 +1,7 @@
 //! Folding away periods no rule can reach any more, so a person's state stays small however long
 //! their history (a seasonal worker with two periods a year for twenty years).
 //!
-//! A period that closed at least [`FOLD_AFTER_DAYS`] days before the processing day and before the
+//! A period that closed more than [`FOLD_AFTER_DAYS`] days before the processing day and before the
 //! person's latest period began (so never the latest itself) is *folded*: every fact dated in it or
 //! before it is dropped, with its meeting, and the state remembers only the horizon,
 //! [`PersonState::folded_until`]: the job start that closed the latest folded period. A period that
@@ -53,17 +53,18 @@ fn before_horizon(fact: &Fact, horizon: NaiveDate) -> bool {
     }
 }
 
-/// Folds every period of `state` that closed at least [`FOLD_AFTER_DAYS`] before `today` and before
+/// Folds every period of `state` that closed more than [`FOLD_AFTER_DAYS`] before `today` and before
 /// the latest period's registration day, if all their meetings are settled (held or cancelled).
 pub fn fold(state: &mut PersonState, today: NaiveDate) {
-    // Cheap test first (it runs for every message): nothing to fold unless a job started that long
-    // before both the processing day and the latest registration.
+    // Cheap test first (it runs for every message): nothing to fold unless a job started more than
+    // that long before both the processing day and the latest registration (R10: "more than 400
+    // days", so `limit` is the latest close that may go).
     let latest_registration = state.facts.iter().filter_map(|f| match &f.fact {
         Fact::Registration(r) => Some(r.registered_on),
         _ => None,
     });
     let Some(newest) = latest_registration.max() else { return };
-    let Some(limit) = newest.min(today).checked_sub_days(Days::new(FOLD_AFTER_DAYS)) else { return };
+    let Some(limit) = newest.min(today).checked_sub_days(Days::new(FOLD_AFTER_DAYS + 1)) else { return };
     if !state.facts.iter().any(|f| matches!(&f.fact, Fact::JobExit(j) if j.job_starts_on <= limit)) {
         return;
     }
@@ -71,7 +72,9 @@ pub fn fold(state: &mut PersonState, today: NaiveDate) {
     let Some((latest, older)) = periods.split_last() else { return };
     // Old by the processing day and by the person's own history: the latest period began that long
     // after it too, so a person who has not come back keeps everything until the TTL deletes it.
-    let Some(limit) = latest.start.checked_sub_days(Days::new(FOLD_AFTER_DAYS)).map(|l| l.min(limit)) else { return };
+    let Some(limit) = latest.start.checked_sub_days(Days::new(FOLD_AFTER_DAYS + 1)).map(|l| l.min(limit)) else {
+        return;
+    };
     // The horizon is the job start that closed a period old enough. Registrations dated on it then
     // belong to the next period and stay, job exits on it go: so a period that closed on its own
     // registration day cannot end the folded stretch (its registration would stay and its job exit

@@ -137,3 +137,24 @@ fn a_period_closed_on_its_own_registration_day_is_not_opened_again_by_folding() 
     assert_eq!(p.state.folded_until, Some(d("2025-06-02")), "both old periods folded");
     assert!(p.send("c1-late", cv("2024-01-08"), "2026-09-08").is_none(), "a fact of the folded stretch is inert");
 }
+
+/// R10: a period is forgotten only when it closed *more than* 400 days before both the processing
+/// day and the person's latest registration. Registered 2026-01-05, a job from 2026-02-02 closes
+/// the period; the person registers again exactly 400 days later (2027-03-09), or 401 days later.
+#[test]
+fn a_period_is_folded_only_more_than_400_days_after_it_closed() {
+    let close = d("2026-02-02");
+    let fold_with_return_after = |days: u64| {
+        let mut p = Person::new();
+        p.send("r1", Fact::Registration(registration("851", "2026-01-05")), "2026-01-05").unwrap();
+        p.send("x1", job("2026-02-02"), "2026-01-20").unwrap();
+        let back = close + Days::new(days);
+        p.send("r2", Fact::Registration(registration("851", &back.to_string())), &back.to_string()).unwrap();
+        // A CV completion processed 401 days after the close: only the latest registration differs.
+        let today = close + Days::new(FOLD_AFTER_DAYS + 1);
+        p.send("c2", cv(&today.to_string()), &today.to_string()).unwrap();
+        p.state.folded_until
+    };
+    assert_eq!(fold_with_return_after(FOLD_AFTER_DAYS), None, "exactly 400 days: kept");
+    assert_eq!(fold_with_return_after(FOLD_AFTER_DAYS + 1), Some(close), "401 days: folded");
+}

@@ -101,6 +101,10 @@ pub(crate) fn decide_folding(
     if periods::period_about(&periods, &message.fact).is_some_and(|p| !p.heard_from(&message.key)) {
         return Err(Refusal::NotMember);
     }
+    // A bound on the facts kept for one person, so no sender can grow the stored item without end.
+    if !super::limits::admits(&facts[..facts.len() - 1], &periods, &message.key, &message.fact) {
+        return Err(Refusal::TooManyFacts);
+    }
     let mut current_periods = Vec::with_capacity(periods.len());
     for period in &periods {
         let policy = policies

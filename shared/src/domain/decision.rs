@@ -31,4 +31,9 @@ pub enum Refusal {
     /// contract's bounds keep every parsed message clear of it; an item stored before them may not be.
     #[error("a date the rules compute lies beyond the calendar's range")]
     OutOfRange,
+    /// The person already has [`super::limits::MAX_FACTS`] facts, or this fact is about no known
+    /// period and its a-kasse already has [`super::limits::MAX_UNPLACED_PER_AKASSE`] such facts for
+    /// the person (`too_many_facts`).
+    #[error("the person has as many facts as samspil keeps (or as many about no known period from this a-kasse)")]
+    TooManyFacts,
 }

@@ -6,6 +6,7 @@
 //!
 //! - [`clock`]: the cumulative-unemployment clock and its weeks (rule R1).
 //! - [`compaction`]: folding away periods closed so long ago that no rule can reach them.
+//! - [`limits`]: how many facts are kept for one person (`too_many_facts`).
 //! - [`periods`]: which unemployment periods a set of facts describes (rules R7 and R8).
 //! - [`schedule`]: choosing a meeting day (rule R4).
 //! - [`state`]: what is stored per person, the sealed CPR number and the sweep's marker included.
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod compaction;
 mod decide;
 mod decision;
+pub mod limits;
 pub mod periods;
 pub mod schedule;
 pub mod state;

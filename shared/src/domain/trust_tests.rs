@@ -245,3 +245,39 @@ fn r14_a_registration_of_another_akasse_sent_later_moves_the_member_whatever_its
         assert_eq!(u.last().map(|u| (u.update_type, u.akasse.as_str())), Some((UpdateType::Cancelled, "010")), "{day}");
     }
 }
+
+/// R14 keeps facts about no known period, but not without end: another a-kasse can add at most
+/// `MAX_UNPLACED_PER_AKASSE` of them to a person (then `too_many_facts`, nothing stored), and the
+/// member's own a-kasse is not hindered by them.
+#[test]
+fn another_akasse_can_keep_only_a_bounded_number_of_facts_about_no_known_period() {
+    use crate::domain::limits::MAX_UNPLACED_PER_AKASSE;
+    let mut p = registered();
+    // Job starts before 067's period: about no known period (an older period samspil never saw).
+    let day = |i: usize| (d("2025-01-01") + chrono::Days::new(i as u64)).to_string();
+    for i in 0..MAX_UNPLACED_PER_AKASSE {
+        assert_eq!(p.send_from(OTHER, &format!("x{i}"), job(&day(i)), "2026-11-05", TIME), Ok(Some(vec![])), "{i}");
+    }
+    let before = p.state.clone();
+    let over = p.send_from(OTHER, "x-over", job(&day(MAX_UNPLACED_PER_AKASSE)), "2026-11-05", TIME);
+    assert_eq!(over, Err(Refusal::TooManyFacts));
+    assert_eq!(p.state, before, "nothing is stored");
+    // 067 still speaks for its member: an old job start of its own is kept, its job exit cancels.
+    assert_eq!(p.send_from(OWN, "o1", job("2025-06-02"), "2026-11-05", TIME), Ok(Some(vec![])));
+    let u = only(p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap());
+    assert_eq!((u.update_type, u.akasse.as_str()), (UpdateType::Cancelled, "067"));
+}
+
+/// No sender, not even the member's own a-kasse, can make a person's item grow without end: after
+/// `MAX_FACTS` facts the next new one is `too_many_facts`; a duplicate is still a duplicate.
+#[test]
+fn a_person_keeps_at_most_max_facts() {
+    use crate::domain::limits::MAX_FACTS;
+    let mut p = registered();
+    for i in 1..MAX_FACTS {
+        p.send_from(OWN, &format!("c{i}"), cv("2026-11-03"), "2026-11-03", TIME).unwrap();
+    }
+    assert_eq!(p.state.facts.len(), MAX_FACTS);
+    assert_eq!(p.send_from(OWN, "c-over", cv("2026-11-03"), "2026-11-03", TIME), Err(Refusal::TooManyFacts));
+    assert_eq!(p.send_from(OWN, "c1", cv("2026-11-03"), "2026-11-03", TIME), Ok(None), "a duplicate");
+}

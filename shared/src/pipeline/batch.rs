@@ -277,7 +277,7 @@ impl<S: Store, P: Publisher, K: CprSealer, D: DeadLetters> BatchHandler<S, P, K,
     async fn dead_letter(&self, record: &BatchRecord, origin: &Origin, reason: &BadInput) -> Settled {
         let (id, queue, code) = (id_for_log(record), &record.queue, reason.code);
         let body = body(record);
-        let provenance = self.pipeline.provenance(queue, body, origin);
+        let provenance = self.pipeline.provenance(queue, body, origin, &record.marks);
         match self.dead_letters.send(queue, body, reason, &provenance).await {
             Ok(()) => {
                 tracing::warn!(message_id = id, queue, error_code = %code, "dead-lettered bad input");

@@ -130,8 +130,17 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
     }
 
     /// What to record with `body`, from `queue`, when it is dead-lettered: the sender it was
-    /// checked against, sealed.
-    pub fn provenance(&self, queue: &str, body: &str, origin: &Origin) -> Provenance {
+    /// checked against, sealed. A dead letter sent back by a role that is not a redrive principal
+    /// is checked as that role (and so refused), but keeps the original sender its seal proves:
+    /// the pipeline wrote that seal over this very queue, sender and body, so a later redrive by a
+    /// redrive principal checks the message as its original sender again.
+    pub fn provenance(&self, queue: &str, body: &str, origin: &Origin, marks: &Marks) -> Provenance {
+        if !origin.redriven
+            && let Some(seal) = marks.seal.as_deref()
+            && self.seal.verifies(queue, marks.sender.as_deref(), body, seal)
+        {
+            return Provenance { sender: marks.sender.clone(), seal: seal.to_owned() };
+        }
         self.seal.provenance(queue, origin.sender.as_deref(), body)
     }
 
@@ -266,6 +275,10 @@ pub(crate) fn refused(refusal: &domain::Refusal) -> BadInput {
         domain::Refusal::NotMember => BadInput::new(
             ErrorCode::NotMember,
             "the message is about a period of a person who is a member of another a-kasse than the one in `source` (rule R14)",
+        ),
+        domain::Refusal::TooManyFacts => BadInput::new(
+            ErrorCode::TooManyFacts,
+            "the person already has as many facts as samspil keeps for one person, or as many about no known period from this a-kasse",
         ),
         domain::Refusal::OutOfRange => BadInput::new(
             ErrorCode::OutOfRange,

@@ -71,6 +71,10 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    /// A hash map of this process; a save fails only on a version conflict, before it changes
+    /// anything.
+    const IN_PROCESS: bool = true;
+
     async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
         let items = self.items.lock().expect("store lock");
         let Some(item) = items.get(person) else { return Ok(None) };

@@ -36,6 +36,13 @@ pub enum StoreError {
 
 /// Keeps one state per person, with optimistic concurrency on a version number.
 pub trait Store: Send + Sync {
+    /// Whether the store keeps its states in this process's memory (the in-memory store of the
+    /// embedded mode): what it holds ends with the process, and a write it reports as failed did
+    /// not take effect. The sweep then records a summons in one write instead of two
+    /// (`pipeline/sweep.rs`, "One write"). `false`, the default, for every store whose writes
+    /// outlive the process or whose answer can be lost after the write took effect (DynamoDB).
+    const IN_PROCESS: bool = false;
+
     /// Reads a person's state, strongly consistent. `None` for a person never seen.
     fn load(&self, person: &PersonKey) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send;
 
@@ -81,6 +88,8 @@ pub trait Publisher: Send + Sync {
 }
 
 impl<S: Store> Store for &S {
+    const IN_PROCESS: bool = S::IN_PROCESS;
+
     fn load(&self, person: &PersonKey) -> impl Future<Output = Result<Option<Stored>, StoreError>> + Send {
         (**self).load(person)
     }

@@ -45,6 +45,20 @@
 //! `Publish` (`PublishBatch` for several summonses), plus the index query and the policies mark's
 //! `GetItem`, shared by everyone
 //! (`docs/decisions.md`, "Summonses (R12)").
+//!
+//! **One write, for a store in this process.** The marker of write 1 is there for what can happen
+//! between the write and the publish: the process dies, or the write's answer is lost after it took
+//! effect. With a store whose [`Store::IN_PROCESS`] holds (the in-memory store of replays and
+//! simulations), neither leaves anything behind: the store dies with the process, and a write it
+//! reports as failed did not happen. Steps 3 to 5 are then one write, conditional on the version
+//! read as before: the new state with its summonses recorded, no marker, `sweep_due` worked out
+//! again and the sealed number dropped when nothing is pending; then the publish. Two runs or a
+//! message racing still meet at that write (the loser reloads and finds nothing left to summon, or
+//! decides again). Should the publish fail, the run hands its summonses to the next one as the
+//! two-write protocol does: it writes its marker with an expired lease (sealing the number again if
+//! the write dropped it), and the next run publishes exactly those summonses. DynamoDB always takes
+//! the two writes. Such a store also never waits, so the run goes through its people one after the
+//! other rather than [`CONCURRENCY`] at a time.
 
 use std::time::Duration;
 
@@ -117,6 +131,30 @@ impl SweepReport {
     }
 }
 
+impl SweepReport {
+    /// Counts how `person` ended in `run`; logs a failure and keeps the first.
+    fn count(&mut self, person: &PersonKey, result: Result<Swept, String>, run: &SweepRun, first: &mut Option<String>) {
+        match result {
+            Ok(Swept::NotDue) => {}
+            Ok(Swept::Busy) => self.busy += 1,
+            Ok(Swept::Summoned(n)) => {
+                self.summoned += 1;
+                self.published += n;
+            }
+            Err(error) => {
+                self.failed += 1;
+                tracing::warn!(
+                    run = %run.key.id,
+                    person = %person,
+                    error = %error,
+                    "summoning failed; the next run repeats it"
+                );
+                first.get_or_insert_with(|| format!("person {person}: {error}"));
+            }
+        }
+    }
+}
+
 /// Why a sweep run did not finish. Whatever it did is safe; the next run repeats the rest.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepError {
@@ -173,31 +211,25 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         let mut report = SweepReport { listed: people.len(), ..SweepReport::default() };
         let mut first = None;
         let in_time = |_: &&PersonKey| deadline.is_none_or(|d| Instant::now() + SWEEP_START_RESERVE <= d);
-        let mut results = futures::stream::iter(people.iter().take_while(in_time).map(|person| async move {
-            let late = || Err("abandoned at the run's deadline".to_string());
-            (person, by(deadline, self.sweep_person(person, time, run), late).await)
-        }))
-        .buffered(CONCURRENCY);
         let mut reached = 0;
-        while let Some((person, result)) = results.next().await {
-            reached += 1;
-            match result {
-                Ok(Swept::NotDue) => {}
-                Ok(Swept::Busy) => report.busy += 1,
-                Ok(Swept::Summoned(n)) => {
-                    report.summoned += 1;
-                    report.published += n;
-                }
-                Err(error) => {
-                    report.failed += 1;
-                    tracing::warn!(
-                        run = %run.key.id,
-                        person = %person,
-                        error = %error,
-                        "summoning failed; the next run repeats it"
-                    );
-                    first.get_or_insert_with(|| format!("person {person}: {error}"));
-                }
+        if S::IN_PROCESS {
+            // Nothing to wait for: one person after the other, with no task for each.
+            for person in people.iter().take_while(in_time) {
+                reached += 1;
+                let result = self.sweep_person_by(person, time, run, deadline).await;
+                report.count(person, result, run, &mut first);
+            }
+        } else {
+            let mut results = futures::stream::iter(
+                people
+                    .iter()
+                    .take_while(in_time)
+                    .map(|person| async move { (person, self.sweep_person_by(person, time, run, deadline).await) }),
+            )
+            .buffered(CONCURRENCY);
+            while let Some((person, result)) = results.next().await {
+                reached += 1;
+                report.count(person, result, run, &mut first);
             }
         }
         report.unreached = report.listed - reached;
@@ -219,6 +251,18 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
         } else {
             Err(SweepError::Incomplete { report, first })
         }
+    }
+
+    /// [`Self::sweep_person`], abandoned (and failed) if it is still running at `deadline`.
+    async fn sweep_person_by(
+        &self,
+        person: &PersonKey,
+        time: ProcessingTime,
+        run: &SweepRun,
+        deadline: Option<Instant>,
+    ) -> Result<Swept, String> {
+        let late = || Err("abandoned at the run's deadline".to_string());
+        by(deadline, self.sweep_person(person, time, run), late).await
     }
 
     /// Steps 1 to 5 for one person. Errors never hold the CPR number.
@@ -246,7 +290,7 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                     Err(e) => return Err(e.to_string()),
                 }
             }
-            match state.unpublished_summons.take() {
+            let took_over = match state.unpublished_summons.take() {
                 Some(marker) if marker.key == run.key => {
                     // This run's write 1 took effect although it was reported as failed.
                     state.unpublished_summons = Some(marker);
@@ -255,22 +299,40 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                     return self.publish_and_finish(person, state, stored.version, &outbox, time, run).await;
                 }
                 Some(marker) if marker.lease_is_live(time.now) => return Ok(Swept::Busy),
-                Some(dead) => domain::summons::take_over_summonses(&mut state, &dead.key, &run.key),
-                None => {}
-            }
+                Some(dead) => {
+                    domain::summons::take_over_summonses(&mut state, &dead.key, &run.key);
+                    true
+                }
+                None => false,
+            };
             let cpr = self.open_cpr(person, &state, &mut opened).await?;
             let decision = domain::summon(state, time.today, self.policies(), &cpr, &run.key)
                 .map_err(|e| format!("summoning: {e}"))?;
-            let Decision::Applied { state: mut next, .. } = decision else { unreachable!("summon always applies") };
-            let outbox = domain::updates_published_by(&next, &run.key, &cpr);
+            let Decision::Applied { state: mut next, updates } = decision else {
+                unreachable!("summon always applies")
+            };
+            // The run's outbox: the new summonses, and those taken over from a dead run. (`summon`
+            // has set `sweep_due` as it stands without a marker.)
+            let outbox = if took_over { domain::updates_published_by(&next, &run.key, &cpr) } else { updates };
             if outbox.is_empty() {
                 // Nothing to publish: a stale `sweep_due` (a policy changed), put right.
-                self.set_sweep_due(&mut next, time);
                 if next.sweep_due.is_none() {
                     next.pending_cpr = None;
                 }
                 match self.store().save(person, &next, Some(stored.version)).await {
                     Ok(_) => return Ok(Swept::NotDue),
+                    Err(_) if attempt < MAX_ATTEMPTS => continue,
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            if S::IN_PROCESS {
+                // One write (module documentation): the summonses recorded, no marker.
+                if next.sweep_due.is_none() {
+                    next.pending_cpr = None;
+                }
+                match self.store().save(person, &next, Some(stored.version)).await {
+                    Ok(version) => return self.publish_recorded(person, next, version, &outbox, &cpr, time, run).await,
+                    // A lost race: nothing was written; the reload tells what is left to do.
                     Err(_) if attempt < MAX_ATTEMPTS => continue,
                     Err(e) => return Err(e.to_string()),
                 }
@@ -326,6 +388,64 @@ impl<S: Store, P: Publisher, K: CprSealer> Pipeline<S, P, K> {
                     version = stored.version;
                 }
                 _ => return Ok(Swept::Summoned(outbox.len())),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// One write's step 4: publishes `outbox`, which the state written as `version` already records
+    /// as published. Should that fail, hands the summonses to the next run ([`Self::hand_over`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn publish_recorded(
+        &self,
+        person: &PersonKey,
+        state: PersonState,
+        version: u64,
+        outbox: &[MeetingUpdate],
+        cpr: &Cpr,
+        time: ProcessingTime,
+        run: &SweepRun,
+    ) -> Result<Swept, String> {
+        let Err(failure) = self.publish(outbox, time.now).await else { return Ok(Swept::Summoned(outbox.len())) };
+        match self.hand_over(person, state, version, cpr, time, run).await {
+            Ok(()) => Err(failure.to_string()),
+            Err(e) => Err(format!("{failure}; handing the summonses over to the next run failed too: {e}")),
+        }
+    }
+
+    /// After a failed publish under one write: writes this run's marker with an expired lease, and
+    /// the sealed number again if the write dropped it, so that the next run takes the summonses
+    /// over at once and publishes exactly them, as after a failed publish with two writes. A lost
+    /// race reloads; a state in which no update is this run's any more (a message replaced them
+    /// with its own) needs nothing.
+    async fn hand_over(
+        &self,
+        person: &PersonKey,
+        mut state: PersonState,
+        mut version: u64,
+        cpr: &Cpr,
+        time: ProcessingTime,
+        run: &SweepRun,
+    ) -> Result<(), String> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let holds_summonses =
+                state.meetings.iter().any(|m| m.last_update.as_ref().is_some_and(|u| u.caused_by == run.key));
+            if !holds_summonses {
+                return Ok(());
+            }
+            state.unpublished_summons = Some(SweepRun { key: run.key.clone(), started: time.now - SWEEP_LEASE });
+            self.set_sweep_due(&mut state, time);
+            if state.pending_cpr.is_none() {
+                state.pending_cpr = Some(self.sealer().seal(person, cpr).await.map_err(|e| e.to_string())?);
+            }
+            match self.store().save(person, &state, Some(version)).await {
+                Ok(_) => return Ok(()),
+                Err(e) if attempt == MAX_ATTEMPTS => return Err(e.to_string()),
+                Err(_) => {}
+            }
+            match self.store().load(person).await.map_err(|e| e.to_string())? {
+                Some(stored) => (state, version) = (stored.state, stored.version),
+                None => return Ok(()),
             }
         }
         unreachable!("the last attempt returns")

@@ -37,6 +37,11 @@
 //! 3. **Nothing else.** No seal and no usable entry (a list that runs out, a malformed entry, a
 //!    list longer than [`MAX_DEAD_LETTER_SENDERS`]): the message is refused as `sender_mismatch`.
 //!
+//! A dead letter sent back by a role that is not a redrive principal is checked as that role (and
+//! so refused), but when its seal verifies, the pipeline dead-letters it again with the original
+//! sender and seal it carried (`Pipeline::provenance`): a mistaken role loses nothing, and a later
+//! redrive by a redrive principal checks the original sender again.
+//!
 //! A message the pipeline dead-lettered but cannot unseal any more (the secret was rotated since)
 //! falls through to step 2, whose newest entry is then the function's own role: not an a-kasse
 //! principal, so it is refused, never laundered.

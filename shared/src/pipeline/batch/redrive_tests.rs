@@ -151,3 +151,40 @@ async fn a_genuine_dead_letter_comes_back_as_its_sender_and_a_redrive_republishe
     assert_eq!(after.pipeline().publisher().take().len(), 1, "the redriven duplicate republishes its update");
     assert_eq!(after.pipeline().store().len(), 2, "Alice and Bob, each once");
 }
+
+/// A dead letter sent back by a role that is not a redrive principal (an operator in a hurry with
+/// the wrong role) is checked as that role and dead-lettered again, but keeps its original sender:
+/// a proper redrive afterwards still checks it as 048's, and a genuine message of 067's still
+/// comes back as 067's.
+#[tokio::test]
+async fn a_dead_letter_sent_back_by_another_role_keeps_its_original_sender() {
+    const STRANGER: &str = "AROASTRANGER:bob";
+    let h = handler();
+    let forged = registration("r-forged", ALICE, "2026-11-02");
+    one(&h, sent("m1", AKASSE_048, &forged, Marks::default())).await;
+    let letter = only_letter(&h);
+    let wrong_role = sent("m2", STRANGER, &letter.body, redriven_marks(&letter.marks(), FUNCTION).unwrap());
+    assert_eq!(one(&h, wrong_role).await.counts.permanent_failures, 1);
+    let again = only_letter(&h);
+    assert_eq!(again.provenance.sender.as_deref(), Some("AROAKASSE048"), "the original sender, not the role");
+    // A proper redrive of that dead letter (moved from the queue the stranger's message reached).
+    let marks = redriven_marks(&again.marks(), FUNCTION).unwrap();
+    let report = one(&h, sent("m3", OPERATOR, &again.body, marks)).await;
+    assert_eq!((report.counts.permanent_failures, report.counts.scheduled), (1, 0), "still 048's: refused");
+    assert_eq!(only_letter(&h).provenance.sender.as_deref(), Some("AROAKASSE048"));
+
+    // 067's own message, dead-lettered, sent back by the stranger, then redriven properly: 067's.
+    let no_policy = PolicyBook::from_toml("[municipalities.860]\nname = \"Hjørring\"\npolicy = \"baseline\"\n", "t")
+        .expect("a policy file");
+    let before = handler_with(no_policy);
+    let body = registration("r1", BOB, "2026-11-02");
+    one(&before, sent("m1", AKASSE_067, &body, Marks::default())).await;
+    let letter = only_letter(&before);
+    let wrong_role = sent("m2", STRANGER, &letter.body, redriven_marks(&letter.marks(), FUNCTION).unwrap());
+    one(&before, wrong_role).await;
+    let again = only_letter(&before);
+    assert_eq!(again.provenance.sender.as_deref(), Some("AROAKASSE067"));
+    let after = handler();
+    let marks = redriven_marks(&again.marks(), FUNCTION).unwrap();
+    assert_eq!(one(&after, sent("m3", OPERATOR, &again.body, marks)).await.counts.scheduled, 1);
+}

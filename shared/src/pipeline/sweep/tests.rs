@@ -301,7 +301,13 @@ impl Publisher for FlakyPublisher {
 
 #[tokio::test]
 async fn a_run_that_fails_to_publish_releases_its_lease_and_the_next_run_publishes_at_once() {
-    let p = pipeline(MemoryStore::new(), FlakyPublisher::default());
+    // Two writes (a store outside the process, here `FaultyStore` with no fault armed) and one.
+    a_run_that_fails_to_publish_hands_over(FaultyStore::default()).await;
+    a_run_that_fails_to_publish_hands_over(MemoryStore::new()).await;
+}
+
+async fn a_run_that_fails_to_publish_hands_over<S: Store>(store: S) {
+    let p = pipeline(store, FlakyPublisher::default());
     registered(&p).await;
     *p.publisher().down.lock().unwrap() = true;
     let first = at("2026-12-10", 5);
@@ -310,7 +316,9 @@ async fn a_run_that_fails_to_publish_releases_its_lease_and_the_next_run_publish
     assert_eq!(report.failed, 2);
     let reason = reason.expect("the first failure");
     assert!(!reason.contains(ALICE) && !reason.contains(BOB), "no CPR number in errors");
-    assert!(stored(&p, ALICE).await.unpublished_summons.is_some(), "the marker names the summonses");
+    let held = stored(&p, ALICE).await;
+    assert!(held.unpublished_summons.is_some(), "the marker names the summonses");
+    assert!(held.pending_cpr.is_some(), "the next run can open the number");
 
     *p.publisher().down.lock().unwrap() = false;
     let next = later(first, TimeDelta::minutes(1));
@@ -318,15 +326,72 @@ async fn a_run_that_fails_to_publish_releases_its_lease_and_the_next_run_publish
     assert_eq!((report.busy, report.summoned, report.published), (0, 2, 2), "taken over at once");
     let events = p.publisher().inner.take();
     assert_eq!(events.iter().filter(|e| is_alices_summons(e)).count(), 1);
-    assert!(stored(&p, ALICE).await.unpublished_summons.is_none());
+    let done = stored(&p, ALICE).await;
+    assert_eq!((done.sweep_due, &done.pending_cpr, &done.unpublished_summons), (None, &None, &None));
 }
 
-/// A store whose loads wait, so two runs at once read the same version and race.
-struct SlowStore {
+/// A store that counts saves and passes everything on to a [`MemoryStore`], in this process.
+#[derive(Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    saves: AtomicU32,
+}
+
+impl Store for CountingStore {
+    const IN_PROCESS: bool = true;
+
+    async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
+        self.inner.load(person).await
+    }
+
+    async fn save(&self, person: &PersonKey, state: &PersonState, expected: Option<u64>) -> Result<u64, StoreError> {
+        self.saves.fetch_add(1, Ordering::SeqCst);
+        self.inner.save(person, state, expected).await
+    }
+
+    async fn due_for_sweep(&self, today: NaiveDate) -> Result<Vec<PersonKey>, StoreError> {
+        self.inner.due_for_sweep(today).await
+    }
+
+    async fn policies_mark(&self) -> Result<Option<String>, StoreError> {
+        self.inner.policies_mark().await
+    }
+
+    async fn set_policies_mark(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.inner.set_policies_mark(fingerprint).await
+    }
+}
+
+#[tokio::test]
+async fn a_store_in_this_process_takes_one_write_per_summons_and_any_other_store_two() {
+    async fn saves_per_summons<S: Store>(p: &Pipeline<S, MemoryPublisher, MemorySealer>, saves: impl Fn() -> u32) {
+        registered(p).await;
+        // The policies mark is set on the day before, so the summons day's run is a daily one.
+        p.sweep(at("2026-12-09", 5), &SweepRun::start(at("2026-12-09", 5).now)).await.unwrap();
+        let before = saves();
+        let report = p.sweep(at("2026-12-10", 5), &SweepRun::start(at("2026-12-10", 5).now)).await.unwrap();
+        assert_eq!(report.summoned, 2);
+        let per_summons = (saves() - before) / 2;
+        assert_eq!(per_summons, if S::IN_PROCESS { 1 } else { 2 });
+        assert_eq!(p.publisher().take().iter().filter(|e| is_alices_summons(e)).count(), 1);
+        let state = stored(p, ALICE).await;
+        assert_eq!((state.sweep_due, &state.pending_cpr, &state.unpublished_summons), (None, &None, &None));
+    }
+    let one = pipeline(CountingStore::default(), MemoryPublisher::new());
+    saves_per_summons(&one, || one.store().saves.load(Ordering::SeqCst)).await;
+    let two = pipeline(FaultyStore::default(), MemoryPublisher::new());
+    saves_per_summons(&two, || two.store().saves.load(Ordering::SeqCst)).await;
+}
+
+/// A store whose loads wait, so two runs at once read the same version and race; in this process
+/// or not as `IN_PROCESS` says (one write per summons or two).
+struct SlowStore<const IN_PROCESS: bool> {
     inner: MemoryStore,
 }
 
-impl Store for SlowStore {
+impl<const IN_PROCESS: bool> Store for SlowStore<IN_PROCESS> {
+    const IN_PROCESS: bool = IN_PROCESS;
+
     async fn load(&self, person: &PersonKey) -> Result<Option<Stored>, StoreError> {
         let loaded = self.inner.load(person).await;
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -352,7 +417,12 @@ impl Store for SlowStore {
 
 #[tokio::test]
 async fn two_runs_at_once_publish_each_summons_once() {
-    let p = pipeline(SlowStore { inner: MemoryStore::new() }, MemoryPublisher::new());
+    two_runs_at_once(SlowStore::<false> { inner: MemoryStore::new() }).await;
+    two_runs_at_once(SlowStore::<true> { inner: MemoryStore::new() }).await;
+}
+
+async fn two_runs_at_once<S: Store>(store: S) {
+    let p = pipeline(store, MemoryPublisher::new());
     registered(&p).await;
     let time = at("2026-12-10", 5);
     let (one, other) = (SweepRun::start(time.now), SweepRun::start(time.now));
@@ -370,7 +440,12 @@ async fn a_message_and_a_sweep_racing_give_the_summons_the_moved_date_or_a_move_
     // at once. The CV moves the meeting to 30 December (22, 23, 28, 29, 30). Whichever writes
     // first, the receivers end with the moved date: a summons of the 28th and then a move, or a
     // summons of the 30th.
-    let p = pipeline(SlowStore { inner: MemoryStore::new() }, MemoryPublisher::new());
+    a_message_and_a_sweep_racing(SlowStore::<false> { inner: MemoryStore::new() }).await;
+    a_message_and_a_sweep_racing(SlowStore::<true> { inner: MemoryStore::new() }).await;
+}
+
+async fn a_message_and_a_sweep_racing<S: Store>(store: S) {
+    let p = pipeline(store, MemoryPublisher::new());
     registered(&p).await;
     let time = at("2026-12-21", 5);
     let cv = body("c1", ALICE, serde_json::json!({"completed_on": "2026-12-21"}), "cv-completed");
