@@ -19,7 +19,7 @@ use samspil::pipeline::{Store, StoreError};
 
 use samspil::contract::UpdateType;
 use samspil::domain::updates_published_by;
-use support::{CPR, OTHER_CPR, closed_state, cpr, open_state, person, transferred_state};
+use support::{CPR, OTHER_CPR, closed_state, cpr, open_state, overtaken_transfer_state, person, transferred_state};
 
 // ---------------------------------------------------------------------------------------------
 // The cases.
@@ -84,20 +84,29 @@ async fn round_trip_preserves_the_state_exactly(store: &impl Store) {
 }
 
 /// Rule R8: a transfer's outbox holds two updates of one meeting (the cancellation to the old
-/// receivers, then the meeting for the new ones). Read back, it gives both again, in order, as a
-/// redelivery after a crash between the write and the publish must send them.
+/// receivers, then the meeting for the new ones). Read back, it gives both again, in order, with
+/// their sequences, as a redelivery after a crash between the write and the publish must send
+/// them. So does the outbox of a later message that carries the transfer's cancellation along
+/// (its sequence is then not the one before the meeting's).
 async fn a_transfer_keeps_both_updates_of_its_outbox_in_order(store: &impl Store) {
-    let key = person(CPR);
-    let state = transferred_state(CPR);
-    let cause = state.meetings.iter().find_map(|m| m.last_update.clone()).expect("an update").caused_by;
-    let before = updates_published_by(&state, &cause, &cpr(CPR));
-    let kinds: Vec<(UpdateType, &str)> = before.iter().map(|u| (u.update_type, u.municipality.as_str())).collect();
-    assert_eq!(kinds, [(UpdateType::Cancelled, "851"), (UpdateType::Scheduled, "860")]);
-    store.save(&key, &state, None).await.expect("save");
-    let stored = store.load(&key).await.expect("load").expect("stored");
-    assert!(stored.state == state, "the state read back differs from the state written");
-    let after = updates_published_by(&stored.state, &cause, &cpr(CPR));
-    assert!(after == before, "the outbox read back differs from the one written");
+    let (cancelled, scheduled) = (UpdateType::Cancelled, UpdateType::Scheduled);
+    let cases = [
+        (CPR, transferred_state(CPR), [(cancelled, "851", 2), (scheduled, "860", 3)]),
+        (OTHER_CPR, overtaken_transfer_state(OTHER_CPR), [(cancelled, "851", 2), (cancelled, "860", 4)]),
+    ];
+    for (digits, state, expected) in cases {
+        let key = person(digits);
+        let cause = state.meetings.iter().find_map(|m| m.last_update.clone()).expect("an update").caused_by;
+        let before = updates_published_by(&state, &cause, &cpr(digits));
+        let seen: Vec<(UpdateType, &str, u32)> =
+            before.iter().map(|u| (u.update_type, u.municipality.as_str(), u.sequence)).collect();
+        assert_eq!(seen, expected);
+        store.save(&key, &state, None).await.expect("save");
+        let stored = store.load(&key).await.expect("load").expect("stored");
+        assert!(stored.state == state, "the state read back differs from the state written");
+        let after = updates_published_by(&stored.state, &cause, &cpr(digits));
+        assert!(after == before, "the outbox read back differs from the one written");
+    }
 }
 
 /// R12: the sweep's policies mark is absent at first, then what was set last; it is no person.

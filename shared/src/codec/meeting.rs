@@ -7,6 +7,8 @@
 //! municipality, a-kasse and `period_start` are left out when they are its registration fact's.
 //! The flags have bits to spare: a new optional field of a meeting gets the next one.
 
+use chrono::NaiveDate;
+
 use super::bytes::{Reader, Writer};
 use super::error::CodecError;
 use crate::contract::{
@@ -31,16 +33,27 @@ const M_REASON: u64 = 1 << 12;
 const M_CODES_OF_REGISTRATION: u64 = 1 << 13;
 /// `period_start` is the `registered_on` of the meeting's registration fact.
 const M_STARTS_ON_REGISTRATION: u64 = 1 << 14;
-/// The last update followed a transfer (rule R8): the meeting as its old receivers last heard of it
-/// follows the cause, as a flags varint (form, opted out, deadline missed) and its values.
+/// The last update's message sent transfer cancellations (rule R8): after the cause, each transfer
+/// (the meeting as its old receivers last heard of it, the sequence and the day of the
+/// cancellation), as a flags varint (the `T_` constants) and its values, oldest first.
 const M_TRANSFERRED: u64 = 1 << 15;
 /// The first bit no meeting flag uses.
 const M_END: u64 = 16;
 
-// Transfer flags (a varint).
+// Transfer flags (a varint). Items written before a transfer kept its sequence and day have bits
+// 4 to 6 clear: one transfer, its sequence the one before the meeting's, its day unknown.
 const T_FORM_MASK: u64 = 3; // bits 0 and 1
 const T_OPTED_OUT: u64 = 1 << 2;
 const T_DEADLINE_MISSED: u64 = 1 << 3;
+/// The cancellation's sequence is not the one before the meeting's: how far below the meeting's it
+/// is follows (a varint, at least 2).
+const T_SEQUENCE: u64 = 1 << 4;
+/// The transfer's day follows, as days from the meeting's `period_start`.
+const T_DAY: u64 = 1 << 5;
+/// Another transfer follows this one.
+const T_MORE: u64 = 1 << 6;
+/// The first bit no transfer flag uses.
+const T_END: u64 = 7;
 
 /// The registration fact a meeting names, if the state has it.
 fn registration_of<'a>(registration: Option<&MessageKey>, facts: &'a [RecordedFact]) -> Option<&'a Registration> {
@@ -91,7 +104,7 @@ pub(super) fn write(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, fac
         flags |= update_code(*update_type) << M_UPDATE_SHIFT;
         flags |= flag(previous_date.is_some(), M_PREVIOUS_DATE);
         flags |= flag(reason.is_some(), M_REASON);
-        flags |= flag(transferred_from.is_some(), M_TRANSFERRED);
+        flags |= flag(!transferred_from.is_empty(), M_TRANSFERRED);
     }
     w.varint(flags);
     w.varint(match kind {
@@ -124,8 +137,9 @@ pub(super) fn write(w: &mut Writer, person: Option<&PersonKey>, m: &Meeting, fac
             w.byte(reason_code(*reason));
         }
         key_ref(w, caused_by, facts);
-        if let Some(transfer) = transferred_from {
-            write_transfer(w, transfer, *period_start);
+        for (n, transfer) in transferred_from.iter().enumerate() {
+            let more = n + 1 < transferred_from.len();
+            write_transfer(w, transfer, *sequence, *period_start, more);
         }
     }
 }
@@ -147,41 +161,76 @@ fn read_form(code: u64, r: &Reader<'_>) -> Result<MeetingForm, CodecError> {
     }
 }
 
-/// A transfer's meeting (rule R8), its dates from the meeting's `period_start`.
-fn write_transfer(w: &mut Writer, t: &Transfer, period_start: chrono::NaiveDate) {
-    let Transfer { municipality, akasse, date, deadline, deadline_missed, form, akasse_participation } = t;
+/// A transfer (rule R8) of a meeting whose sequence is `meeting_sequence`, its dates from the
+/// meeting's `period_start`; with `more`, another transfer follows it.
+fn write_transfer(w: &mut Writer, t: &Transfer, meeting_sequence: u32, period_start: NaiveDate, more: bool) {
+    let Transfer { municipality, akasse, date, deadline, deadline_missed, form, akasse_participation, sequence, day } =
+        t;
+    // The domain keeps a transfer's sequence from 1 to below the meeting's: a gap of at least 1.
+    // One that is not is written as a gap of 0 (or past 1), which reading rejects.
+    let below = meeting_sequence.saturating_sub(*sequence);
     let mut flags = form_code(*form);
-    if *akasse_participation == AkasseParticipation::OptedOut {
-        flags |= T_OPTED_OUT;
-    }
-    if *deadline_missed {
-        flags |= T_DEADLINE_MISSED;
-    }
+    let flag = |on: bool, bit: u64| if on { bit } else { 0 };
+    flags |= flag(*akasse_participation == AkasseParticipation::OptedOut, T_OPTED_OUT);
+    flags |= flag(*deadline_missed, T_DEADLINE_MISSED);
+    flags |= flag(below != 1, T_SEQUENCE);
+    flags |= flag(day.is_some(), T_DAY);
+    flags |= flag(more, T_MORE);
     w.varint(flags);
     w.code(municipality);
     w.code(akasse);
     w.date_from(*date, period_start);
     w.date_from(*deadline, period_start);
+    if below != 1 {
+        w.varint(u64::from(below));
+    }
+    if let Some(day) = day {
+        w.date_from(*day, period_start);
+    }
 }
 
-fn read_transfer(r: &mut Reader<'_>, period_start: chrono::NaiveDate) -> Result<Transfer, CodecError> {
-    let flags = r.varint()?;
-    if flags >> 4 != 0 {
-        return Err(r.fail("transfer flags"));
+/// Reads the transfers [`write_transfer`] wrote. Each cancellation's sequence must lie between 1
+/// and the meeting's, exclusive, or the item is corrupt.
+fn read_transfers(
+    r: &mut Reader<'_>,
+    meeting_sequence: u32,
+    period_start: NaiveDate,
+) -> Result<Vec<Transfer>, CodecError> {
+    let mut transfers = Vec::with_capacity(1);
+    loop {
+        let flags = r.varint()?;
+        if flags >> T_END != 0 {
+            return Err(r.fail("transfer flags"));
+        }
+        let form = read_form(flags & T_FORM_MASK, r)?;
+        let (municipality, akasse) = (r.code()?, r.code()?);
+        let (date, deadline) = (r.date_from(period_start)?, r.date_from(period_start)?);
+        let at = r.at;
+        let below = if flags & T_SEQUENCE != 0 { r.small::<u32>("transfer sequence")? } else { 1 };
+        let sequence = meeting_sequence
+            .checked_sub(below)
+            .filter(|s| *s >= 1 && below >= 1)
+            .ok_or(CodecError::Invalid { what: "transfer sequence", at })?;
+        let day = if flags & T_DAY != 0 { Some(r.date_from(period_start)?) } else { None };
+        transfers.push(Transfer {
+            municipality,
+            akasse,
+            date,
+            deadline,
+            deadline_missed: flags & T_DEADLINE_MISSED != 0,
+            form,
+            akasse_participation: if flags & T_OPTED_OUT != 0 {
+                AkasseParticipation::OptedOut
+            } else {
+                AkasseParticipation::Yes
+            },
+            sequence,
+            day,
+        });
+        if flags & T_MORE == 0 {
+            return Ok(transfers);
+        }
     }
-    Ok(Transfer {
-        form: read_form(flags & T_FORM_MASK, r)?,
-        akasse_participation: if flags & T_OPTED_OUT != 0 {
-            AkasseParticipation::OptedOut
-        } else {
-            AkasseParticipation::Yes
-        },
-        deadline_missed: flags & T_DEADLINE_MISSED != 0,
-        municipality: r.code()?,
-        akasse: r.code()?,
-        date: r.date_from(period_start)?,
-        deadline: r.date_from(period_start)?,
-    })
 }
 
 /// Reads back what [`write`] wrote, with the state's `facts` already read.
@@ -222,7 +271,7 @@ pub(super) fn read(r: &mut Reader<'_>, person: &PersonKey, facts: &[RecordedFact
         let reason = if flags & M_REASON != 0 { Some(read_reason(r)?) } else { None };
         let caused_by = read_key_ref(r, facts)?;
         let transferred_from =
-            if flags & M_TRANSFERRED != 0 { Some(Box::new(read_transfer(r, period_start)?)) } else { None };
+            if flags & M_TRANSFERRED != 0 { read_transfers(r, sequence, period_start)? } else { Vec::new() };
         Some(LastUpdate { update_type, previous_date, reason, caused_by, transferred_from })
     } else {
         None

@@ -82,7 +82,8 @@ fn any_recorded_fact() -> impl Strategy<Value = RecordedFact> {
     })
 }
 
-/// The meeting as its old receivers heard of it before a transfer (rule R8).
+/// The meeting as its old receivers heard of it before a transfer (rule R8). Its `sequence` is how
+/// far below the one before the meeting's it is, until [`any_meeting`] makes it the sequence.
 fn any_transfer() -> impl Strategy<Value = Transfer> {
     (
         (any_text(), any_text(), any_day(), any_day()),
@@ -91,15 +92,20 @@ fn any_transfer() -> impl Strategy<Value = Transfer> {
             prop_oneof![Just(MeetingForm::InPerson), Just(MeetingForm::Phone), Just(MeetingForm::Video)],
             any::<bool>(),
         ),
+        (prop_oneof![Just(0u32), 0u32..4, any::<u32>()], proptest::option::of(any_day())),
     )
-        .prop_map(|((municipality, akasse, date, deadline), (deadline_missed, form, opted))| Transfer {
-            municipality: municipality.into(),
-            akasse: akasse.into(),
-            date,
-            deadline,
-            deadline_missed,
-            form,
-            akasse_participation: if opted { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
+        .prop_map(|((municipality, akasse, date, deadline), (deadline_missed, form, opted), (sequence, day))| {
+            Transfer {
+                municipality: municipality.into(),
+                akasse: akasse.into(),
+                date,
+                deadline,
+                deadline_missed,
+                form,
+                akasse_participation: if opted { AkasseParticipation::OptedOut } else { AkasseParticipation::Yes },
+                sequence,
+                day,
+            }
         })
 }
 
@@ -126,14 +132,14 @@ fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
             Just(UpdateReason::Transferred),
         ]),
         (any::<usize>(), any_key()).prop_map(move |(n, other)| pick2(n, other)),
-        proptest::option::of(any_transfer().boxed()),
+        proptest::collection::vec(any_transfer().boxed(), 0..3),
     )
         .prop_map(|(update_type, previous_date, reason, caused_by, transferred_from)| LastUpdate {
             update_type,
             previous_date,
             reason,
             caused_by,
-            transferred_from: transferred_from.map(Box::new),
+            transferred_from,
         })
         // Boxed: the strategy's nested types otherwise outgrow a test thread's stack in debug builds.
         .boxed();
@@ -152,6 +158,7 @@ fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
             )| {
                 let (cancelled, date, deadline, deadline_missed, cv_basis) = rest;
                 let kind = MeetingKind::FirstJoint;
+                let (sequence, last_update) = transfers_below(sequence, last_update);
                 Meeting {
                     id: if derived { meeting_id(&person(), period_start, kind) } else { id },
                     kind,
@@ -171,6 +178,18 @@ fn any_meeting(facts: Vec<RecordedFact>) -> impl Strategy<Value = Meeting> {
                 }
             },
         )
+}
+
+/// A meeting's sequence and last update with every transfer's sequence from 1 to below the
+/// meeting's, as the domain keeps them (the meeting's at least 2 when there is a transfer).
+fn transfers_below(sequence: u32, mut last_update: Option<LastUpdate>) -> (u32, Option<LastUpdate>) {
+    let transfers = last_update.as_mut().map(|u| &mut u.transferred_from).filter(|t| !t.is_empty());
+    let Some(transfers) = transfers else { return (sequence, last_update) };
+    let sequence = sequence.max(2);
+    for t in transfers {
+        t.sequence = sequence - 1 - t.sequence % (sequence - 1);
+    }
+    (sequence, last_update)
 }
 
 /// Meetings that take their period start and codes from their registration, as decide's do.
@@ -289,7 +308,7 @@ fn format_1_bytes_stay_the_same() {
             previous_date: None,
             reason: Some(UpdateReason::JobExit),
             caused_by: key("0f5c7a58-2b1e-4d5e-9a49-6f0e1a2b3c4d"),
-            transferred_from: None,
+            transferred_from: Vec::new(),
         }),
     };
     let state = PersonState { facts: vec![reg, exit], meetings: vec![meeting], ..PersonState::default() };
@@ -303,4 +322,109 @@ fn format_1_bytes_stay_the_same() {
         bytes.len()
     );
     assert_eq!(decode(&person(), &bytes), Ok(state));
+}
+
+/// A meeting transferred (rule R8) from Rebild (840) to Aalborg (851), its update by `reg-1`.
+fn transferred(sequence: u32, transferred_from: Vec<Transfer>) -> PersonState {
+    let key = MessageKey { source: "urn:dk:akasse:067".into(), id: "reg-1".into() };
+    let reg = RecordedFact {
+        key: key.clone(),
+        received_on: day(2),
+        fact: Fact::Registration(Registration {
+            municipality: "851".into(),
+            akasse: "067".into(),
+            registered_on: day(1),
+            prior_hours: 0.0,
+            weekly_hours: WeeklyHours::FullTime,
+            akasse_participation: AkasseParticipation::Yes,
+        }),
+        time: Some("2026-01-02T08:00:00Z".parse().unwrap()),
+    };
+    let meeting = Meeting {
+        id: meeting_id(&person(), day(1), MeetingKind::FirstJoint),
+        kind: MeetingKind::FirstJoint,
+        period_start: day(1),
+        municipality: "851".into(),
+        akasse: "067".into(),
+        form: MeetingForm::InPerson,
+        akasse_participation: AkasseParticipation::Yes,
+        status: MeetingStatus::Planned,
+        date: day(30),
+        deadline: day(40),
+        deadline_missed: false,
+        cv_basis: None,
+        registration: Some(key.clone()),
+        sequence,
+        last_update: Some(LastUpdate {
+            update_type: UpdateType::Scheduled,
+            previous_date: None,
+            reason: Some(UpdateReason::Corrected),
+            caused_by: key,
+            transferred_from,
+        }),
+    };
+    PersonState { facts: vec![reg], meetings: vec![meeting], ..PersonState::default() }
+}
+
+/// What Rebild (840) was told of the meeting, sent as its cancellation with `sequence`.
+fn rebild(sequence: u32, day: Option<NaiveDate>) -> Transfer {
+    Transfer {
+        municipality: "840".into(),
+        akasse: "067".into(),
+        date: self::day(50),
+        deadline: self::day(55),
+        deadline_missed: false,
+        form: MeetingForm::Phone,
+        akasse_participation: AkasseParticipation::OptedOut,
+        sequence,
+        day,
+    }
+}
+
+fn from_hex(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+}
+
+/// Rule R8: a transfer keeps the sequence and the day of its cancellation, several transfers are
+/// kept in order, and an item written before they were kept (these bytes are what that code wrote
+/// for `transferred(3, ..)`) still reads: its one transfer's sequence is the one before the
+/// meeting's, its day unknown, so it is never sent again with a later update. A corrupt item whose
+/// transfer sequence would fall outside 1 to below the meeting's is refused, never wrapped.
+#[test]
+fn transfers_keep_their_sequence_and_day_and_items_written_before_still_read() {
+    let old = from_hex(
+        "0101011175726e3a646b3a616b617373653a30363702010400147265672d31b4940102fe870ed3064300030181e303\
+         00013a4e03040105c80643626c00",
+    );
+    let read = decode(&person(), &old).expect("an item written before transfers kept their sequence and day");
+    assert_eq!(read, transferred(3, vec![rebild(2, None)]));
+    assert!(!read.meetings[0].last_update.as_ref().unwrap().transferred_from[0].is_kept_on(day(2)));
+    assert_eq!(encode(&person(), &read), old, "written back the same way");
+
+    // Two transfers: Rebild's cancellation carried from an earlier update (sequence 2, 4 below the
+    // meeting's 6), then this update's own (sequence 5), to the a-kasse 058.
+    let carried = rebild(2, Some(day(3)));
+    let own = Transfer { akasse: "058".into(), sequence: 5, day: Some(day(4)), ..rebild(5, None) };
+    let state = transferred(6, vec![carried, own]);
+    let bytes = encode(&person(), &state);
+    assert_eq!(decode(&person(), &bytes), Ok(state));
+    // The first transfer gains its gap and its day (a byte each, its flags still one); the second
+    // takes flags, two codes, two dates and its day (7 bytes), its sequence the one before the meeting's.
+    assert_eq!(bytes.len(), old.len() + 9);
+
+    // Corrupt: the old form under a meeting of sequence 1 or 0 would give sequence 0, or wrap.
+    for sequence in [1u8, 0] {
+        let mut bad = old.clone();
+        let at = bad.len() - 10;
+        assert_eq!(bad[at], 3, "the meeting's sequence");
+        bad[at] = sequence;
+        let refused = decode(&person(), &bad);
+        assert!(matches!(refused, Err(CodecError::Invalid { what: "transfer sequence", .. })), "{refused:?}");
+    }
+    // Corrupt: a transfer sequence of 0, or not below the meeting's (written as a gap of 6 or 0).
+    for sequence in [0, 6, 7] {
+        let bad = encode(&person(), &transferred(6, vec![rebild(sequence, Some(day(3)))]));
+        let refused = decode(&person(), &bad);
+        assert!(matches!(refused, Err(CodecError::Invalid { what: "transfer sequence", .. })), "{refused:?}");
+    }
 }

@@ -258,7 +258,8 @@ fn r8_a_transfer_cancels_at_the_old_jobcenter_then_schedules_at_the_new_one() {
     let key = crate::contract::MessageKey { source: "urn:dk:akasse:067".into(), id: "r2".into() };
     assert_eq!(super::updates_published_by(&p.state, &key, &Person::cpr()), updates, "the outbox holds both");
     // The next update of the meeting replaces the outbox: a CV completion on Thursday 26 November
-    // moves it to Thursday 3 December, to Aalborg only.
+    // moves it to Thursday 3 December, to Aalborg only (the transfer is 23 days old: Rebild's
+    // cancellation is no longer sent with it, see the next tests).
     let u = only(p.send("c1", cv("2026-11-26"), "2026-11-26").unwrap());
     assert_eq!(
         (u.update_type, u.sequence, u.municipality.as_str(), u.date),
@@ -266,4 +267,109 @@ fn r8_a_transfer_cancels_at_the_old_jobcenter_then_schedules_at_the_new_one() {
     );
     let key = crate::contract::MessageKey { source: "urn:dk:akasse:067".into(), id: "c1".into() };
     assert_eq!(super::updates_published_by(&p.state, &key, &Person::cpr()), vec![u]);
+}
+
+/// R8 and R10: a transfer whose publish failed, overtaken by another message before it is
+/// delivered again. Registered Monday 2026-11-02 in Rebild (840), the meeting is on 2026-12-28. On
+/// Tuesday 24 November a correction (r2) moves it to Aalborg (851): Rebild is sent the cancellation
+/// (sequence 2), Aalborg the meeting by R4 on 24 November (5 business days' notice: Tuesday 1
+/// December, in week 5; deadline 13 December, sequence 3). That publish fails. On Friday 27
+/// November a CV completion (c1) arrives first: its preparation ends Wednesday 2 December, so 1
+/// December is too soon (R6) and R4 on 27 November gives Friday 4 December (sequence 4). The CV
+/// completion's outbox tells Rebild again, first, with the same cancellation: r2's redelivery
+/// finds nothing of its own any more, and Rebild must not be left holding the meeting.
+#[test]
+fn r8_a_transfer_overtaken_before_its_redelivery_is_told_to_the_old_jobcenter_by_the_next_update() {
+    let mut p = Person::new();
+    let u = only(p.register("r1", registration("840", "2026-11-02"), "2026-11-02"));
+    assert_eq!((u.date, u.sequence), (d("2026-12-28"), 1));
+    let correction = Fact::Registration(registration("851", "2026-11-02"));
+    let transfer = p.send_at("r2", correction, "2026-11-24", "2026-11-02T09:00:00Z").unwrap();
+    let seen: Vec<_> = transfer.iter().map(|u| (u.update_type, u.sequence, u.municipality.as_str(), u.date)).collect();
+    assert_eq!(
+        seen,
+        [(UpdateType::Cancelled, 2, "840", d("2026-12-28")), (UpdateType::Scheduled, 3, "851", d("2026-12-01")),]
+    );
+    // r2's publish fails; the CV completion overtakes its redelivery.
+    let moved = p.send("c1", cv("2026-11-27"), "2026-11-27").unwrap();
+    assert_eq!(moved.len(), 2, "the cancellation for Rebild, then the move: {moved:?}");
+    assert_eq!(moved[0], transfer[0], "Rebild is sent the same cancellation again, first");
+    let u = &moved[1];
+    assert_eq!(
+        (u.update_type, u.sequence, u.municipality.as_str(), u.date, u.previous_date),
+        (UpdateType::Rescheduled, 4, "851", d("2026-12-04"), Some(d("2026-12-01")))
+    );
+    let key = |id: &str| crate::contract::MessageKey { source: "urn:dk:akasse:067".into(), id: id.into() };
+    assert_eq!(super::updates_published_by(&p.state, &key("r2"), &Person::cpr()), [], "r2 caused no last update");
+    assert_eq!(super::updates_published_by(&p.state, &key("c1"), &Person::cpr()), moved, "c1's outbox holds both");
+}
+
+/// R8: how long a transfer's cancellation rides along with the meeting's next updates: through the
+/// 14th day after the transfer, the longest a message whose publish failed can wait in a
+/// dead-letter queue for its redrive. Transferred to Aalborg (851) on 3 November (sequence 2 to
+/// Rebild, 3 to Aalborg, the meeting on 30 November); a job starting 4 January cancels the meeting
+/// (R7: 30 November is on or after 4 January minus 42 days, 23 November).
+#[test]
+fn r8_a_transfer_s_cancellation_is_sent_again_with_the_meeting_s_updates_for_14_days() {
+    let transferred = || {
+        let mut p = Person::new();
+        only(p.register("r1", registration("840", "2026-11-02"), "2026-11-02"));
+        let correction = Fact::Registration(registration("851", "2026-11-02"));
+        let updates = p.send_at("r2", correction, "2026-11-03", "2026-11-02T09:00:00Z").unwrap();
+        assert_eq!(updates[1].date, d("2026-11-30"));
+        (p, updates[0].clone())
+    };
+    let (mut p, to_rebild) = transferred();
+    let updates = p.send("x1", job("2027-01-04"), "2026-11-17").unwrap();
+    let seen: Vec<_> = updates.iter().map(|u| (u.update_type, u.sequence, u.municipality.as_str())).collect();
+    assert_eq!(seen, [(UpdateType::Cancelled, 2, "840"), (UpdateType::Cancelled, 4, "851")], "on 17 November");
+    assert_eq!(updates[0], to_rebild);
+    let (mut p, _) = transferred();
+    let u = only(p.send("x1", job("2027-01-04"), "2026-11-18").unwrap());
+    assert_eq!((u.update_type, u.sequence, u.municipality.as_str()), (UpdateType::Cancelled, 4, "851"), "18 November");
+}
+
+/// R8: two transfers in a row before the first is known to have gone out. Rebild (840) to Aalborg
+/// (851) on 3 November, then Aalborg to Aarhus (751) on 4 November: the second correction's outbox
+/// tells Rebild again (sequence 2), then Aalborg (4), then schedules at Aarhus (5). Back to Rebild
+/// instead, Rebild hears the meeting itself (5) and needs no cancellation: only Aalborg's is sent.
+#[test]
+fn r8_a_second_transfer_keeps_the_first_one_s_cancellation_unless_the_meeting_comes_back() {
+    let twice = |third: &str| {
+        let mut p = Person::new();
+        only(p.register("r1", registration("840", "2026-11-02"), "2026-11-02"));
+        let aalborg = Fact::Registration(registration("851", "2026-11-02"));
+        assert_eq!(p.send_at("r2", aalborg, "2026-11-03", "2026-11-02T09:00:00Z").unwrap().len(), 2);
+        let third = Fact::Registration(registration(third, "2026-11-02"));
+        let updates = p.send_at("r3", third, "2026-11-04", "2026-11-02T10:00:00Z").unwrap();
+        updates.iter().map(|u| (u.update_type, u.sequence, u.municipality.to_string())).collect::<Vec<_>>()
+    };
+    let (cancelled, scheduled) = (UpdateType::Cancelled, UpdateType::Scheduled);
+    assert_eq!(
+        twice("751"),
+        [(cancelled, 2, "840".into()), (cancelled, 4, "851".into()), (scheduled, 5, "751".into())]
+    );
+    assert_eq!(twice("840"), [(cancelled, 4, "851".into()), (scheduled, 5, "840".into())]);
+}
+
+/// R8: [`super::state::TRANSFER_KEPT_DAYS`] covers the longest a message whose publish failed can
+/// wait for its redelivery: its inbound queue's and its dead-letter queue's retention, as the
+/// template sets them (a redrive must find the cancellation in some message's outbox).
+#[test]
+fn a_transfer_is_carried_along_as_long_as_a_dead_letter_is_kept() {
+    let template = include_str!("../../../infra/template.yaml");
+    let kept = super::state::TRANSFER_KEPT_DAYS * 24 * 3600;
+    for queue in ["Registrations", "CvCompletions", "JobExits"] {
+        for resource in [format!("  {queue}Queue:"), format!("  {queue}Dlq:")] {
+            let seconds: u64 = template
+                .lines()
+                .skip_while(|l| *l != resource)
+                .find_map(|l| l.trim().strip_prefix("MessageRetentionPeriod:"))
+                .unwrap_or_else(|| panic!("{resource} has a MessageRetentionPeriod in the template"))
+                .trim()
+                .parse()
+                .expect("a whole number");
+            assert!(seconds <= kept, "{resource} keeps a message {seconds} s, longer than a transfer is carried");
+        }
+    }
 }

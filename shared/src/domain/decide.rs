@@ -82,16 +82,16 @@ pub(crate) fn decide_folding(
     // R8: `before` is what the meeting's receivers were last told of it as planned; if the update
     // goes to other receivers (a correction moved the meeting to another municipality or a-kasse),
     // the old ones are sent a cancellation first, so none is left holding a meeting that moved.
+    // The outbox of a meeting also holds the cancellations of recent transfers (`Meeting::publish`).
     let mut publish = |meeting: &mut Meeting, change: Change, policy: Option<&Policy>, before: Option<Transfer>| {
         let summoned_later = policy.is_some_and(|p| p.summon_days.is_some());
-        let Some(update) = change.apply(meeting, &cpr, &message.key, summoned_later) else { return };
-        match before.filter(|b| b.municipality != meeting.municipality || b.akasse != meeting.akasse) {
-            Some(before) => {
-                updates.push(meeting.transfer_from(before, &cpr));
-                updates.extend(meeting.render(&cpr));
-            }
-            None => updates.push(update),
+        if !change.apply(meeting, &message.key, summoned_later, today) {
+            return;
         }
+        if let Some(before) = before.filter(|b| b.municipality != meeting.municipality || b.akasse != meeting.akasse) {
+            meeting.transfer_from(before, today);
+        }
+        updates.extend(meeting.outbox(&cpr));
     };
     let facts = &next.facts;
     let periods = periods::derive(facts);
@@ -182,8 +182,10 @@ pub(crate) fn decide_folding(
 }
 
 /// The updates in the outbox of `key`: the last update of every meeting whose last change `key`
-/// caused, each after the cancellation its transfer sent to the old receivers, if it was one (R8). A message that is delivered again after its state was written publishes these again,
-/// since the earlier attempt may have died before publishing them. They are rendered for `cpr`, the
+/// caused, each after the cancellations it sent to old receivers of the meeting (R8: its own
+/// transfer's, and those of recent transfers it carries along, see `Meeting::publish`). A message
+/// that is delivered again after its state was written publishes these again, since the earlier
+/// attempt may have died before publishing them. They are rendered for `cpr`, the
 /// number in the message (the state holds none).
 pub fn updates_published_by(state: &PersonState, key: &MessageKey, cpr: &Cpr) -> Vec<MeetingUpdate> {
     state
@@ -207,40 +209,30 @@ enum Change {
 }
 
 impl Change {
-    /// Records the change's update on the meeting and returns it, if anything is published. With
-    /// `summoned_later` (R12), nothing is published about a meeting not yet announced: the sweep
-    /// summons it. A meeting's first update is always `scheduled`, never `rescheduled`.
-    fn apply(
-        self,
-        meeting: &mut Meeting,
-        cpr: &Cpr,
-        cause: &MessageKey,
-        summoned_later: bool,
-    ) -> Option<MeetingUpdate> {
+    /// Records the change's update on the meeting on `today` and says whether anything is
+    /// published. With `summoned_later` (R12), nothing is published about a meeting not yet
+    /// announced: the sweep summons it. A meeting's first update is always `scheduled`, never
+    /// `rescheduled`.
+    fn apply(self, meeting: &mut Meeting, cause: &MessageKey, summoned_later: bool, today: NaiveDate) -> bool {
         let announced = meeting.last_update.is_some();
         if !announced && summoned_later {
-            return None;
+            return false;
         }
         let change = match self {
             Change::Move(_) if !announced => Change::Announce(None),
             other => other,
         };
-        match (change, meeting.status) {
-            (Change::Quiet, _) => None,
+        let (update_type, previous_date, reason) = match (change, meeting.status) {
+            (Change::Quiet, _) => return false,
             (Change::Announce(reason), MeetingStatus::Planned) => {
-                Some(meeting.publish(cpr, UpdateType::Scheduled, None, reason.filter(|_| announced), cause))
+                (UpdateType::Scheduled, None, reason.filter(|_| announced))
             }
-            (Change::Announce(reason), MeetingStatus::Cancelled) => {
-                announced.then(|| meeting.publish(cpr, UpdateType::Cancelled, None, reason, cause))
-            }
-            (Change::Move(previous), _) => Some(meeting.publish(
-                cpr,
-                UpdateType::Rescheduled,
-                Some(previous),
-                Some(UpdateReason::CvCompleted),
-                cause,
-            )),
-        }
+            (Change::Announce(_), MeetingStatus::Cancelled) if !announced => return false,
+            (Change::Announce(reason), MeetingStatus::Cancelled) => (UpdateType::Cancelled, None, reason),
+            (Change::Move(previous), _) => (UpdateType::Rescheduled, Some(previous), Some(UpdateReason::CvCompleted)),
+        };
+        meeting.publish(update_type, previous_date, reason, cause, today);
+        true
     }
 }
 

@@ -14,7 +14,8 @@
 //! updates, or the same refusal. And in the run with folding, what the rules promise over time:
 //!
 //! - every update follows the one before it by one `sequence`, its `reason` is one its type allows,
-//!   and `deadline_missed` describes its date (R9, R11);
+//!   and `deadline_missed` describes its date (R9, R11), except an update sent again unchanged (a
+//!   transfer's cancellation that rides along with the meeting's next updates, R8 and R10);
 //! - a held meeting is final: no update of a meeting comes after its announced date has passed
 //!   (R7, R8);
 //! - no receiver is left holding a meeting that moved elsewhere: each jobcenter and a-kasse that was
@@ -239,14 +240,28 @@ fn describe(arrived: &[Sent]) -> String {
 /// What a receiver last heard of a meeting: (sequence, type).
 type Heard = HashMap<(String, String), (u32, UpdateType)>;
 
-/// Checks every update the folded run publishes against what came before it.
+/// Checks every update the folded run publishes against what came before it. `sent` holds every
+/// update published so far: one of them sent again, unchanged, is allowed (R10) and changes
+/// nothing for any receiver, who has it already or applies it as the first time.
 fn check_update(
     u: &MeetingUpdate,
     day: NaiveDate,
     last: &mut HashMap<String, MeetingUpdate>,
     heard: &mut Heard,
+    sent: &mut Vec<MeetingUpdate>,
 ) -> Result<(), TestCaseError> {
     let before = last.get(&u.meeting_id);
+    if before.is_some_and(|b| u.sequence <= b.sequence) {
+        prop_assert!(sent.contains(u), "an update below the meeting's sequence must be one sent before: {:?}", u);
+        for receiver in [format!("jobcenter {}", u.municipality), format!("a-kasse {}", u.akasse)] {
+            let heard = heard.entry((u.meeting_id.clone(), receiver)).or_insert((0, u.update_type));
+            if heard.0 < u.sequence {
+                *heard = (u.sequence, u.update_type);
+            }
+        }
+        return Ok(());
+    }
+    sent.push(u.clone());
     prop_assert_eq!(u.sequence, before.map_or(1, |b| b.sequence + 1), "sequence must rise by one (R11)");
     prop_assert_eq!(u.deadline_missed, u.date > u.deadline, "deadline_missed must describe the date");
     let allowed = match u.reason {
@@ -286,6 +301,7 @@ fn live(arrived: &[Sent]) -> Result<(), TestCaseError> {
     let (mut folded, mut kept) = (PersonState::default(), PersonState::default());
     let mut last = HashMap::new();
     let mut heard = Heard::new();
+    let mut sent = Vec::new();
     let mut today = base();
     for s in arrived {
         today = s.day;
@@ -306,7 +322,7 @@ fn live(arrived: &[Sent]) -> Result<(), TestCaseError> {
             kept = state;
         }
         for u in &a_updates {
-            check_update(u, s.day, &mut last, &mut heard)?;
+            check_update(u, s.day, &mut last, &mut heard, &mut sent)?;
         }
     }
     // R8: every receiver last heard the meeting's cancellation or the meeting as it stands.

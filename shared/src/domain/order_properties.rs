@@ -275,7 +275,8 @@ struct Ran {
 
 /// Processes messages in order on one day, with a sweep after message `i` when `sweeps[i]`;
 /// returns the last update per meeting and the state, checking on the way that duplicates publish
-/// nothing and sequences rise by one.
+/// nothing and sequences rise by one, except for an update sent again unchanged (a transfer's
+/// cancellation riding along with the meeting's next update, R8 and R10).
 fn run(
     messages: &[InboundMessage],
     today: NaiveDate,
@@ -288,6 +289,7 @@ fn run(
     let mut state = PersonState::default();
     let mut accepted = std::collections::HashSet::new();
     let mut last: HashMap<String, MeetingUpdate> = HashMap::new();
+    let mut sent: Vec<MeetingUpdate> = Vec::new();
     for (i, message) in messages.iter().enumerate() {
         let mut published = Vec::new();
         match decide(state.clone(), &person, message, today, policies) {
@@ -323,6 +325,11 @@ fn run(
         {
             {
                 for u in published {
+                    if last.get(&u.meeting_id).is_some_and(|l| u.sequence <= l.sequence) {
+                        prop_assert!(sent.contains(&u), "below the meeting's sequence, only a repeat: {:?}", u);
+                        continue;
+                    }
+                    sent.push(u.clone());
                     let expected = last.get(&u.meeting_id).map_or(1, |p| p.sequence + 1);
                     prop_assert_eq!(u.sequence, expected, "sequence must rise by one (R11)");
                     prop_assert_eq!(

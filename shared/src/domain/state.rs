@@ -6,7 +6,7 @@
 //! published update and the message that caused it: that is the outbox (see
 //! `updates_published_by` in `decide.rs`).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
@@ -112,13 +112,23 @@ pub struct LastUpdate {
     pub reason: Option<UpdateReason>,
     /// The message whose processing produced this update.
     pub caused_by: MessageKey,
-    /// R8: when this update followed a correction that moved the meeting to another municipality
-    /// or a-kasse, the cancellation the same message sent to the old receivers just before it, with
-    /// the sequence before this update's. Part of the message's outbox, so a redelivery sends both
+    /// R8: the cancellations this update's message sends to receivers a correction moved the
+    /// meeting away from, oldest first, each just before this update: the one its own transfer
+    /// sent, if it was one, and those of earlier transfers still within [`TRANSFER_KEPT_DAYS`]
+    /// (see [`Meeting::publish`]). Part of the message's outbox, so a redelivery sends them all
     /// again, in order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transferred_from: Option<Box<Transfer>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transferred_from: Vec<Transfer>,
 }
+
+/// R8: how many days after the day of a transfer its cancellation is sent again with each later
+/// update of the meeting: the 14 days a message can wait in a dead-letter queue (its
+/// `MessageRetentionPeriod`) before it is redriven. The transfer's own message may have failed to
+/// publish and be waiting for its redelivery, which publishes only what that message caused last;
+/// a later message that changes the meeting meanwhile makes itself the cause, so it must carry the
+/// cancellation, or the old receivers would never hear it. A repeat is harmless: the same meeting
+/// id, sequence and content, which receivers that heard it ignore (R10, R11).
+pub const TRANSFER_KEPT_DAYS: u64 = 14;
 
 /// R8: a meeting as its old receivers last heard of it, planned, before a correction moved it to
 /// another municipality or a-kasse. They are sent it as `cancelled` with reason `transferred`.
@@ -131,6 +141,26 @@ pub struct Transfer {
     pub deadline_missed: bool,
     pub form: MeetingForm,
     pub akasse_participation: AkasseParticipation,
+    /// The sequence the cancellation was sent with: the one before the update of the transfer's
+    /// message, and below every later update's.
+    pub sequence: u32,
+    /// The processing day the transfer was made; `None` in transfers stored before it was kept,
+    /// which are never sent again with a later update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<NaiveDate>,
+}
+
+impl Transfer {
+    /// Whether the cancellation is still sent again with the meeting's updates on `today`: the
+    /// transfer was made at most [`TRANSFER_KEPT_DAYS`] before.
+    pub fn is_kept_on(&self, today: NaiveDate) -> bool {
+        self.day.is_some_and(|day| day.checked_add_days(Days::new(TRANSFER_KEPT_DAYS)).is_none_or(|end| today <= end))
+    }
+
+    /// Whether it went to the same jobcenter and a-kasse as `municipality` and `akasse`.
+    fn same_receivers(&self, municipality: &str, akasse: &str) -> bool {
+        self.municipality == municipality && self.akasse == akasse
+    }
 }
 
 impl Meeting {
@@ -139,24 +169,28 @@ impl Meeting {
         self.status == MeetingStatus::Planned && self.date < today
     }
 
-    /// Records a new published update and returns it, rendered for `cpr`.
+    /// Records a new published update on `today`; the caller publishes [`Meeting::outbox`]. The
+    /// cancellations of earlier transfers (R8) stay in the new update's outbox while they are kept
+    /// ([`Transfer::is_kept_on`]) and the meeting's receivers are not the ones they went to (those
+    /// hear the update itself, with a higher sequence).
     pub(crate) fn publish(
         &mut self,
-        cpr: &Cpr,
         update_type: UpdateType,
         previous_date: Option<NaiveDate>,
         reason: Option<UpdateReason>,
         caused_by: &MessageKey,
-    ) -> MeetingUpdate {
+        today: NaiveDate,
+    ) {
         self.sequence += 1;
+        let mut transferred_from = self.last_update.take().map(|last| last.transferred_from).unwrap_or_default();
+        transferred_from.retain(|t| t.is_kept_on(today) && !t.same_receivers(&self.municipality, &self.akasse));
         let caused_by = caused_by.clone();
-        self.last_update = Some(LastUpdate { update_type, previous_date, reason, caused_by, transferred_from: None });
-        self.render(cpr).expect("an update was just recorded")
+        self.last_update = Some(LastUpdate { update_type, previous_date, reason, caused_by, transferred_from });
     }
 
     /// R8: the receivers the meeting was last announced to as planned (`scheduled` or
     /// `rescheduled`), with what they were told; `None` when its last update cancelled it or none
-    /// was published.
+    /// was published. Its `sequence` and `day` are set by [`Meeting::transfer_from`].
     pub(crate) fn announced_plan(&self) -> Option<Transfer> {
         let last = self.last_update.as_ref()?;
         (last.update_type != UpdateType::Cancelled).then(|| Transfer {
@@ -167,33 +201,37 @@ impl Meeting {
             deadline_missed: self.deadline_missed,
             form: self.form,
             akasse_participation: self.akasse_participation,
+            sequence: 0,
+            day: None,
         })
     }
 
-    /// R8: records that the update just published (see [`Meeting::publish`]) went to other receivers
-    /// than `before` was announced to: `before` is sent to its receivers as a cancellation first,
-    /// with the sequence in between. Returns that cancellation; the caller publishes it before the
-    /// update.
-    pub(crate) fn transfer_from(&mut self, before: Transfer, cpr: &Cpr) -> MeetingUpdate {
+    /// R8: records that the update just published (see [`Meeting::publish`]) on `today` went to
+    /// other receivers than `before` was announced to: `before` is sent to its receivers as a
+    /// cancellation first, with the sequence in between. It replaces an earlier transfer's
+    /// cancellation to the same receivers, which it supersedes.
+    pub(crate) fn transfer_from(&mut self, mut before: Transfer, today: NaiveDate) {
+        before.sequence = self.sequence;
+        before.day = Some(today);
         self.sequence += 1;
         let last = self.last_update.as_mut().expect("an update was just recorded");
-        last.transferred_from = Some(Box::new(before));
-        self.render_transfer(cpr).expect("a transfer was just recorded")
+        last.transferred_from.retain(|t| !t.same_receivers(&before.municipality, &before.akasse));
+        last.transferred_from.push(before);
     }
 
-    /// The updates the meeting's last publication sent, in order: the cancellation to the old
-    /// receivers of a transfer (R8), if any, then the last update.
+    /// The updates the meeting's last publication sent, in order: the cancellations to the old
+    /// receivers of transfers (R8), if any, then the last update.
     pub fn outbox(&self, cpr: &Cpr) -> impl Iterator<Item = MeetingUpdate> {
-        self.render_transfer(cpr).into_iter().chain(self.render(cpr))
+        let transfers = self.last_update.iter().flat_map(|last| &last.transferred_from);
+        transfers.map(move |t| self.render_transfer(t, cpr)).chain(self.render(cpr))
     }
 
     /// The cancellation a transfer sent to the old receivers, as sent.
-    fn render_transfer(&self, cpr: &Cpr) -> Option<MeetingUpdate> {
-        let before = self.last_update.as_ref()?.transferred_from.as_deref()?;
-        Some(MeetingUpdate {
+    fn render_transfer(&self, before: &Transfer, cpr: &Cpr) -> MeetingUpdate {
+        MeetingUpdate {
             update_type: UpdateType::Cancelled,
             meeting_id: self.id.clone(),
-            sequence: self.sequence - 1,
+            sequence: before.sequence,
             cpr: *cpr,
             municipality: before.municipality.clone(),
             akasse: before.akasse.clone(),
@@ -205,7 +243,7 @@ impl Meeting {
             deadline_missed: before.deadline_missed,
             previous_date: None,
             reason: Some(UpdateReason::Transferred),
-        })
+        }
     }
 
     /// The meeting's last published update, as sent. `None` if none was published.

@@ -69,7 +69,8 @@ pub fn summon(
             .for_municipality(&meeting.municipality)
             .ok_or_else(|| Refusal::NoPolicy { municipality: meeting.municipality.to_string() })?;
         if summons_day(policy, meeting.date).is_none_or(|day| day <= today) {
-            updates.push(meeting.publish(cpr, UpdateType::Scheduled, None, None, run));
+            meeting.publish(UpdateType::Scheduled, None, None, run, today);
+            updates.extend(meeting.outbox(cpr));
         }
     }
     state.sweep_due = sweep_due(&state, policies, today);

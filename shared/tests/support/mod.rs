@@ -185,9 +185,23 @@ pub fn transferred_state(cpr: &str) -> PersonState {
         .correct("860", "2026-11-02", "2026-11-03T09:00:00+01:00", "2026-11-03")
         .state();
     assert!(
-        state.meetings.iter().any(|m| m.last_update.as_ref().is_some_and(|u| u.transferred_from.is_some())),
+        state.meetings.iter().any(|m| m.last_update.as_ref().is_some_and(|u| !u.transferred_from.is_empty())),
         "transferred_state fixture"
     );
+    state
+}
+
+/// [`transferred_state`], then on the next day a job exit that cancels the meeting in Aalborg
+/// (rule R7): the transfer is a day old, so the job exit's outbox sends Rebild's cancellation
+/// again (its sequence, 2, kept from the transfer), then Aalborg's (sequence 4).
+pub fn overtaken_transfer_state(cpr: &str) -> PersonState {
+    let state = History::new(cpr)
+        .register("851", "2026-11-02")
+        .correct("860", "2026-11-02", "2026-11-03T09:00:00+01:00", "2026-11-03")
+        .job_exit("2027-01-04", "2026-11-04")
+        .state();
+    let transfers = state.meetings.iter().filter_map(|m| m.last_update.as_ref()).map(|u| u.transferred_from.len());
+    assert_eq!(transfers.sum::<usize>(), 1, "overtaken_transfer_state fixture");
     state
 }
 

@@ -117,6 +117,49 @@ async fn a_transfer_whose_publish_failed_after_the_write_publishes_both_again_on
     assert_eq!(after.version, written.version, "a redelivery writes nothing");
 }
 
+/// Rule R8: a transfer whose publish failed, then a job exit for Alice that cancels the meeting
+/// arrives before the transfer is delivered again. The job exit's publish tells Rebild (851) the
+/// transfer's cancellation again before the meeting's own, and the redelivery of the transfer,
+/// which caused nothing that is still the meeting's last update, publishes nothing: each
+/// jobcenter ends with a cancellation, and none is left holding the meeting.
+#[tokio::test]
+async fn a_transfer_whose_publish_failed_and_was_overtaken_still_reaches_the_old_jobcenter() {
+    let handler = handler(MemoryStore::new(), FlakyPublisher::default(), MemoryDeadLetters::new());
+    let publisher = handler.pipeline().publisher();
+    let [first, correction] = transfer();
+    assert!(handler.handle(&[first], time()).await.failed_message_ids.is_empty());
+    let mut heard = published(&publisher.inner.take());
+    *publisher.down.lock().unwrap() = true;
+    assert_eq!(handler.handle(std::slice::from_ref(&correction), time()).await.failed_message_ids, ["m2"]);
+    *publisher.down.lock().unwrap() = false;
+
+    let job_exit = serde_json::json!({
+        "specversion": "1.0", "id": "x1", "source": "urn:dk:akasse:067",
+        "type": "dk.akasse.job-exit.v1", "time": "2026-11-02T10:00:00+01:00",
+        "data": {"cpr": ALICE, "job_starts_on": "2026-12-01", "reason": "job"}
+    });
+    let job_exit = BatchRecord { queue: "job-exits".into(), ..record(Some("m3"), &job_exit.to_string()) };
+    assert!(handler.handle(&[job_exit], time()).await.failed_message_ids.is_empty());
+    let overtaking = published(&publisher.inner.take());
+    assert_eq!(
+        overtaking,
+        [(UpdateType::Cancelled, "851".into(), 2), (UpdateType::Cancelled, "860".into(), 4)],
+        "the transfer's cancellation first, then the job exit's"
+    );
+    heard.extend(overtaking);
+    let again = BatchRecord { redelivered: true, ..correction };
+    let report = handler.handle(&[again], time()).await;
+    assert_eq!((report.failed_message_ids.len(), report.counts.duplicates), (0, 1));
+    heard.extend(published(&publisher.inner.take()));
+
+    // What each jobcenter holds: the update with the highest sequence it was sent (R11).
+    for jobcenter in ["851", "860"] {
+        let last = heard.iter().filter(|(_, m, _)| m == jobcenter).max_by_key(|(_, _, sequence)| *sequence);
+        let (update_type, _, _) = last.unwrap_or_else(|| panic!("{jobcenter} heard of the meeting"));
+        assert_eq!(*update_type, UpdateType::Cancelled, "{jobcenter} must not be left holding the meeting");
+    }
+}
+
 /// A store that panics for some people and stalls (never answers) for others.
 #[derive(Default)]
 struct MisbehavingStore {
