@@ -373,3 +373,20 @@ fn a_transfer_is_carried_along_as_long_as_a_dead_letter_is_kept() {
         }
     }
 }
+
+/// R8: a meeting moved from municipality to municipality in a row (five same-day registrations sent
+/// one after the other) carries at most `MAX_CARRIED_TRANSFERS` old receivers' cancellations along:
+/// the job exit that cancels it publishes those and its own cancellation, not one per move.
+#[test]
+fn r8_an_update_carries_at_most_the_newest_transfers_along() {
+    use super::state::MAX_CARRIED_TRANSFERS;
+    let mut p = Person::new();
+    for (i, municipality) in ["851", "840", "787", "860", "813"].into_iter().enumerate() {
+        let time = format!("2026-11-02T0{}:00:00Z", i + 1);
+        p.send_at(&format!("r{i}"), Fact::Registration(registration(municipality, "2026-11-02")), "2026-11-02", &time);
+    }
+    let updates = p.send("x1", job("2027-01-04"), "2026-11-03").unwrap();
+    assert_eq!(updates.len(), MAX_CARRIED_TRANSFERS + 1, "{updates:?}");
+    assert!(updates.iter().all(|u| u.update_type == UpdateType::Cancelled));
+    assert_eq!(updates.last().map(|u| u.municipality.as_str()), Some("813"));
+}

@@ -12,6 +12,11 @@
 //! - [`MAX_FACTS_PER_AKASSE`]: all facts from one a-kasse. Folding (`compaction.rs`) keeps a real
 //!   life far below it (a seasonal worker's twenty years keep a handful); only a sender that invents
 //!   facts reaches it.
+//! - [`MAX_FACTS_OF_OUTSIDERS`]: all facts from a-kasser that hold none of the person's known
+//!   periods, together. So the item is bounded however many a-kasser send: a share for each a-kasse
+//!   that holds a period (to hold one it must have registered the person, sent later than the one
+//!   before it, R14), and one share for everybody else. Outsiders can use up only their common
+//!   share, never the share of an a-kasse that holds a period.
 //!
 //! Beyond either, the message is bad input, `too_many_facts`: dead-lettered, nothing stored. A
 //! registered sending role speaks for its own a-kasse (or the few an IT provider is registered
@@ -28,12 +33,22 @@ pub const MAX_FACTS_PER_AKASSE: usize = 256;
 /// The most facts about no known period kept for one person from one a-kasse.
 pub const MAX_UNPLACED_PER_AKASSE: usize = 32;
 
+/// The most facts kept for one person from all a-kasser that hold none of the person's known
+/// periods, together: so however many a-kasser (or one IT provider registered for many) send about
+/// a person, the item stays bounded: a share per a-kasse that holds a period, and this one share for
+/// all the others.
+pub const MAX_FACTS_OF_OUTSIDERS: usize = 256;
+
 /// Whether `fact` (sent as `key`, not yet stored) may be kept beside `facts`, whose periods are
 /// `periods`.
 pub fn admits(facts: &[RecordedFact], periods: &[Period<'_>], key: &MessageKey, fact: &Fact) -> bool {
     let akasse = key.akasse();
     let mut own = facts.iter().filter(|f| f.key.akasse() == akasse);
     if own.clone().count() >= MAX_FACTS_PER_AKASSE {
+        return false;
+    }
+    let holds = |a: Option<&str>| a.is_some_and(|a| periods.iter().any(|p| p.akasse() == a));
+    if !holds(akasse) && facts.iter().filter(|f| !holds(f.key.akasse())).count() >= MAX_FACTS_OF_OUTSIDERS {
         return false;
     }
     if matches!(fact, Fact::Registration(_)) || periods::period_about(periods, fact).is_some() {

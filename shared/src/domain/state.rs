@@ -130,6 +130,11 @@ pub struct LastUpdate {
 /// id, sequence and content, which receivers that heard it ignore (R10, R11).
 pub const TRANSFER_KEPT_DAYS: u64 = 14;
 
+/// R8: the most transfers' cancellations a meeting's update carries along, the newest kept. A sender
+/// that moves a meeting from municipality to municipality in a row would otherwise make every
+/// later update repeat them all, each with the CPR number, to jobcenters that no longer hold it.
+pub const MAX_CARRIED_TRANSFERS: usize = 3;
+
 /// R8: a meeting as its old receivers last heard of it, planned, before a correction moved it to
 /// another municipality or a-kasse. They are sent it as `cancelled` with reason `transferred`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +222,8 @@ impl Meeting {
         let last = self.last_update.as_mut().expect("an update was just recorded");
         last.transferred_from.retain(|t| !t.same_receivers(&before.municipality, &before.akasse));
         last.transferred_from.push(before);
+        let excess = last.transferred_from.len().saturating_sub(MAX_CARRIED_TRANSFERS);
+        last.transferred_from.drain(..excess);
     }
 
     /// The updates the meeting's last publication sent, in order: the cancellations to the old

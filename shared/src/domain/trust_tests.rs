@@ -307,3 +307,31 @@ fn r14_of_one_days_registrations_from_two_akasser_the_latest_sent_holds_the_memb
     assert!(u.iter().any(|u| u.akasse == "067" && u.update_type == UpdateType::Scheduled), "{u:?}");
     assert_eq!(p.send_from(OTHER, "x9", job("2027-01-04"), "2026-11-11", TIME), Err(Refusal::NotMember));
 }
+
+/// However many a-kasser send about a person, the item stays bounded: a-kasser that hold none of the
+/// person's periods share one budget (`MAX_FACTS_OF_OUTSIDERS`), and the member's a-kasse keeps its
+/// own.
+#[test]
+fn a_kasser_that_hold_no_period_share_one_budget() {
+    use crate::domain::limits::MAX_FACTS_OF_OUTSIDERS;
+    let mut p = registered();
+    let earlier = "2026-11-01T08:00:00Z";
+    let mut sent = 0;
+    'senders: for akasse in 100..200 {
+        for i in 0..64 {
+            let mut r = registration("851", "2026-11-10");
+            r.akasse = format!("{akasse}").into();
+            let source = format!("urn:dk:akasse:{akasse}");
+            match p.send_from(&source, &format!("r{i}"), Fact::Registration(r), "2026-11-04", earlier) {
+                Ok(_) => sent += 1,
+                Err(refusal) => {
+                    assert_eq!(refusal, Refusal::TooManyFacts);
+                    break 'senders;
+                }
+            }
+        }
+    }
+    assert_eq!(sent, MAX_FACTS_OF_OUTSIDERS, "the outsiders' common share");
+    let u = only(p.send_from(OWN, "x1", job("2027-01-04"), "2026-11-05", TIME).unwrap().unwrap());
+    assert_eq!((u.update_type, u.akasse.as_str()), (UpdateType::Cancelled, "067"));
+}
