@@ -98,11 +98,13 @@ pub(crate) fn decide_folding(
     // R14: an a-kasse speaks only for its own members. A fact about a known period of another
     // a-kasse's member is refused; one about no known period is kept, and counts only for a period
     // that turns out to be its a-kasse's.
-    if periods::period_about(&periods, &message.fact).is_some_and(|p| !p.heard_from(&message.key)) {
+    let about = periods::period_about(&periods, &message.fact);
+    if about.is_some_and(|p| !p.heard_from(&message.key)) {
         return Err(Refusal::NotMember);
     }
     // A bound on the facts kept for one person, so no sender can grow the stored item without end.
-    if !super::limits::admits(&facts[..facts.len() - 1], &periods, &message.key, &message.fact) {
+    let placed = about.is_some() || matches!(message.fact, Fact::Registration(_));
+    if !super::limits::admits(&facts[..facts.len() - 1], &periods, &message.key, placed) {
         return Err(Refusal::TooManyFacts);
     }
     let mut current_periods = Vec::with_capacity(periods.len());

@@ -39,9 +39,10 @@ pub const MAX_UNPLACED_PER_AKASSE: usize = 32;
 /// all the others.
 pub const MAX_FACTS_OF_OUTSIDERS: usize = 256;
 
-/// Whether `fact` (sent as `key`, not yet stored) may be kept beside `facts`, whose periods are
-/// `periods`.
-pub fn admits(facts: &[RecordedFact], periods: &[Period<'_>], key: &MessageKey, fact: &Fact) -> bool {
+/// Whether a fact sent as `key`, not yet stored, may be kept beside `facts`, whose periods are
+/// `periods`; `placed` says whether it is a registration or about a known period
+/// ([`periods::period_about`]), which the caller has worked out already.
+pub fn admits(facts: &[RecordedFact], periods: &[Period<'_>], key: &MessageKey, placed: bool) -> bool {
     let akasse = key.akasse();
     let mut own = facts.iter().filter(|f| f.key.akasse() == akasse);
     if own.clone().count() >= MAX_FACTS_PER_AKASSE {
@@ -51,7 +52,7 @@ pub fn admits(facts: &[RecordedFact], periods: &[Period<'_>], key: &MessageKey, 
     if !holds(akasse) && facts.iter().filter(|f| !holds(f.key.akasse())).count() >= MAX_FACTS_OF_OUTSIDERS {
         return false;
     }
-    if matches!(fact, Fact::Registration(_)) || periods::period_about(periods, fact).is_some() {
+    if placed {
         return true;
     }
     let unplaced = own

@@ -30,6 +30,14 @@ fn handler() -> Handler {
     handler_with(PolicyBook::builtin())
 }
 
+/// A handler whose policy file lacks Aalborg and has no default: a registration for Aalborg is
+/// dead-lettered as `unknown_municipality`, a genuine dead letter of its sender.
+fn handler_without_aalborg() -> Handler {
+    let no_policy = PolicyBook::from_toml("[municipalities.860]\nname = \"Hjørring\"\npolicy = \"baseline\"\n", "t")
+        .expect("a policy file");
+    handler_with(no_policy)
+}
+
 fn sent(id: &str, sender: &str, body: &str, marks: Marks) -> BatchRecord {
     BatchRecord {
         message_id: Some(id.into()),
@@ -123,9 +131,7 @@ async fn a_message_an_akasse_marks_as_redriven_is_a_plain_duplicate_and_republis
 #[tokio::test]
 async fn a_genuine_dead_letter_comes_back_as_its_sender_and_a_redrive_republishes_what_it_caused() {
     // 067's registration for Aalborg while the policy file lacks Aalborg and has no default.
-    let no_policy = PolicyBook::from_toml("[municipalities.860]\nname = \"Hjørring\"\npolicy = \"baseline\"\n", "t")
-        .expect("a policy file");
-    let before = handler_with(no_policy);
+    let before = handler_without_aalborg();
     let body = registration("r1", ALICE, "2026-11-02");
     one(&before, sent("m1", AKASSE_067, &body, Marks::default())).await;
     let letter = only_letter(&before);
@@ -174,9 +180,7 @@ async fn a_dead_letter_sent_back_by_another_role_keeps_its_original_sender() {
     assert_eq!(only_letter(&h).provenance.sender.as_deref(), Some("AROAKASSE048"));
 
     // 067's own message, dead-lettered, sent back by the stranger, then redriven properly: 067's.
-    let no_policy = PolicyBook::from_toml("[municipalities.860]\nname = \"Hjørring\"\npolicy = \"baseline\"\n", "t")
-        .expect("a policy file");
-    let before = handler_with(no_policy);
+    let before = handler_without_aalborg();
     let body = registration("r1", BOB, "2026-11-02");
     one(&before, sent("m1", AKASSE_067, &body, Marks::default())).await;
     let letter = only_letter(&before);
